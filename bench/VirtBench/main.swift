@@ -1,1 +1,195 @@
-print("x")
+// SwiftVirt API benchmark: VM creates over HTTPS against the raw store, and watch delivery latency.
+// Every figure is printed beside its baseline measured in the same run.
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+import Synchronization
+import VirtAPI
+import VirtAPIServer
+import VirtStore
+
+func vmBody(_ name: String) -> JSONValue {
+    [
+        "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
+        "metadata": ["name": .string(name), "labels": ["bench": "yes"]],
+        "spec": [
+            "runStrategy": "Halted",
+            "template": ["spec": [
+                "domain": ["devices": ["disks": [["name": "root", "disk": ["bus": "virtio"]]]], "memory": ["guest": "128Mi"]],
+                "volumes": [["name": "root", "containerDisk": ["image": "/var/lib/swiftvirt/guest/disk.qcow2"]]],
+            ]],
+        ],
+    ]
+}
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    guard !values.isEmpty else { return .nan }
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+}
+
+func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
+func fmt(_ v: Double) -> String { String(format: "%.2f", v) }
+
+let arguments = CommandLine.arguments
+let total = Int(arguments.dropFirst().first ?? "") ?? 10_000
+let clients = 8
+let clock = ContinuousClock()
+let dir = NSTemporaryDirectory() + "swiftvirt-bench-\(UUID().uuidString)"
+try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: dir) }
+
+// 1. Baseline: the same objects written straight into a store in-process, 8 concurrent writers.
+let rawStore = try SQLiteStore(path: dir + "/raw.db")
+let rawStart = clock.now
+try await withThrowingTaskGroup(of: Void.self) { group in
+    for c in 0..<clients {
+        group.addTask {
+            for i in stride(from: c, to: total, by: clients) {
+                var object = vmBody("vm-\(i)")
+                object[path: ["metadata", "namespace"]] = "default"
+                _ = try await rawStore.create(StoreKey(resource: "kubevirt.io/virtualmachines", namespace: "default", name: "vm-\(i)"), object: object)
+            }
+        }
+    }
+    try await group.waitForAll()
+}
+let rawSeconds = ms(clock.now - rawStart) / 1000
+let rawRate = Double(total) / rawSeconds
+
+// 2. The API server over HTTPS with the daemon's own credentials.
+let store = try SQLiteStore(path: dir + "/api.db")
+let credentials = try ServerCredentials.loadOrCreate(dataDir: dir, hosts: ["127.0.0.1"])
+let router = APIRouter(store: store, tokens: [credentials.token])
+try await Bootstrap.ensureNamespaces(router.handler)
+let portBox = Mutex<Int>(0)
+var logger = Logger(label: "bench")
+logger.logLevel = .error
+let server = APIServer(configuration: .init(host: "127.0.0.1", port: 0, credentials: credentials), router: router, logger: logger) { port in
+    portBox.withLock { $0 = port }
+}
+let serverTask = Task { try await server.run() }
+while portBox.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+let base = "https://127.0.0.1:\(portBox.withLock { $0 })"
+
+var tls = TLSConfiguration.makeClientConfiguration()
+tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(credentials.caPEM.utf8)))
+var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1200)
+configuration.timeout = .init(connect: .seconds(30), read: .seconds(600))
+let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+
+func post(_ name: String) async throws -> Duration {
+    var request = HTTPClientRequest(url: base + "/apis/kubevirt.io/v1/namespaces/default/virtualmachines")
+    request.method = .POST
+    request.headers.add(name: "Authorization", value: "Bearer \(credentials.token)")
+    request.headers.add(name: "Content-Type", value: "application/json")
+    request.body = .bytes(ByteBuffer(bytes: vmBody(name).serializedBytes()))
+    let start = clock.now
+    let response = try await http.execute(request, timeout: .seconds(30))
+    _ = try await response.body.collect(upTo: 1 << 20)
+    guard response.status.code == 201 else { throw BenchError("create \(name): HTTP \(response.status.code)") }
+    return clock.now - start
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+// Warm up the connections.
+for i in 0..<clients { _ = try await post("warm-\(i)") }
+
+let latencies = Mutex<[Double]>([])
+let apiStart = clock.now
+try await withThrowingTaskGroup(of: Void.self) { group in
+    for c in 0..<clients {
+        group.addTask {
+            for i in stride(from: c, to: total, by: clients) {
+                let d = try await post("vm-\(i)")
+                latencies.withLock { $0.append(ms(d)) }
+            }
+        }
+    }
+    try await group.waitForAll()
+}
+let apiSeconds = ms(clock.now - apiStart) / 1000
+let apiRate = Double(total) / apiSeconds
+let all = latencies.withLock { $0 }
+
+// 3. Paced creates at 500/s: latency when the server is not saturated.
+let pacedCount = min(2_500, total / 2)
+let paced = Mutex<[Double]>([])
+let pacedStart = clock.now
+try await withThrowingTaskGroup(of: Void.self) { group in
+    for i in 0..<pacedCount {
+        let due = pacedStart + .microseconds(i * 2_000)
+        group.addTask {
+            try await Task.sleep(until: due, clock: clock)
+            let d = try await post("paced-\(i)")
+            paced.withLock { $0.append(ms(d)) }
+        }
+    }
+    try await group.waitForAll()
+}
+let pacedValues = paced.withLock { $0 }
+
+print("SwiftVirt API benchmark (\(total) VirtualMachine creates, \(clients) concurrent clients, HTTPS)")
+print("  raw store (in-process):   \(fmt(rawRate)) creates/s")
+print("  API server (HTTPS):       \(fmt(apiRate)) creates/s  = \(fmt(apiRate / rawRate))x raw   (target >= 0.5x)")
+print("  API create latency:       p50 \(fmt(percentile(all, 0.5))) ms, p99 \(fmt(percentile(all, 0.99))) ms (saturated)")
+print("  paced 500 creates/s:      p50 \(fmt(percentile(pacedValues, 0.5))) ms, p99 \(fmt(percentile(pacedValues, 0.99))) ms (target p99 <= 20 ms)")
+
+// 4. Watch delivery: N watchers, then creates; time from the create's send to each watcher's receipt.
+func watchRound(watchers: Int, events: Int) async throws -> [Double] {
+    let startRV = try await store.currentRevision()
+    let sent = Mutex<[String: ContinuousClock.Instant]>([:])
+    let delays = Mutex<[Double]>([])
+    let ready = Mutex(0)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<watchers {
+            group.addTask {
+                var request = HTTPClientRequest(url: base + "/apis/kubevirt.io/v1/namespaces/default/virtualmachines?watch=1&resourceVersion=\(startRV)&fieldSelector=metadata.namespace%3Ddefault")
+                request.headers.add(name: "Authorization", value: "Bearer \(credentials.token)")
+                let response = try await http.execute(request, timeout: .seconds(600))
+                ready.withLock { $0 += 1 }
+                var seen = 0
+                var pending: [UInt8] = []
+                for try await chunk in response.body {
+                    let now = clock.now
+                    pending.append(contentsOf: chunk.readableBytesView)
+                    while let newline = pending.firstIndex(of: 0x0A) {
+                        let line = Array(pending[..<newline])
+                        pending.removeSubrange(...newline)
+                        let event = try JSONValue.parse(line)
+                        guard let name = event[path: ["object", "metadata", "name"]]?.stringValue, name.hasPrefix("watch-") else { continue }
+                        if let start = sent.withLock({ $0[name] }) { delays.withLock { $0.append(ms(now - start)) } }
+                        seen += 1
+                    }
+                    if seen >= events { break }
+                }
+            }
+        }
+        while ready.withLock({ $0 }) < watchers { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(200))
+        for i in 0..<events {
+            let name = "watch-\(watchers)-\(i)"
+            sent.withLock { $0[name] = clock.now }
+            _ = try await post(name)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await group.waitForAll()
+        return delays.withLock { $0 }
+    }
+}
+
+for watchers in [100, 1000] {
+    let delays = try await watchRound(watchers: watchers, events: 10)
+    print("  watch delivery, \(watchers) watchers: p50 \(fmt(percentile(delays, 0.5))) ms, p99 \(fmt(percentile(delays, 0.99))) ms over \(delays.count) deliveries (target p99 <= 50 ms; baseline: the create itself, p50 \(fmt(percentile(all, 0.5))) ms)")
+}
+
+try await http.shutdown()
+serverTask.cancel()

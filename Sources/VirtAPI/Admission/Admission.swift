@@ -1,0 +1,101 @@
+import VirtError
+
+/// Admission for every kind SwiftVirt serves: strict field checking, validation and defaulting.
+///
+/// All functions are pure over the stored `JSONValue`. Kinds are named by API group (`""` for the core
+/// group, `kubevirt.io`, `cdi.kubevirt.io`, …) and kind (`VirtualMachine`); unknown kinds pass unchecked.
+/// The API server calls them in Kubernetes' order: `applyDefaults` (on create), then `validate` (on create
+/// and update), and rejects or warns about `unknownFields` per the request's `fieldValidation`.
+public enum Admission {
+    /// Field causes that make `object` invalid (empty when valid). Type errors found while decoding the
+    /// typed kind come first and stop further checks. `old` is the stored object on update, `nil` on create.
+    public static func validate(group: String, kind: String, object: JSONValue, old: JSONValue?) -> [VirtError.Cause] {
+        guard let handler = handler(group: group, kind: kind) else { return [] }
+        return handler.validate(object, old)
+    }
+
+    /// Dotted paths of fields the typed kind does not model (`spec.template.spec.domain.devices.disks[0].bogus`),
+    /// sorted. Empty for unknown kinds, and when the object does not decode (`validate` reports why).
+    public static func unknownFields(group: String, kind: String, object: JSONValue) -> [String] {
+        guard let handler = handler(group: group, kind: kind) else { return [] }
+        return handler.unknownFields(object)
+    }
+
+    /// Fills in KubeVirt's and Kubernetes' defaults. Idempotent: applying twice changes nothing more.
+    public static func applyDefaults(group: String, kind: String, object: inout JSONValue) {
+        guard let handler = handler(group: group, kind: kind) else { return }
+        handler.applyDefaults(&object)
+    }
+
+    /// Whether admission knows the kind (and so checks its fields).
+    public static func knowsKind(group: String, kind: String) -> Bool {
+        handler(group: group, kind: kind) != nil
+    }
+
+    static func handler(group: String, kind: String) -> KindAdmission? {
+        let normalized = group == "core" ? "" : group
+        return handlers["\(normalized)/\(kind)"]
+    }
+
+    static let handlers: [String: KindAdmission] = {
+        let all: [KindAdmission] = [
+            .typed(VirtualMachine.self, group: "kubevirt.io", kind: "VirtualMachine",
+                   validate: VirtualMachineAdmission.validate, defaults: VirtualMachineAdmission.applyDefaults),
+            .typed(VirtualMachineInstance.self, group: "kubevirt.io", kind: "VirtualMachineInstance",
+                   validate: VirtualMachineInstanceAdmission.validate, defaults: VirtualMachineInstanceAdmission.applyDefaults),
+            .typed(VirtualMachineInstanceMigration.self, group: "kubevirt.io", kind: "VirtualMachineInstanceMigration",
+                   validate: MigrationAdmission.validate),
+            .typed(MigrationPolicy.self, group: "migrations.kubevirt.io", kind: "MigrationPolicy"),
+            .typed(DataVolume.self, group: "cdi.kubevirt.io", kind: "DataVolume", validate: StorageAdmission.validateDataVolume),
+            .typed(NetworkAttachmentDefinition.self, group: "k8s.cni.cncf.io", kind: "NetworkAttachmentDefinition",
+                   validate: NetworkAttachmentDefinitionAdmission.validate),
+            .typed(NodeNetworkConfigurationPolicy.self, group: "nmstate.io", kind: "NodeNetworkConfigurationPolicy"),
+            .typed(Namespace.self, group: "", kind: "Namespace"),
+            .typed(Node.self, group: "", kind: "Node"),
+            .typed(Pod.self, group: "", kind: "Pod"),
+            .typed(PersistentVolumeClaim.self, group: "", kind: "PersistentVolumeClaim",
+                   validate: StorageAdmission.validatePersistentVolumeClaim, defaults: StorageAdmission.applyPersistentVolumeClaimDefaults),
+            .typed(PersistentVolume.self, group: "", kind: "PersistentVolume"),
+            .typed(Event.self, group: "", kind: "Event"),
+            .typed(Secret.self, group: "", kind: "Secret", validate: ConfigAdmission.validateSecret),
+            .typed(ConfigMap.self, group: "", kind: "ConfigMap", validate: ConfigAdmission.validateConfigMap),
+            .typed(StorageClass.self, group: "storage.k8s.io", kind: "StorageClass", validate: StorageAdmission.validateStorageClass),
+            .typed(Lease.self, group: "coordination.k8s.io", kind: "Lease"),
+            .typed(Eviction.self, group: "policy", kind: "Eviction"),
+        ]
+        return Dictionary(all.map { ("\($0.group)/\($0.kind)", $0) }, uniquingKeysWith: { first, _ in first })
+    }()
+}
+
+/// Admission for one kind: its typed decode, its rules and its defaults.
+struct KindAdmission: Sendable {
+    let group: String
+    let kind: String
+    let unknownFields: @Sendable (JSONValue) -> [String]
+    let validate: @Sendable (JSONValue, JSONValue?) -> [VirtError.Cause]
+    let applyDefaults: @Sendable (inout JSONValue) -> Void
+
+    /// Decodes the object as `T`; type errors become causes, then `validate` checks the typed value.
+    static func typed<T: Decodable & Sendable>(
+        _ type: T.Type, group: String, kind: String,
+        validate: @escaping @Sendable (T, _ object: JSONValue, _ old: JSONValue?) -> [VirtError.Cause] = { _, _, _ in [] },
+        defaults: @escaping @Sendable (inout JSONValue) -> Void = { _ in }
+    ) -> KindAdmission {
+        KindAdmission(
+            group: group, kind: kind,
+            unknownFields: { object in
+                (try? decodeTracking(T.self, from: object))?.unknownFields ?? []
+            },
+            validate: { object, old in
+                let typed: T
+                do {
+                    typed = try decodeTracking(T.self, from: object).value
+                } catch {
+                    if error.causes.isEmpty { return [VirtError.Cause(message: error.message, field: "")] }
+                    return error.causes
+                }
+                return validate(typed, object, old)
+            },
+            applyDefaults: defaults)
+    }
+}

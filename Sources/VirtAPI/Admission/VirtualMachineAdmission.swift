@@ -1,0 +1,40 @@
+import VirtError
+
+/// Validation and defaulting of kubevirt.io/v1 `VirtualMachine`.
+enum VirtualMachineAdmission {
+    static let runStrategies = ["Always", "Halted", "Manual", "RerunOnFailure", "Once", "WaitAsReceiver"]
+
+    static func validate(_ vm: VirtualMachine, object: JSONValue, old: JSONValue?) -> [VirtError.Cause] {
+        // Unchanged specs are not re-checked, so status updates never fail on rules added later.
+        if let old, old["spec"] == object["spec"] { return [] }
+        var causes: [VirtError.Cause] = []
+        let spec = vm.spec
+        if let strategy = spec.runStrategy, !runStrategies.contains(strategy) {
+            causes.append(FieldErrors.notSupported("spec.runStrategy", strategy, runStrategies))
+        }
+        if spec.running != nil, spec.runStrategy != nil {
+            causes.append(FieldErrors.invalid(
+                "spec.running",
+                "running and runStrategy are mutually exclusive; remove spec.running (runStrategy Always is running: true)"))
+        }
+        guard let template = spec.template else {
+            causes.append(FieldErrors.required("spec.template", "the VirtualMachineInstance template to run"))
+            return causes
+        }
+        guard let templateSpec = template.spec else {
+            causes.append(FieldErrors.required("spec.template.spec", "the VirtualMachineInstance spec to run"))
+            return causes
+        }
+        var validator = VirtualMachineInstanceSpecValidator(spec: templateSpec, prefix: "spec.template.spec")
+        validator.requireMemory = spec.instancetype == nil
+        causes += validator.validate()
+        return causes
+    }
+
+    static func applyDefaults(_ object: inout JSONValue) {
+        let path = ["spec", "template", "spec"]
+        guard var spec = object[path: path], spec.objectValue != nil else { return }
+        VMISpecDefaults.apply(to: &spec)
+        object[path: path] = spec
+    }
+}

@@ -1,0 +1,516 @@
+import VirtError
+
+/// The result of a strict decode: the typed value and every field the type did not ask for.
+public struct StrictDecodeResult<T> {
+    public var value: T
+    /// Kubernetes-style dotted paths of fields the typed kind does not model, sorted,
+    /// e.g. `spec.template.spec.domain.devices.disks[0].bogus`.
+    public var unknownFields: [String]
+
+    public init(value: T, unknownFields: [String]) {
+        self.value = value
+        self.unknownFields = unknownFields
+    }
+}
+
+extension StrictDecodeResult: Sendable where T: Sendable {}
+
+/// Decodes `type` from `json` and reports the fields of every JSON object the type opened that it never
+/// asked for. A value decoded as `JSONValue` is opaque: nothing inside it is reported.
+///
+/// A type mismatch or a missing required field becomes `VirtError(.invalid, …)` with one cause in
+/// Kubernetes' wording (`FieldValueInvalid` or `FieldValueRequired`) naming the full field path.
+public func decodeTracking<T: Decodable>(_ type: T.Type, from json: JSONValue) throws(VirtError) -> StrictDecodeResult<T> {
+    let tracker = FieldTracker()
+    let decoder = JSONValueDecoderImpl(value: json, codingPath: [], tracker: tracker, userInfo: [:])
+    do {
+        let value = try decoder.unbox(T.self)
+        return StrictDecodeResult(value: value, unknownFields: tracker.unknownFields())
+    } catch {
+        throw JSONValueDecoder.virtError(from: error, root: json)
+    }
+}
+
+/// Decodes `Decodable` types straight from a `JSONValue`, without going through JSON text.
+///
+/// Numbers decode into any integer or floating-point type (integers only when integral and in range);
+/// strings decode only from JSON strings; a member typed `JSONValue` receives the subtree as is.
+public struct JSONValueDecoder: Sendable {
+    public init() {}
+
+    /// Decodes `type`, throwing `DecodingError` on a mismatch. Unknown fields are ignored.
+    public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+        let decoder = JSONValueDecoderImpl(value: value, codingPath: [], tracker: nil, userInfo: [:])
+        return try decoder.unbox(T.self)
+    }
+
+    /// Decodes `type`, turning any failure into `VirtError(.invalid, …)` with a field cause.
+    public func decodeChecked<T: Decodable>(_ type: T.Type, from value: JSONValue) throws(VirtError) -> T {
+        do {
+            return try decode(type, from: value)
+        } catch {
+            throw JSONValueDecoder.virtError(from: error, root: value)
+        }
+    }
+
+    /// Renders a coding path the way Kubernetes prints field paths: `spec.volumes[0].name`.
+    public static func fieldPath(_ codingPath: [any CodingKey]) -> String {
+        var out = ""
+        for key in codingPath {
+            if key is JSONIndexKey, let index = key.intValue {
+                out += "[\(index)]"
+            } else {
+                if !out.isEmpty { out += "." }
+                out += key.stringValue
+            }
+        }
+        return out
+    }
+
+    /// Converts any error thrown while decoding `root` into a `VirtError` with Kubernetes-style causes.
+    public static func virtError(from error: any Error, root: JSONValue) -> VirtError {
+        if let error = error as? VirtError { return error }
+        guard let error = error as? DecodingError else {
+            return VirtError(.invalid, "the object could not be decoded: \(error)")
+        }
+        let cause: VirtError.Cause
+        switch error {
+        case .typeMismatch(let type, let context):
+            let field = fieldPath(context.codingPath)
+            let actual = value(at: context.codingPath, in: root)?.typeName ?? "null"
+            let expected = jsonTypeName(type)
+            let subject = field.isEmpty ? "body" : "\(field) in body"
+            cause = VirtError.Cause(
+                reason: "FieldValueInvalid",
+                message: "Invalid value: \"\(actual)\": \(subject) must be of type \(expected): \"\(actual)\"",
+                field: field)
+        case .valueNotFound(_, let context):
+            cause = VirtError.Cause(reason: "FieldValueRequired", message: "Required value", field: fieldPath(context.codingPath))
+        case .keyNotFound(let key, let context):
+            cause = VirtError.Cause(reason: "FieldValueRequired", message: "Required value", field: fieldPath(context.codingPath + [key]))
+        case .dataCorrupted(let context):
+            let field = fieldPath(context.codingPath)
+            let shown = value(at: context.codingPath, in: root).map(render) ?? "null"
+            cause = VirtError.Cause(
+                reason: "FieldValueInvalid",
+                message: "Invalid value: \(shown): \(context.debugDescription)",
+                field: field)
+        @unknown default:
+            return VirtError(.invalid, "the object could not be decoded: \(error)")
+        }
+        let message = cause.field.isEmpty ? cause.message : "\(cause.field): \(cause.message)"
+        return VirtError(.invalid, message, causes: [cause])
+    }
+
+    /// The OpenAPI type name Kubernetes uses in "must be of type …" messages.
+    static func jsonTypeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Bool.Type: "boolean"
+        case is String.Type: "string"
+        case is Double.Type, is Float.Type: "number"
+        case is Int.Type, is Int8.Type, is Int16.Type, is Int32.Type, is Int64.Type,
+            is UInt.Type, is UInt8.Type, is UInt16.Type, is UInt32.Type, is UInt64.Type:
+            "integer"
+        case is [JSONValue].Type: "array"
+        case is [String: JSONValue].Type: "object"
+        default: "\(type)"
+        }
+    }
+
+    /// A value as Kubernetes shows it after "Invalid value:".
+    static func render(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let s):
+            var out = ""
+            JSONValue.writeString(s, to: &out)
+            return out
+        case .object, .array: return "\"\(value.typeName)\""
+        default: return value.serialized()
+        }
+    }
+
+    static func value(at codingPath: [any CodingKey], in root: JSONValue) -> JSONValue? {
+        var current: JSONValue? = root
+        for key in codingPath {
+            if key is JSONIndexKey, let index = key.intValue {
+                guard let array = current?.arrayValue, array.indices.contains(index) else { return nil }
+                current = array[index]
+            } else {
+                current = current?[key.stringValue]
+            }
+        }
+        return current
+    }
+}
+
+/// An array index in a coding path (rendered as `[i]`).
+struct JSONIndexKey: CodingKey {
+    var intValue: Int?
+    var stringValue: String { "\(intValue ?? 0)" }
+    init(index: Int) { self.intValue = index }
+    init?(stringValue: String) { return nil }
+    init?(intValue: Int) { self.intValue = intValue }
+}
+
+/// A plain key for `superDecoder()`.
+struct JSONSuperKey: CodingKey {
+    var stringValue: String { "super" }
+    var intValue: Int? { nil }
+    init() {}
+    init?(stringValue: String) {}
+    init?(intValue: Int) { return nil }
+}
+
+/// Records which keys of each opened JSON object the decoded type asked for.
+final class FieldTracker {
+    struct Entry {
+        var path: String
+        var keys: [String]
+        var used: Set<String> = []
+    }
+
+    var entries: [Entry] = []
+
+    func open(path: String, object: [String: JSONValue]) -> Int {
+        entries.append(Entry(path: path, keys: Array(object.keys)))
+        return entries.count - 1
+    }
+
+    func use(_ key: String, entry: Int) {
+        entries[entry].used.insert(key)
+    }
+
+    func unknownFields() -> [String] {
+        var used: [String: Set<String>] = [:]
+        var keys: [String: [String]] = [:]
+        for entry in entries {
+            used[entry.path, default: []].formUnion(entry.used)
+            keys[entry.path] = entry.keys
+        }
+        var unknown: Set<String> = []
+        for (path, objectKeys) in keys {
+            let asked = used[path] ?? []
+            for key in objectKeys where !asked.contains(key) {
+                unknown.insert(path.isEmpty ? key : "\(path).\(key)")
+            }
+        }
+        return unknown.sorted()
+    }
+}
+
+final class JSONValueDecoderImpl: Decoder {
+    let value: JSONValue
+    let codingPath: [any CodingKey]
+    let tracker: FieldTracker?
+    let userInfo: [CodingUserInfoKey: Any]
+
+    init(value: JSONValue, codingPath: [any CodingKey], tracker: FieldTracker?, userInfo: [CodingUserInfoKey: Any]) {
+        self.value = value
+        self.codingPath = codingPath
+        self.tracker = tracker
+        self.userInfo = userInfo
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard case .object(let object) = value else {
+            if value == .null { throw valueNotFound([String: JSONValue].self) }
+            throw typeMismatch([String: JSONValue].self, codingPath)
+        }
+        let entry = tracker?.open(path: JSONValueDecoder.fieldPath(codingPath), object: object)
+        return KeyedDecodingContainer(JSONKeyedContainer<Key>(decoder: self, object: object, entry: entry))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        guard case .array(let array) = value else {
+            if value == .null { throw valueNotFound([JSONValue].self) }
+            throw typeMismatch([JSONValue].self, codingPath)
+        }
+        return JSONUnkeyedContainer(decoder: self, array: array)
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer {
+        JSONSingleValueContainer(decoder: self)
+    }
+
+    // MARK: - Unboxing
+
+    func child(_ value: JSONValue, key: any CodingKey) -> JSONValueDecoderImpl {
+        JSONValueDecoderImpl(value: value, codingPath: codingPath + [key], tracker: tracker, userInfo: userInfo)
+    }
+
+    func unbox<T: Decodable>(_ type: T.Type) throws -> T {
+        if T.self == JSONValue.self, let opaque = value as? T { return opaque }
+        switch type {
+        case is Bool.Type: if let v = try unboxBool() as? T { return v }
+        case is String.Type: if let v = try unboxString() as? T { return v }
+        case is Double.Type: if let v = try unboxFloating(Double.self) as? T { return v }
+        case is Float.Type: if let v = try unboxFloating(Float.self) as? T { return v }
+        case is Int.Type: if let v = try unboxInteger(Int.self) as? T { return v }
+        case is Int8.Type: if let v = try unboxInteger(Int8.self) as? T { return v }
+        case is Int16.Type: if let v = try unboxInteger(Int16.self) as? T { return v }
+        case is Int32.Type: if let v = try unboxInteger(Int32.self) as? T { return v }
+        case is Int64.Type: if let v = try unboxInteger(Int64.self) as? T { return v }
+        case is UInt.Type: if let v = try unboxInteger(UInt.self) as? T { return v }
+        case is UInt8.Type: if let v = try unboxInteger(UInt8.self) as? T { return v }
+        case is UInt16.Type: if let v = try unboxInteger(UInt16.self) as? T { return v }
+        case is UInt32.Type: if let v = try unboxInteger(UInt32.self) as? T { return v }
+        case is UInt64.Type: if let v = try unboxInteger(UInt64.self) as? T { return v }
+        default: break
+        }
+        return try T(from: self)
+    }
+
+    func unboxBool() throws -> Bool {
+        switch value {
+        case .bool(let b): return b
+        case .null: throw valueNotFound(Bool.self)
+        default: throw typeMismatch(Bool.self, codingPath)
+        }
+    }
+
+    func unboxString() throws -> String {
+        switch value {
+        case .string(let s): return s
+        case .null: throw valueNotFound(String.self)
+        default: throw typeMismatch(String.self, codingPath)
+        }
+    }
+
+    func unboxInteger<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
+        switch value {
+        case .int(let i):
+            if let v = T(exactly: i) { return v }
+            throw outOfRange(T.self, negative: i < 0)
+        case .double(let d):
+            guard d.isFinite, d.rounded() == d else { throw typeMismatch(T.self, codingPath) }
+            if let v = T(exactly: d) { return v }
+            throw outOfRange(T.self, negative: d < 0)
+        case .null: throw valueNotFound(T.self)
+        default: throw typeMismatch(T.self, codingPath)
+        }
+    }
+
+    func unboxFloating<T: BinaryFloatingPoint>(_ type: T.Type) throws -> T {
+        switch value {
+        case .int(let i): return T(i)
+        case .double(let d):
+            let v = T(d)
+            if d.isFinite, !v.isFinite {
+                throw DecodingError.dataCorrupted(.init(
+                    codingPath: codingPath,
+                    debugDescription: "\(JSONValueDecoder.fieldPath(codingPath)) in body is out of range for a \(T.self)"))
+            }
+            return v
+        case .null: throw valueNotFound(T.self)
+        default: throw typeMismatch(T.self, codingPath)
+        }
+    }
+
+    func typeMismatch(_ type: Any.Type, _ path: [any CodingKey]) -> DecodingError {
+        let expected = JSONValueDecoder.jsonTypeName(type)
+        let found = value.typeName
+        return DecodingError.typeMismatch(type, .init(
+            codingPath: path, debugDescription: "Expected a value of type \(expected) but found \(found) instead."))
+    }
+
+    func valueNotFound(_ type: Any.Type) -> DecodingError {
+        DecodingError.valueNotFound(type, .init(
+            codingPath: codingPath, debugDescription: "Expected a value of type \(JSONValueDecoder.jsonTypeName(type)) but found null instead."))
+    }
+
+    func outOfRange<T: FixedWidthInteger>(_ type: T.Type, negative: Bool) -> DecodingError {
+        let field = JSONValueDecoder.fieldPath(codingPath)
+        let subject = field.isEmpty ? "body" : "\(field) in body"
+        let bound = negative ? "greater than or equal to \(T.min)" : "less than or equal to \(T.max)"
+        return DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "\(subject) should be \(bound)"))
+    }
+}
+
+struct JSONKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let decoder: JSONValueDecoderImpl
+    let object: [String: JSONValue]
+    let entry: Int?
+
+    var codingPath: [any CodingKey] { decoder.codingPath }
+    var allKeys: [Key] { object.keys.sorted().compactMap { Key(stringValue: $0) } }
+
+    func use(_ key: Key) {
+        if let entry { decoder.tracker?.use(key.stringValue, entry: entry) }
+    }
+
+    func contains(_ key: Key) -> Bool {
+        use(key)
+        return object[key.stringValue] != nil
+    }
+
+    func decodeNil(forKey key: Key) throws -> Bool {
+        use(key)
+        guard let member = object[key.stringValue] else {
+            throw keyNotFound(key)
+        }
+        return member == .null
+    }
+
+    func keyNotFound(_ key: Key) -> DecodingError {
+        DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "No value for required key \"\(key.stringValue)\"."))
+    }
+
+    func childDecoder(_ key: Key) throws -> JSONValueDecoderImpl {
+        use(key)
+        guard let member = object[key.stringValue] else { throw keyNotFound(key) }
+        return decoder.child(member, key: key)
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        try childDecoder(key).unbox(T.self)
+    }
+
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        use(key)
+        guard let member = object[key.stringValue], member != .null else { return nil }
+        return try decoder.child(member, key: key).unbox(T.self)
+    }
+
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try childDecoder(key).unboxBool() }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try childDecoder(key).unboxString() }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try childDecoder(key).unboxFloating(Double.self) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try childDecoder(key).unboxFloating(Float.self) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try childDecoder(key).unboxInteger(Int.self) }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try childDecoder(key).unboxInteger(Int8.self) }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try childDecoder(key).unboxInteger(Int16.self) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try childDecoder(key).unboxInteger(Int32.self) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try childDecoder(key).unboxInteger(Int64.self) }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try childDecoder(key).unboxInteger(UInt.self) }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try childDecoder(key).unboxInteger(UInt8.self) }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try childDecoder(key).unboxInteger(UInt16.self) }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try childDecoder(key).unboxInteger(UInt32.self) }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try childDecoder(key).unboxInteger(UInt64.self) }
+
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try present(key)?.unboxBool() }
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try present(key)?.unboxString() }
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try present(key)?.unboxFloating(Double.self) }
+    func decodeIfPresent(_ type: Float.Type, forKey key: Key) throws -> Float? { try present(key)?.unboxFloating(Float.self) }
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try present(key)?.unboxInteger(Int.self) }
+    func decodeIfPresent(_ type: Int8.Type, forKey key: Key) throws -> Int8? { try present(key)?.unboxInteger(Int8.self) }
+    func decodeIfPresent(_ type: Int16.Type, forKey key: Key) throws -> Int16? { try present(key)?.unboxInteger(Int16.self) }
+    func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? { try present(key)?.unboxInteger(Int32.self) }
+    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { try present(key)?.unboxInteger(Int64.self) }
+    func decodeIfPresent(_ type: UInt.Type, forKey key: Key) throws -> UInt? { try present(key)?.unboxInteger(UInt.self) }
+    func decodeIfPresent(_ type: UInt8.Type, forKey key: Key) throws -> UInt8? { try present(key)?.unboxInteger(UInt8.self) }
+    func decodeIfPresent(_ type: UInt16.Type, forKey key: Key) throws -> UInt16? { try present(key)?.unboxInteger(UInt16.self) }
+    func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? { try present(key)?.unboxInteger(UInt32.self) }
+    func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? { try present(key)?.unboxInteger(UInt64.self) }
+
+    /// The child decoder for a key that is present and not null; records the key either way.
+    func present(_ key: Key) -> JSONValueDecoderImpl? {
+        use(key)
+        guard let member = object[key.stringValue], member != .null else { return nil }
+        return decoder.child(member, key: key)
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        try childDecoder(key).container(keyedBy: type)
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        try childDecoder(key).unkeyedContainer()
+    }
+
+    func superDecoder() throws -> any Decoder {
+        decoder.child(.object(object), key: JSONSuperKey())
+    }
+
+    func superDecoder(forKey key: Key) throws -> any Decoder {
+        use(key)
+        return decoder.child(object[key.stringValue] ?? .null, key: key)
+    }
+}
+
+struct JSONUnkeyedContainer: UnkeyedDecodingContainer {
+    let decoder: JSONValueDecoderImpl
+    let array: [JSONValue]
+    var currentIndex = 0
+
+    init(decoder: JSONValueDecoderImpl, array: [JSONValue]) {
+        self.decoder = decoder
+        self.array = array
+    }
+
+    var codingPath: [any CodingKey] { decoder.codingPath }
+    var count: Int? { array.count }
+    var isAtEnd: Bool { currentIndex >= array.count }
+
+    mutating func next(_ type: Any.Type) throws -> JSONValueDecoderImpl {
+        guard !isAtEnd else {
+            throw DecodingError.valueNotFound(type, .init(
+                codingPath: codingPath + [JSONIndexKey(index: currentIndex)], debugDescription: "Unkeyed container is at end."))
+        }
+        let child = decoder.child(array[currentIndex], key: JSONIndexKey(index: currentIndex))
+        currentIndex += 1
+        return child
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        guard !isAtEnd else {
+            throw DecodingError.valueNotFound(Any?.self, .init(
+                codingPath: codingPath + [JSONIndexKey(index: currentIndex)], debugDescription: "Unkeyed container is at end."))
+        }
+        if array[currentIndex] == .null {
+            currentIndex += 1
+            return true
+        }
+        return false
+    }
+
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next(T.self).unbox(T.self) }
+    mutating func decode(_ type: Bool.Type) throws -> Bool { try next(type).unboxBool() }
+    mutating func decode(_ type: String.Type) throws -> String { try next(type).unboxString() }
+    mutating func decode(_ type: Double.Type) throws -> Double { try next(type).unboxFloating(Double.self) }
+    mutating func decode(_ type: Float.Type) throws -> Float { try next(type).unboxFloating(Float.self) }
+    mutating func decode(_ type: Int.Type) throws -> Int { try next(type).unboxInteger(Int.self) }
+    mutating func decode(_ type: Int8.Type) throws -> Int8 { try next(type).unboxInteger(Int8.self) }
+    mutating func decode(_ type: Int16.Type) throws -> Int16 { try next(type).unboxInteger(Int16.self) }
+    mutating func decode(_ type: Int32.Type) throws -> Int32 { try next(type).unboxInteger(Int32.self) }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 { try next(type).unboxInteger(Int64.self) }
+    mutating func decode(_ type: UInt.Type) throws -> UInt { try next(type).unboxInteger(UInt.self) }
+    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try next(type).unboxInteger(UInt8.self) }
+    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try next(type).unboxInteger(UInt16.self) }
+    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try next(type).unboxInteger(UInt32.self) }
+    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try next(type).unboxInteger(UInt64.self) }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        try next([String: JSONValue].self).container(keyedBy: type)
+    }
+
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        try next([JSONValue].self).unkeyedContainer()
+    }
+
+    mutating func superDecoder() throws -> any Decoder {
+        try next(Any.self)
+    }
+}
+
+struct JSONSingleValueContainer: SingleValueDecodingContainer {
+    let decoder: JSONValueDecoderImpl
+
+    var codingPath: [any CodingKey] { decoder.codingPath }
+
+    func decodeNil() -> Bool { decoder.value == .null }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.unbox(T.self) }
+    func decode(_ type: Bool.Type) throws -> Bool { try decoder.unboxBool() }
+    func decode(_ type: String.Type) throws -> String { try decoder.unboxString() }
+    func decode(_ type: Double.Type) throws -> Double { try decoder.unboxFloating(Double.self) }
+    func decode(_ type: Float.Type) throws -> Float { try decoder.unboxFloating(Float.self) }
+    func decode(_ type: Int.Type) throws -> Int { try decoder.unboxInteger(Int.self) }
+    func decode(_ type: Int8.Type) throws -> Int8 { try decoder.unboxInteger(Int8.self) }
+    func decode(_ type: Int16.Type) throws -> Int16 { try decoder.unboxInteger(Int16.self) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try decoder.unboxInteger(Int32.self) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try decoder.unboxInteger(Int64.self) }
+    func decode(_ type: UInt.Type) throws -> UInt { try decoder.unboxInteger(UInt.self) }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try decoder.unboxInteger(UInt8.self) }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try decoder.unboxInteger(UInt16.self) }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try decoder.unboxInteger(UInt32.self) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try decoder.unboxInteger(UInt64.self) }
+}

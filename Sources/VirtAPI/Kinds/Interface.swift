@@ -1,0 +1,51 @@
+/// KubeVirt `Interface`: a guest network card (`spec.domain.devices.interfaces[]`), bound to the network
+/// of the same name by exactly one binding method.
+public struct Interface: Codable, Sendable, Equatable {
+    public var name: String
+    /// `virtio`, `e1000`, `e1000e`, `igb`, `ne2k_pci`, `pcnet` or `rtl8139`.
+    public var model: String?
+    public var bridge: EmptyObject?
+    public var slirp: EmptyObject?
+    public var masquerade: EmptyObject?
+    public var sriov: EmptyObject?
+    public var macvtap: EmptyObject?
+    public var passt: EmptyObject?
+    public var passtBinding: EmptyObject?
+    /// A network binding plugin by name.
+    public var binding: PluginBinding?
+    /// Ports to forward with masquerade; kept opaque.
+    public var ports: [JSONValue]?
+    public var portRanges: [JSONValue]?
+    public var macAddress: String?
+    public var bootOrder: UInt?
+    public var pciAddress: String?
+    /// DHCP options for the guest; kept opaque.
+    public var dhcpOptions: JSONValue?
+    public var tag: String?
+    public var acpiIndex: Int?
+    /// `up`, `down` or `absent`.
+    public var state: String?
+
+    public init(name: String) { self.name = name }
+
+    /// The names of the binding methods set on this interface.
+    public var bindingMethods: [String] {
+        var methods: [String] = []
+        if bridge != nil { methods.append("bridge") }
+        if slirp != nil { methods.append("slirp") }
+        if masquerade != nil { methods.append("masquerade") }
+        if sriov != nil { methods.append("sriov") }
+        if macvtap != nil { methods.append("macvtap") }
+        if passt != nil { methods.append("passt") }
+        if passtBinding != nil { methods.append("passtBinding") }
+        if binding != nil { methods.append("binding") }
+        return methods
+    }
+}
+
+/// KubeVirt `PluginBinding`: the name of a network binding plugin.
+public struct PluginBinding: Codable, Sendable, Equatable {
+    public var name: String
+
+    public init(name: String) { self.name = name }
+}

@@ -1,0 +1,90 @@
+import VirtAPI
+import VirtError
+
+/// A request as the handlers see it, free of the HTTP library.
+public struct APIRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var query: [String: String]
+    public var accept: String
+    public var contentType: String
+    public var body: [UInt8]
+
+    public init(method: String, path: String, query: [String: String] = [:], accept: String = "application/json", contentType: String = "application/json", body: [UInt8] = []) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.accept = accept
+        self.contentType = contentType
+        self.body = body
+    }
+
+    /// `true` for `?watch=1` / `?watch=true`.
+    func flag(_ name: String) -> Bool {
+        guard let value = query[name] else { return false }
+        return value == "1" || value.lowercased() == "true"
+    }
+
+    /// The client asked for a server-side Table (`kubectl get`).
+    var wantsTable: Bool { accept.contains("as=Table") }
+}
+
+/// A response: a whole body or a stream of chunks (watch).
+public struct APIResponse: Sendable {
+    public enum Body: Sendable {
+        case bytes([UInt8])
+        case stream(AsyncThrowingStream<[UInt8], any Error>)
+    }
+
+    public var status: Int
+    public var contentType: String
+    public var headers: [(String, String)]
+    public var body: Body
+
+    public init(status: Int, contentType: String = "application/json", headers: [(String, String)] = [], body: Body) {
+        self.status = status
+        self.contentType = contentType
+        self.headers = headers
+        self.body = body
+    }
+
+    static func json(_ value: JSONValue, status: Int = 200, warnings: [String] = []) -> APIResponse {
+        APIResponse(status: status, headers: warnings.map { ("Warning", "299 - \(JSONValue.string($0).serialized())") }, body: .bytes(value.serializedBytes()))
+    }
+
+    /// A Kubernetes `Status` for an error.
+    static func error(_ error: VirtError) -> APIResponse {
+        .json(error.statusObject, status: error.code.httpStatus)
+    }
+}
+
+extension VirtError {
+    /// The `metav1.Status` body for this error.
+    public var statusObject: JSONValue {
+        var status: JSONValue = [
+            "kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure",
+            "message": .string(message), "reason": .string(reasonText), "code": .int(Int64(code.httpStatus)),
+        ]
+        if details != nil || !causes.isEmpty {
+            var detailObject: [String: JSONValue] = [:]
+            if let details {
+                if !details.name.isEmpty { detailObject["name"] = .string(details.name) }
+                if !details.group.isEmpty { detailObject["group"] = .string(details.group) }
+                if !details.kind.isEmpty { detailObject["kind"] = .string(details.kind) }
+            }
+            if !causes.isEmpty {
+                detailObject["causes"] = .array(causes.map { ["reason": .string($0.reason), "message": .string($0.message), "field": .string($0.field)] })
+            }
+            status["details"] = .object(detailObject)
+        }
+        return status
+    }
+
+    private var reasonText: String {
+        switch code {
+        case .invalidState: "Conflict"
+        case .internal: "InternalError"
+        default: code.rawValue
+        }
+    }
+}

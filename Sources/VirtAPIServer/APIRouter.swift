@@ -1,0 +1,109 @@
+import VirtAPI
+import VirtError
+import VirtStore
+
+/// The request pipeline: authentication, then discovery/OpenAPI/health or a resource handler; every
+/// failure becomes a Kubernetes `Status`.
+public struct APIRouter: Sendable {
+    public let handler: ResourceHandler
+    let authenticator: Authenticator
+    let discovery: Discovery
+    let openAPI: OpenAPIDocument
+
+    /// The Kubernetes version reported on /version (kubectl picks its client version from it).
+    public static let kubernetesVersion = (major: "1", minor: "32", git: "v1.32.0-swiftvirt")
+
+    public init(store: any RevisionedStore, registry: Registry = .standard, tokens: Set<String>?) {
+        handler = ResourceHandler(store: store, registry: registry)
+        authenticator = Authenticator(tokens: tokens)
+        discovery = Discovery(registry: registry)
+        openAPI = OpenAPIDocument(registry: registry)
+    }
+
+    /// Handles one request; never throws.
+    public func respond(_ request: APIRequest, authorization: String?) async -> APIResponse {
+        do {
+            let segments = request.path.split(separator: "/", omittingEmptySubsequences: true)
+            if !Self.publicPaths.contains(request.path) {
+                try authenticator.authenticate(authorization)
+            }
+            return try await route(request, segments: segments)
+        } catch let error as VirtError {
+            return .error(error)
+        } catch {
+            return .error(VirtError.internalError("\(error)"))
+        }
+    }
+
+    static let publicPaths: Set<String> = ["/version", "/healthz", "/readyz", "/livez", "/version/"]
+
+    func route(_ request: APIRequest, segments: [Substring]) async throws -> APIResponse {
+        if let target = try RequestTarget.parse(segments, registry: handler.registry) {
+            return try await handler.handle(request, target: target)
+        }
+        guard request.method == "GET" else {
+            throw VirtError(.methodNotAllowed, "the server does not allow this method on the requested resource")
+        }
+        switch segments.map(String.init) {
+        case ["version"]:
+            return .json([
+                "major": .string(Self.kubernetesVersion.major), "minor": .string(Self.kubernetesVersion.minor),
+                "gitVersion": .string(Self.kubernetesVersion.git), "gitCommit": "", "gitTreeState": "clean",
+                "buildDate": "2026-11-26T00:00:00Z", "goVersion": "swift6", "compiler": "swiftc", "platform": "linux/amd64",
+            ])
+        case ["healthz"], ["readyz"], ["livez"]:
+            return APIResponse(status: 200, contentType: "text/plain", body: .bytes(Array("ok".utf8)))
+        case ["api"]:
+            if let version = Discovery.aggregatedVersion(accept: request.accept) {
+                return aggregated(discovery.aggregated(core: true, version: version), version: version)
+            }
+            return .json(discovery.apiVersions())
+        case ["apis"]:
+            if let version = Discovery.aggregatedVersion(accept: request.accept) {
+                return aggregated(discovery.aggregated(core: false, version: version), version: version)
+            }
+            return .json(discovery.groupList())
+        case let path where path.count == 2 && path[0] == "apis":
+            guard let entry = discovery.groups().first(where: { $0.name == path[1] }) else { throw notFound() }
+            return .json(discovery.group(entry.name, versions: entry.versions))
+        case let path where path.count == 2 && path[0] == "api":
+            guard let list = discovery.resourceList(group: "", version: path[1]) else { throw notFound() }
+            return .json(list)
+        case let path where path.count == 3 && path[0] == "apis":
+            guard let list = discovery.resourceList(group: path[1], version: path[2]) else { throw notFound() }
+            return .json(list)
+        case ["openapi", "v3"]:
+            return .json(openAPI.index())
+        case let path where path.count >= 4 && path[0] == "openapi" && path[1] == "v3":
+            let (group, version) = path[2] == "api" ? ("", path[3]) : (path.count >= 5 ? path[3] : "", path.count >= 5 ? path[4] : "")
+            guard let document = openAPI.document(group: group, version: version) else { throw notFound() }
+            return .json(document)
+        default:
+            throw notFound()
+        }
+    }
+
+    func aggregated(_ value: JSONValue, version: String) -> APIResponse {
+        APIResponse(status: 200, contentType: "application/json;g=apidiscovery.k8s.io;v=\(version);as=APIGroupDiscoveryList",
+                    body: .bytes(value.serializedBytes()))
+    }
+
+    func notFound() -> VirtError {
+        VirtError(.notFound, "the server could not find the requested resource")
+    }
+}
+
+/// Bearer-token authentication (RBAC comes later as the next stage).
+struct Authenticator: Sendable {
+    /// `nil`: authentication is off (in-memory tests only).
+    let tokens: Set<String>?
+
+    func authenticate(_ authorization: String?) throws {
+        guard let tokens else { return }
+        guard let authorization, authorization.hasPrefix("Bearer "),
+              tokens.contains(String(authorization.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces))
+        else {
+            throw VirtError(.unauthorized, "Unauthorized: send a valid bearer token (see the kubeconfig the daemon wrote in its data directory)")
+        }
+    }
+}

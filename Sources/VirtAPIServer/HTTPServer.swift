@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+import VirtAPI
+
+/// The HTTP(S) edge: turns Hummingbird requests into `APIRequest`s for the router and streams the answers.
+struct HTTPEdge: HTTPResponder {
+    typealias Context = BasicRequestContext
+    let router: APIRouter
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let buffer = try await request.body.collect(upTo: 64 << 20)
+        let apiRequest = APIRequest(
+            method: request.method.rawValue,
+            path: request.uri.path,
+            query: Self.parseQuery(request.uri.query ?? ""),
+            accept: request.headers[.accept] ?? "application/json",
+            contentType: request.headers[.contentType] ?? "application/json",
+            body: Array(buffer.readableBytesView))
+        let response = await router.respond(apiRequest, authorization: request.headers[.authorization])
+        var headers = HTTPFields()
+        headers[.contentType] = response.contentType
+        for (name, value) in response.headers {
+            if let fieldName = HTTPField.Name(name) { headers.append(HTTPField(name: fieldName, value: value)) }
+        }
+        let status = HTTPResponse.Status(code: response.status)
+        switch response.body {
+        case .bytes(let bytes):
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        case .stream(let stream):
+            return Response(status: status, headers: headers, body: ResponseBody { writer in
+                for try await chunk in stream {
+                    try await writer.write(ByteBuffer(bytes: chunk))
+                }
+                try await writer.finish(nil)
+            })
+        }
+    }
+
+    /// `a=b&c=d`, with `+` as space and percent-escapes decoded, as Go's url package encodes.
+    static func parseQuery(_ query: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = decode(parts[0])
+            result[key] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return result
+    }
+
+    static func decode(_ text: Substring) -> String {
+        let spaced = text.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
+    }
+}
+
+/// The API server as a `Service`: HTTPS with the daemon's certificate (or plain HTTP when no
+/// credentials are given, for in-process tests).
+public struct APIServer: Service {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var credentials: ServerCredentials?
+
+        public init(host: String, port: Int, credentials: ServerCredentials?) {
+            self.host = host
+            self.port = port
+            self.credentials = credentials
+        }
+    }
+
+    let configuration: Configuration
+    let router: APIRouter
+    let onListening: @Sendable (Int) async -> Void
+    let logger: Logger
+
+    public init(configuration: Configuration, router: APIRouter, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        self.configuration = configuration
+        self.router = router
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let server: HTTPServerBuilder
+        if let credentials = configuration.credentials {
+            let tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(credentials.certificatePEM.utf8)).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(credentials.privateKeyPEM.utf8), format: .pem)))
+            server = try .tls(.http1(), tlsConfiguration: tls)
+        } else {
+            server = .http1()
+        }
+        let onListening = self.onListening
+        var quietLogger = logger
+        quietLogger.logLevel = .warning
+        let app = Application(
+            responder: HTTPEdge(router: router),
+            server: server,
+            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "swiftvirt"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: quietLogger)
+        try await app.run()
+    }
+}

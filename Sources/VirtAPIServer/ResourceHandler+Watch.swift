@@ -1,0 +1,99 @@
+import Foundation
+import Synchronization
+import VirtAPI
+import VirtError
+import VirtStore
+
+extension ResourceHandler {
+    /// A watch: newline-delimited JSON events, first the current state when asked for (no or zero
+    /// resourceVersion), then every change; BOOKMARKs when allowed; an ERROR event for expired history.
+    func watch(_ request: APIRequest, target: RequestTarget) async throws -> APIResponse {
+        let type = target.type
+        let filter = try selectorFilter(request, type: type)
+        let asTable = request.wantsTable
+        let bookmarks = request.flag("allowWatchBookmarks")
+        let timeout = request.query["timeoutSeconds"].flatMap { Int($0) }
+        let scope = StoreScope(resource: type.storeResource, namespace: target.namespace, name: target.name)
+        let rvText = request.query["resourceVersion"] ?? ""
+        var initial: [JSONValue] = []
+        let startRevision: Int64
+        if rvText.isEmpty || rvText == "0" {
+            let page = try await store.list(scope, startAfter: nil, limit: 0, filter: filter)
+            initial = page.items.map(\.object)
+            startRevision = page.revision
+        } else {
+            guard let revision = Int64(rvText) else {
+                throw VirtError(.badRequest, "resourceVersion: Invalid value: \"\(rvText)\": must be an integer")
+            }
+            startRevision = revision
+        }
+        let encode: @Sendable (String, JSONValue) -> [UInt8] = { [self] kind, object in
+            let payload = asTable && kind != "ERROR" && kind != "BOOKMARK" ? table(for: type, objects: [object], revision: nil) : object
+            var line = JSONValue.object(["type": .string(kind), "object": payload]).serializedBytes()
+            line.append(0x0A)
+            return line
+        }
+        let store = self.store
+        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let lastRevision = Mutex(startRevision)
+        let task = Task {
+            for object in initial { continuation.yield(encode("ADDED", object)) }
+            let events: AsyncThrowingStream<StoreEvent, any Error>
+            do {
+                events = try await store.watch(scope, afterRevision: startRevision)
+            } catch let error as VirtError where error.code == .gone {
+                continuation.yield(encode("ERROR", error.statusObject))
+                continuation.finish()
+                return
+            } catch {
+                continuation.finish(throwing: error)
+                return
+            }
+            do {
+                for try await event in events {
+                    let matchesNow = filter?(event.object) ?? true
+                    let matchedBefore = event.previous.map { filter?($0) ?? true } ?? matchesNow
+                    var kind: String
+                    switch event.kind {
+                    case .added: kind = "ADDED"
+                    case .modified: kind = "MODIFIED"
+                    case .deleted: kind = "DELETED"
+                    }
+                    if event.kind == .modified, filter != nil {
+                        if matchesNow, !matchedBefore { kind = "ADDED" }
+                        if !matchesNow, matchedBefore { kind = "DELETED" }
+                    }
+                    lastRevision.withLock { $0 = event.revision }
+                    if !matchesNow, !(kind == "DELETED" && matchedBefore) { continue }
+                    continuation.yield(encode(kind, event.object))
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        let timers = Task {
+            let started = ContinuousClock.now
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(1))
+                if let timeout, ContinuousClock.now - started >= .seconds(timeout) {
+                    continuation.finish()
+                    return
+                }
+                if bookmarks, (ContinuousClock.now - started).components.seconds % 5 == 0 {
+                    let revision = lastRevision.withLock { $0 }
+                    let bookmark: JSONValue = [
+                        "kind": .string(type.kind), "apiVersion": .string(type.apiVersion),
+                        "metadata": ["resourceVersion": .string(String(revision))],
+                    ]
+                    continuation.yield(encode("BOOKMARK", bookmark))
+                }
+            }
+        }
+        continuation.onTermination = { _ in
+            task.cancel()
+            timers.cancel()
+        }
+        return APIResponse(status: 200, body: .stream(stream))
+    }
+}

@@ -1,0 +1,273 @@
+import Foundation
+import GRDB
+import Synchronization
+import VirtAPI
+import VirtError
+
+/// The embedded store: one SQLite file in WAL mode, through GRDB.
+///
+/// Tables: `objects` (the current state), `events` (history since the compaction point, for watch) and
+/// `meta` (the current and compacted revisions). Every write is one transaction that bumps the revision,
+/// writes the object and its event; the same lock then hands the event to live watchers, so watchers see
+/// events in revision order with no gap.
+public final class SQLiteStore: RevisionedStore {
+    private let pool: DatabasePool
+    private let hub = Mutex(WatchHub())
+
+    /// Opens (creating if needed) the store at `path`.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try pool.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE IF NOT EXISTS objects (
+                        resource TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+                        revision INTEGER NOT NULL, data TEXT NOT NULL,
+                        PRIMARY KEY (resource, namespace, name)) WITHOUT ROWID;
+                    CREATE TABLE IF NOT EXISTS events (
+                        revision INTEGER PRIMARY KEY, kind INTEGER NOT NULL,
+                        resource TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL);
+                    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                    INSERT OR IGNORE INTO meta VALUES ('revision', 1), ('compacted', 0);
+                    """)
+            }
+        } catch {
+            throw VirtError.internalError("cannot open the store at \(path): \(error)")
+        }
+    }
+
+    public func currentRevision() async throws -> Int64 {
+        try read { db in try Self.metaValue(db, "revision") }
+    }
+
+    public func compactedRevision() async throws -> Int64 {
+        try read { db in try Self.metaValue(db, "compacted") }
+    }
+
+    public func get(_ key: StoreKey) async throws -> StoredObject? {
+        try read { db in try Self.fetch(db, key) }
+    }
+
+    public func list(_ scope: StoreScope, startAfter: StoreKey?, limit: Int, filter: (@Sendable (JSONValue) -> Bool)?) async throws -> StoreListPage {
+        try read { db in
+            let revision = try Self.metaValue(db, "revision")
+            var sql = "SELECT namespace, name, revision, data FROM objects WHERE resource = ?"
+            var arguments: StatementArguments = [scope.resource]
+            if let namespace = scope.namespace {
+                sql += " AND namespace = ?"
+                _ = arguments.append(contentsOf: [namespace])
+            }
+            if let name = scope.name {
+                sql += " AND name = ?"
+                _ = arguments.append(contentsOf: [name])
+            }
+            if let startAfter {
+                sql += " AND (namespace > ? OR (namespace = ? AND name > ?))"
+                _ = arguments.append(contentsOf: [startAfter.namespace, startAfter.namespace, startAfter.name])
+            }
+            sql += " ORDER BY namespace, name"
+            var items: [StoredObject] = []
+            var continueAfter: StoreKey?
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            while let row = try cursor.next() {
+                let key = StoreKey(resource: scope.resource, namespace: row[0], name: row[1])
+                let object = try Self.decode(row[3], key: key)
+                if let filter, !filter(object) { continue }
+                if limit > 0, items.count == limit {
+                    continueAfter = items.last?.key
+                    break
+                }
+                items.append(StoredObject(key: key, revision: row[2], object: object))
+            }
+            return StoreListPage(items: items, revision: revision, continueAfter: continueAfter)
+        }
+    }
+
+    public func create(_ key: StoreKey, object: JSONValue) async throws -> StoredObject {
+        try write { db in
+            if try Self.fetch(db, key) != nil {
+                throw VirtError(.exists, "\(key.name) already exists")
+            }
+            let revision = try Self.metaValue(db, "revision") + 1
+            let stamped = object.stamped(revision: revision)
+            let data = stamped.serialized()
+            try db.execute(sql: "INSERT INTO objects VALUES (?, ?, ?, ?, ?)", arguments: [key.resource, key.namespace, key.name, revision, data])
+            try Self.record(db, kind: .added, key: key, revision: revision, data: data)
+            return StoreEvent(kind: .added, key: key, revision: revision, object: stamped)
+        }.stored
+    }
+
+    public func update(_ key: StoreKey, object: JSONValue, expectedRevision: Int64?) async throws -> StoredObject {
+        try write { db in
+            guard let current = try Self.fetch(db, key) else {
+                throw VirtError(.notFound, "\(key.name) not found")
+            }
+            if let expectedRevision, expectedRevision != current.revision {
+                throw VirtError(.conflict, "the object has been modified; please apply your changes to the latest version and try again")
+            }
+            let revision = try Self.metaValue(db, "revision") + 1
+            let stamped = object.stamped(revision: revision)
+            let data = stamped.serialized()
+            try db.execute(
+                sql: "UPDATE objects SET revision = ?, data = ? WHERE resource = ? AND namespace = ? AND name = ?",
+                arguments: [revision, data, key.resource, key.namespace, key.name])
+            try Self.record(db, kind: .modified, key: key, revision: revision, data: data)
+            return StoreEvent(kind: .modified, key: key, revision: revision, object: stamped, previous: current.object)
+        }.stored
+    }
+
+    public func delete(_ key: StoreKey, expectedRevision: Int64?) async throws -> StoredObject {
+        try write { db in
+            guard let current = try Self.fetch(db, key) else {
+                throw VirtError(.notFound, "\(key.name) not found")
+            }
+            if let expectedRevision, expectedRevision != current.revision {
+                throw VirtError(.conflict, "the object has been modified; please apply your changes to the latest version and try again")
+            }
+            let revision = try Self.metaValue(db, "revision") + 1
+            let stamped = current.object.stamped(revision: revision)
+            try db.execute(
+                sql: "DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ?",
+                arguments: [key.resource, key.namespace, key.name])
+            try Self.record(db, kind: .deleted, key: key, revision: revision, data: stamped.serialized())
+            return StoreEvent(kind: .deleted, key: key, revision: revision, object: stamped, previous: current.object)
+        }.stored
+    }
+
+    public func watch(_ scope: StoreScope, afterRevision revision: Int64) async throws -> AsyncThrowingStream<StoreEvent, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<StoreEvent, any Error>.makeStream()
+        let id = try hub.withLock { hub -> Int in
+            let history: [StoreEvent] = try pool.read { db in
+                let compacted = try Self.metaValue(db, "compacted")
+                if revision < compacted {
+                    throw VirtError(.gone, "too old resource version: \(revision) (\(compacted))")
+                }
+                var sql = "SELECT revision, kind, resource, namespace, name, data FROM events WHERE revision > ?"
+                var arguments: StatementArguments = [revision]
+                if !scope.resource.isEmpty {
+                    sql += " AND resource = ?"
+                    _ = arguments.append(contentsOf: [scope.resource])
+                }
+                if let namespace = scope.namespace {
+                    sql += " AND namespace = ?"
+                    _ = arguments.append(contentsOf: [namespace])
+                }
+                if let name = scope.name {
+                    sql += " AND name = ?"
+                    _ = arguments.append(contentsOf: [name])
+                }
+                sql += " ORDER BY revision"
+                var events: [StoreEvent] = []
+                let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+                while let row = try cursor.next() {
+                    let key = StoreKey(resource: row[2], namespace: row[3], name: row[4])
+                    let kind = StoreEvent.Kind(rawValue: row[1]) ?? .modified
+                    events.append(StoreEvent(kind: kind, key: key, revision: row[0], object: try Self.decode(row[5], key: key)))
+                }
+                return events
+            }
+            for event in history { continuation.yield(event) }
+            return hub.add(scope: scope, continuation: continuation)
+        }
+        continuation.onTermination = { [weak self] _ in
+            self?.hub.withLock { $0.remove(id) }
+        }
+        return stream
+    }
+
+    public func compact(toRevision revision: Int64) async throws {
+        try hub.withLock { _ in
+            try pool.write { db in
+                let compacted = try Self.metaValue(db, "compacted")
+                guard revision > compacted else { return }
+                try db.execute(sql: "DELETE FROM events WHERE revision <= ?", arguments: [revision])
+                try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'compacted'", arguments: [revision])
+            }
+        }
+    }
+
+    // MARK: - Internals
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read(body)
+        } catch let error as VirtError {
+            throw error
+        } catch {
+            throw VirtError.internalError("store read failed: \(error)")
+        }
+    }
+
+    /// Runs one write transaction and hands its event to the watchers, both under the hub's lock.
+    private func write(_ body: (Database) throws -> StoreEvent) throws -> StoreEvent {
+        try hub.withLock { hub in
+            let event: StoreEvent
+            do {
+                event = try pool.write(body)
+            } catch let error as VirtError {
+                throw error
+            } catch {
+                throw VirtError.internalError("store write failed: \(error)")
+            }
+            hub.publish(event)
+            return event
+        }
+    }
+
+    private static func metaValue(_ db: Database, _ key: String) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) ?? 0
+    }
+
+    private static func record(_ db: Database, kind: StoreEvent.Kind, key: StoreKey, revision: Int64, data: String) throws {
+        try db.execute(
+            sql: "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [revision, kind.rawValue, key.resource, key.namespace, key.name, data])
+        try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'revision'", arguments: [revision])
+    }
+
+    private static func fetch(_ db: Database, _ key: StoreKey) throws -> StoredObject? {
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT revision, data FROM objects WHERE resource = ? AND namespace = ? AND name = ?",
+            arguments: [key.resource, key.namespace, key.name])
+        else { return nil }
+        return StoredObject(key: key, revision: row[0], object: try decode(row[1], key: key))
+    }
+
+    private static func decode(_ data: String, key: StoreKey) throws -> JSONValue {
+        do {
+            return try JSONValue.parse(Array(data.utf8))
+        } catch {
+            throw VirtError.internalError("stored object \(key) is corrupt", cause: error)
+        }
+    }
+}
+
+extension StoreEvent {
+    var stored: StoredObject { StoredObject(key: key, revision: revision, object: object) }
+}
+
+/// Live watchers of a store, guarded by the store's lock.
+struct WatchHub: ~Copyable {
+    private var nextID = 0
+    private var watchers: [Int: (scope: StoreScope, continuation: AsyncThrowingStream<StoreEvent, any Error>.Continuation)] = [:]
+
+    mutating func add(scope: StoreScope, continuation: AsyncThrowingStream<StoreEvent, any Error>.Continuation) -> Int {
+        nextID += 1
+        watchers[nextID] = (scope, continuation)
+        return nextID
+    }
+
+    mutating func remove(_ id: Int) {
+        watchers[id] = nil
+    }
+
+    func publish(_ event: StoreEvent) {
+        for watcher in watchers.values where watcher.scope.contains(event.key) {
+            watcher.continuation.yield(event)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import VirtAPI
+import VirtError
+
+/// Where an object lives in the store: `resource` is `group/plural` (core group: `/plural`), `namespace` is
+/// empty for cluster-scoped kinds.
+public struct StoreKey: Hashable, Sendable, CustomStringConvertible {
+    public var resource: String
+    public var namespace: String
+    public var name: String
+
+    public init(resource: String, namespace: String, name: String) {
+        self.resource = resource
+        self.namespace = namespace
+        self.name = name
+    }
+
+    public var description: String { namespace.isEmpty ? "\(resource)/\(name)" : "\(resource)/\(namespace)/\(name)" }
+}
+
+/// An object as stored: its JSON (with `metadata.resourceVersion` set) and the revision of its last write.
+public struct StoredObject: Sendable {
+    public var key: StoreKey
+    public var revision: Int64
+    public var object: JSONValue
+
+    public init(key: StoreKey, revision: Int64, object: JSONValue) {
+        self.key = key
+        self.revision = revision
+        self.object = object
+    }
+}
+
+/// One change, as a watch delivers it.
+public struct StoreEvent: Sendable {
+    public enum Kind: Int, Sendable {
+        case added = 0
+        case modified = 1
+        case deleted = 2
+    }
+
+    public var kind: Kind
+    public var key: StoreKey
+    public var revision: Int64
+    /// The object after the change; for `deleted`, its last state stamped with the deletion's revision.
+    public var object: JSONValue
+    /// The object before the change, when the store still has it (live events).
+    public var previous: JSONValue?
+
+    public init(kind: Kind, key: StoreKey, revision: Int64, object: JSONValue, previous: JSONValue? = nil) {
+        self.kind = kind
+        self.key = key
+        self.revision = revision
+        self.object = object
+        self.previous = previous
+    }
+}
+
+/// What to read or watch: a resource, optionally narrowed to one namespace and one name.
+public struct StoreScope: Sendable, Equatable {
+    public var resource: String
+    public var namespace: String?
+    public var name: String?
+
+    public init(resource: String, namespace: String? = nil, name: String? = nil) {
+        self.resource = resource
+        self.namespace = namespace
+        self.name = name
+    }
+
+    /// `nil` resource matches every resource (used by the garbage collector).
+    public static let everything = StoreScope(resource: "")
+
+    public func contains(_ key: StoreKey) -> Bool {
+        if !resource.isEmpty, key.resource != resource { return false }
+        if let namespace, key.namespace != namespace { return false }
+        if let name, key.name != name { return false }
+        return true
+    }
+}
+
+/// One page of a list.
+public struct StoreListPage: Sendable {
+    public var items: [StoredObject]
+    /// The store's revision when the list was read.
+    public var revision: Int64
+    /// Where the next page starts (`namespace/name` of the last item) when the page was cut by `limit`.
+    public var continueAfter: StoreKey?
+}
+
+/// The storage protocol every API handler talks to: the etcd model.
+///
+/// One global revision counts every write. Each object's `metadata.resourceVersion` is the revision of its
+/// last write. Writes compare-and-swap on it. A watch from revision R delivers every later event in order;
+/// history older than the compaction point is gone (`VirtError.Code.gone`).
+public protocol RevisionedStore: Sendable {
+    /// The newest revision.
+    func currentRevision() async throws -> Int64
+    func get(_ key: StoreKey) async throws -> StoredObject?
+    /// Lists objects in `scope`, ordered by namespace and name, after `startAfter`, keeping those `filter`
+    /// accepts, at most `limit` (0: all).
+    func list(_ scope: StoreScope, startAfter: StoreKey?, limit: Int, filter: (@Sendable (JSONValue) -> Bool)?) async throws -> StoreListPage
+    /// Creates; fails with `exists` when the key is taken.
+    func create(_ key: StoreKey, object: JSONValue) async throws -> StoredObject
+    /// Replaces; when `expectedRevision` is given and differs from the stored one, fails with `conflict`.
+    func update(_ key: StoreKey, object: JSONValue, expectedRevision: Int64?) async throws -> StoredObject
+    /// Deletes; returns the last state stamped with the deletion's revision.
+    func delete(_ key: StoreKey, expectedRevision: Int64?) async throws -> StoredObject
+    /// Every event in `scope` after `revision`, then live ones, until the consumer stops.
+    func watch(_ scope: StoreScope, afterRevision revision: Int64) async throws -> AsyncThrowingStream<StoreEvent, any Error>
+    /// Forgets history at or before `revision`; a later watch from before it gets `gone`.
+    func compact(toRevision revision: Int64) async throws
+    /// The oldest revision a watch can resume from.
+    func compactedRevision() async throws -> Int64
+}
+
+extension JSONValue {
+    /// Sets `metadata.resourceVersion`.
+    func stamped(revision: Int64) -> JSONValue {
+        var copy = self
+        copy[path: ["metadata", "resourceVersion"]] = .string(String(revision))
+        return copy
+    }
+}

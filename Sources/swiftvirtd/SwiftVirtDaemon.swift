@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import VirtAPIServer
+import VirtStore
+
+/// `swiftvirtd`: the SwiftVirt daemon.
+@main
+struct SwiftVirtDaemon: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swiftvirtd",
+        abstract: "The SwiftVirt daemon: API server, controllers and node agent.")
+
+    @Option(help: "What this process runs: all (API server + controllers + node agent), api, controllers or node.")
+    var role: Role = .all
+
+    @Option(help: "Where the store, certificates, token and kubeconfig live.")
+    var dataDir: String = "/var/lib/swiftvirt"
+
+    @Option(help: "Address and port of the API server (HOST:PORT).")
+    var listen: String = "127.0.0.1:6443"
+
+    @Option(help: "The store: sqlite:PATH (default: DATA_DIR/store.db).")
+    var store: String?
+
+    @Option(help: "Seconds of watch history kept before compaction.")
+    var compactionInterval: Int = 300
+
+    @Flag(help: "Serve plain HTTP instead of HTTPS (tests only).")
+    var insecureHTTP = false
+
+    enum Role: String, ExpressibleByArgument, CaseIterable {
+        case all, api, controllers, node
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "swiftvirtd")
+        logger.logLevel = .info
+        guard role == .all || role == .api else {
+            throw ValidationError("--role \(role.rawValue) is not available yet: run --role all or --role api")
+        }
+        let (host, port) = try parseListen(listen)
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let storePath: String
+        switch store {
+        case nil: storePath = dataDir + "/store.db"
+        case let value? where value.hasPrefix("sqlite:"): storePath = String(value.dropFirst("sqlite:".count))
+        case let value?: throw ValidationError("--store \(value): use sqlite:PATH (etcd: comes with the multi-node work)")
+        }
+        let sqlite = try SQLiteStore(path: storePath)
+        var credentials: ServerCredentials?
+        var tokens: Set<String>?
+        if !insecureHTTP {
+            let loaded = try ServerCredentials.loadOrCreate(dataDir: dataDir, hosts: [host])
+            credentials = loaded
+            tokens = [loaded.token]
+        }
+        let router = APIRouter(store: sqlite, tokens: tokens)
+        try await Bootstrap.ensureNamespaces(router.handler)
+        let scheme = insecureHTTP ? "http" : "https"
+        let dataDir = self.dataDir
+        let server = APIServer(
+            configuration: .init(host: host, port: port, credentials: credentials), router: router, logger: logger,
+            onListening: { actualPort in
+                let displayHost = host.contains(":") ? "[\(host)]" : host
+                let url = "\(scheme)://\(displayHost):\(actualPort)"
+                do {
+                    try credentials?.writeKubeconfig(path: dataDir + "/kubeconfig", server: url)
+                } catch {
+                    logger.error("cannot write the kubeconfig: \(error)")
+                }
+                logger.info("API server listening on \(url); KUBECONFIG=\(dataDir)/kubeconfig")
+            })
+        let services: [any Service] = [
+            server,
+            GarbageCollector(handler: router.handler, logger: logger),
+            Compactor(store: sqlite, interval: .seconds(compactionInterval)),
+        ]
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    func parseListen(_ text: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("--listen \(text): use HOST:PORT, e.g. 127.0.0.1:6443")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+import VirtAPI
+import VirtError
+@testable import VirtStore
+
+@Suite struct SQLiteStoreTests {
+    let directory: String
+    let store: SQLiteStore
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "swiftvirt-store-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        store = try SQLiteStore(path: directory + "/store.db")
+    }
+
+    func key(_ name: String, namespace: String = "default") -> StoreKey {
+        StoreKey(resource: "kubevirt.io/virtualmachines", namespace: namespace, name: name)
+    }
+
+    func object(_ name: String, _ value: Int64 = 0) -> JSONValue {
+        ["metadata": ["name": .string(name)], "spec": ["value": .int(value)]]
+    }
+
+    @Test func createStampsRevisionAndRefusesDuplicates() async throws {
+        let first = try await store.create(key("a"), object: object("a"))
+        let second = try await store.create(key("b"), object: object("b"))
+        #expect(second.revision == first.revision + 1)
+        #expect(first.object[path: ["metadata", "resourceVersion"]] == .string(String(first.revision)))
+        await #expect(throws: VirtError.self) { try await store.create(key("a"), object: object("a")) }
+        #expect(try await store.currentRevision() == second.revision)
+    }
+
+    @Test func updateComparesAndSwaps() async throws {
+        let created = try await store.create(key("a"), object: object("a"))
+        let updated = try await store.update(key("a"), object: object("a", 1), expectedRevision: created.revision)
+        #expect(updated.revision > created.revision)
+        do {
+            _ = try await store.update(key("a"), object: object("a", 2), expectedRevision: created.revision)
+            Issue.record("a stale update must fail")
+        } catch let error as VirtError {
+            #expect(error.code == .conflict)
+        }
+        #expect(try await store.get(key("a"))?.object[path: ["spec", "value"]] == .int(1))
+        let deleted = try await store.delete(key("a"), expectedRevision: updated.revision)
+        #expect(deleted.revision > updated.revision)
+        #expect(try await store.get(key("a")) == nil)
+    }
+
+    @Test func listPagesInKeyOrderWithFilter() async throws {
+        for name in ["c", "a", "d", "b"] { _ = try await store.create(key(name), object: object(name)) }
+        _ = try await store.create(key("z", namespace: "other"), object: object("z"))
+        let scope = StoreScope(resource: "kubevirt.io/virtualmachines", namespace: "default")
+        let page = try await store.list(scope, startAfter: nil, limit: 2, filter: nil)
+        #expect(page.items.map(\.key.name) == ["a", "b"])
+        let rest = try await store.list(scope, startAfter: page.continueAfter, limit: 2, filter: nil)
+        #expect(rest.items.map(\.key.name) == ["c", "d"])
+        #expect(rest.continueAfter == nil)
+        let all = try await store.list(StoreScope(resource: "kubevirt.io/virtualmachines"), startAfter: nil, limit: 0, filter: nil)
+        #expect(all.items.count == 5)
+        let filtered = try await store.list(scope, startAfter: nil, limit: 0) { $0.metaNameForTest != "b" }
+        #expect(filtered.items.map(\.key.name) == ["a", "c", "d"])
+    }
+
+    @Test func watchFromRevisionDeliversHistoryThenLiveEventsInOrder() async throws {
+        let start = try await store.currentRevision()
+        for i in 0..<5 { _ = try await store.create(key("h\(i)"), object: object("h\(i)")) }
+        let stream = try await store.watch(StoreScope(resource: "kubevirt.io/virtualmachines"), afterRevision: start)
+        let writer = Task {
+            for i in 0..<5 { _ = try await store.create(key("l\(i)"), object: object("l\(i)")) }
+            _ = try await store.delete(key("h0"), expectedRevision: nil)
+        }
+        var seen: [(StoreEvent.Kind, String, Int64)] = []
+        for try await event in stream {
+            seen.append((event.kind, event.key.name, event.revision))
+            if seen.count == 11 { break }
+        }
+        try await writer.value
+        #expect(seen.map(\.1) == ["h0", "h1", "h2", "h3", "h4", "l0", "l1", "l2", "l3", "l4", "h0"])
+        #expect(seen.last?.0 == .deleted)
+        let revisions = seen.map(\.2)
+        #expect(revisions == revisions.sorted())
+        #expect(Set(revisions).count == revisions.count)
+    }
+
+    @Test func compactionMakesOldHistoryGone() async throws {
+        let first = try await store.create(key("a"), object: object("a"))
+        _ = try await store.update(key("a"), object: object("a", 1), expectedRevision: nil)
+        let now = try await store.currentRevision()
+        try await store.compact(toRevision: now)
+        do {
+            _ = try await store.watch(StoreScope(resource: "kubevirt.io/virtualmachines"), afterRevision: first.revision)
+            Issue.record("a watch before the compaction point must fail")
+        } catch let error as VirtError {
+            #expect(error.code == .gone)
+        }
+        _ = try await store.watch(StoreScope(resource: "kubevirt.io/virtualmachines"), afterRevision: now)
+    }
+
+    @Test func dataSurvivesReopening() async throws {
+        let created = try await store.create(key("kept"), object: object("kept", 7))
+        let reopened = try SQLiteStore(path: directory + "/store.db")
+        let read = try await reopened.get(key("kept"))
+        #expect(read?.revision == created.revision)
+        #expect(read?.object[path: ["spec", "value"]] == .int(7))
+        #expect(try await reopened.currentRevision() == created.revision)
+    }
+}
+
+extension JSONValue {
+    var metaNameForTest: String? { self[path: ["metadata", "name"]]?.stringValue }
+}
