@@ -73,7 +73,7 @@ APT_UPDATED=
 apt_update() {
     [[ -n $APT_UPDATED ]] && return 0
     log "apt-get update"
-    apt-get update -qq >&2 || die "apt-get update failed"
+    apt-get update -qq >"$WORK/apt.log" 2>&1 || { cat "$WORK/apt.log" >&2; die "apt-get update failed"; }
     APT_UPDATED=1
 }
 apt_lists_ready() {
@@ -84,9 +84,10 @@ apt_lists_ready() {
 apt_install() {
     apt_lists_ready
     log "apt-get install $*"
-    if ! apt-get install -y -qq --no-install-recommends "$@" >&2; then
+    if ! apt-get install -y -qq --no-install-recommends "$@" >"$WORK/apt.log" 2>&1; then
         apt_update
-        apt-get install -y -qq --no-install-recommends "$@" >&2 || die "cannot install $*"
+        apt-get install -y -qq --no-install-recommends "$@" >"$WORK/apt.log" 2>&1 ||
+            { cat "$WORK/apt.log" >&2; die "cannot install $*"; }
     fi
 }
 need=()
@@ -96,8 +97,6 @@ command -v syslinux >/dev/null || need+=(syslinux)
 command -v sfdisk >/dev/null || need+=(fdisk)
 command -v qemu-img >/dev/null || need+=(qemu-utils)
 command -v cpio >/dev/null || need+=(cpio)
-command -v xz >/dev/null || need+=(xz-utils)
-command -v zstd >/dev/null || need+=(zstd)
 ((${#need[@]} == 0)) || apt_install "${need[@]}"
 
 # ------------------------------------------------------------ packages
@@ -182,6 +181,10 @@ for m in "${MODULES[@]}"; do
     fi
 done
 
+# Debian 12 ships plain .ko; later kernels may use .ko.xz or .ko.zst
+if printf '%s\n' "${ORDER[@]}" | grep -q '\.xz$' && ! command -v xz >/dev/null; then apt_install xz-utils; fi
+if printf '%s\n' "${ORDER[@]}" | grep -q '\.zst$' && ! command -v zstd >/dev/null; then apt_install zstd; fi
+
 ROOT=$WORK/root
 mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,etc/swiftvirt,proc,sys,dev,run,tmp,mnt,root,var/log,www}
 LIST=$ROOT/etc/swiftvirt/modules.list
@@ -265,11 +268,11 @@ disk_bytes=$(((PART_START + part_sectors) * 512))
 off=$((PART_START * 512))
 DISK=$STAGE/disk.raw
 truncate -s "$disk_bytes" "$DISK"
-printf 'label: dos\nstart=%d, size=%d, type=e, bootable\n' "$PART_START" "$part_sectors" |
+printf 'label: dos\nlabel-id: 0x53564d31\nstart=%d, size=%d, type=e, bootable\n' "$PART_START" "$part_sectors" |
     sfdisk --quiet --no-reread --no-tell-kernel "$DISK" >/dev/null
 export MTOOLS_SKIP_CHECK=1 MTOOLSRC=/dev/null
 # -H: hidden sectors = partition start; syslinux's boot sector adds it to find ldlinux.sys
-mformat -i "$DISK@@$off" -T "$part_sectors" -h 64 -s 32 -H "$PART_START" -v SWIFTVIRT ::
+mformat -i "$DISK@@$off" -T "$part_sectors" -h 64 -s 32 -H "$PART_START" -N 53564d31 -v SWIFTVIRT ::
 syslinux --offset "$off" --install "$DISK"
 cat >"$WORK/syslinux.cfg" <<'EOF'
 SERIAL 0 115200

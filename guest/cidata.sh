@@ -25,8 +25,9 @@ elif command -v xorriso >/dev/null; then
 else
     [[ $(id -u) == 0 ]] || die "needs genisoimage or xorriso (apt-get install genisoimage)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq --no-install-recommends genisoimage >&2 ||
-        { apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends genisoimage >&2; } ||
+    echo "cidata.sh: apt-get install genisoimage" >&2
+    apt-get install -y -qq --no-install-recommends genisoimage >/dev/null 2>&1 ||
+        { apt-get update -qq && apt-get install -y -qq --no-install-recommends genisoimage; } >&2 ||
         die "cannot install genisoimage"
     mkiso=(genisoimage)
 fi

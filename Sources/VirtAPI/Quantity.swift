@@ -97,7 +97,7 @@ public struct Quantity: Sendable, CustomStringConvertible {
     }
 
     /// Parses the Kubernetes quantity grammar: a signed decimal number, then a binary suffix
-    /// (Ki Mi Gi Ti Pi Ei), a decimal suffix (m, k, M, G, T, P, E) or a decimal exponent (e3, E-2).
+    /// (Ki Mi Gi Ti Pi Ei), a decimal suffix (n, u, m, k, M, G, T, P, E) or a decimal exponent (e3, E-2).
     static func parse(_ text: String) -> Quantity? {
         let bytes = Array(text.utf8)
         var i = 0
@@ -135,6 +135,8 @@ public struct Quantity: Sendable, CustomStringConvertible {
         case "Ti": exponent2 = 40
         case "Pi": exponent2 = 50
         case "Ei": exponent2 = 60
+        case "n": exponent10 -= 9
+        case "u": exponent10 -= 6
         case "m": exponent10 -= 3
         case "k": exponent10 += 3
         case "M": exponent10 += 6

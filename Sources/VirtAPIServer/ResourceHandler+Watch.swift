@@ -35,7 +35,7 @@ extension ResourceHandler {
         }
         let store = self.store
         let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
-        let lastRevision = Mutex(startRevision)
+        let lastRevision = RevisionBox(startRevision)
         let task = Task {
             for object in initial { continuation.yield(encode("ADDED", object)) }
             let events: AsyncThrowingStream<StoreEvent, any Error>
@@ -63,7 +63,7 @@ extension ResourceHandler {
                         if matchesNow, !matchedBefore { kind = "ADDED" }
                         if !matchesNow, matchedBefore { kind = "DELETED" }
                     }
-                    lastRevision.withLock { $0 = event.revision }
+                    lastRevision.value.withLock { $0 = event.revision }
                     if !matchesNow, !(kind == "DELETED" && matchedBefore) { continue }
                     continuation.yield(encode(kind, event.object))
                 }
@@ -81,7 +81,7 @@ extension ResourceHandler {
                     return
                 }
                 if bookmarks, (ContinuousClock.now - started).components.seconds % 5 == 0 {
-                    let revision = lastRevision.withLock { $0 }
+                    let revision = lastRevision.value.withLock { $0 }
                     let bookmark: JSONValue = [
                         "kind": .string(type.kind), "apiVersion": .string(type.apiVersion),
                         "metadata": ["resourceVersion": .string(String(revision))],
@@ -96,4 +96,10 @@ extension ResourceHandler {
         }
         return APIResponse(status: 200, body: .stream(stream))
     }
+}
+
+/// The newest revision a watch has passed on, shared by its event and bookmark tasks.
+final class RevisionBox: Sendable {
+    let value: Mutex<Int64>
+    init(_ revision: Int64) { value = Mutex(revision) }
 }

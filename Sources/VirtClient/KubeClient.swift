@@ -27,7 +27,7 @@ public final class KubeClient: Sendable {
 
     let http: HTTPClient
     private let requestTimeout: TimeAmount
-    private let discoveryCache = DiscoveryCache()
+    let discoveryCache = DiscoveryCache()
 
     /// Creates a client.
     ///

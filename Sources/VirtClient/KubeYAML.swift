@@ -64,7 +64,7 @@ public enum KubeYAML {
     private static func convert(_ node: Yams.Node) throws(VirtError) -> JSONValue {
         switch node {
         case .scalar(let scalar):
-            return scalarValue(scalar.string, tag: node.tag.name)
+            return scalarValue(scalar.string, tag: tagName(node))
         case .sequence(let sequence):
             var items: [JSONValue] = []
             items.reserveCapacity(sequence.count)
@@ -74,7 +74,7 @@ public enum KubeYAML {
             var object: [String: JSONValue] = [:]
             var merged: [String: JSONValue] = [:]
             for (key, value) in mapping {
-                if key.tag.name == .merge {
+                if tagName(key) == .merge {
                     // `<<: *anchor` or `<<: [*a, *b]`: earlier sources win, explicit keys win over all.
                     let sources: [Yams.Node] = value.sequence.map { Array($0) } ?? [value]
                     for source in sources {
@@ -89,7 +89,7 @@ public enum KubeYAML {
                     throw VirtError(.badRequest, "error parsing YAML: mapping keys must be strings\(location(key))")
                 }
                 let name: String
-                switch scalarValue(keyScalar.string, tag: key.tag.name) {
+                switch scalarValue(keyScalar.string, tag: tagName(key)) {
                 case .string(let s): name = s
                 case .null: name = "null"
                 case let other: name = other.serialized()
@@ -105,6 +105,10 @@ public enum KubeYAML {
             // Yams resolves aliases while composing; a bare alias node only appears for undefined anchors.
             throw VirtError(.badRequest, "error parsing YAML: unresolved alias\(location(node))")
         }
+    }
+
+    private static func tagName(_ node: Yams.Node) -> Yams.Tag.Name {
+        Yams.Tag.Name(rawValue: node.tag.rawValue)
     }
 
     private static func location(_ node: Yams.Node) -> String {

@@ -88,7 +88,7 @@ struct KindAdmission: Sendable {
             },
             validate: { object, old in
                 let typed: T
-                do {
+                do throws(VirtError) {
                     typed = try decodeTracking(T.self, from: object).value
                 } catch {
                     if error.causes.isEmpty { return [VirtError.Cause(message: error.message, field: "")] }

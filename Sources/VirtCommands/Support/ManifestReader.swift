@@ -79,7 +79,7 @@ public enum ManifestReader {
     }
 
     private static func parse(_ text: String, source: String) throws(VirtError) -> [Manifest] {
-        do {
+        do throws(VirtError) {
             return try objects(fromText: text).map { Manifest(object: $0, source: source) }
         } catch {
             throw VirtError(error.code, "error parsing \(source): \(error.message)")

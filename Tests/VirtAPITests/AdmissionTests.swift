@@ -1,0 +1,546 @@
+import Testing
+import VirtError
+
+@testable import VirtAPI
+
+@Suite struct AdmissionTests {
+    // MARK: - Fixtures
+
+    /// A valid VMI after defaulting, to be broken one rule at a time.
+    private func vmi() throws -> JSONValue {
+        try JSONValue.parse(#"""
+            {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance", "metadata": {"name": "vmi", "namespace": "default"},
+             "spec": {
+               "domain": {
+                 "resources": {"requests": {"memory": "1Gi"}},
+                 "devices": {
+                   "disks": [{"name": "root", "disk": {"bus": "virtio"}}, {"name": "cloudinit", "disk": {"bus": "virtio"}}],
+                   "interfaces": [{"name": "default", "masquerade": {}}]
+                 }
+               },
+               "networks": [{"name": "default", "pod": {}}],
+               "volumes": [
+                 {"name": "root", "containerDisk": {"image": "quay.io/containerdisks/fedora:40"}},
+                 {"name": "cloudinit", "cloudInitNoCloud": {"userData": "#cloud-config\n"}}
+               ]
+             }}
+            """#)
+    }
+
+    private func validateVMI(_ object: JSONValue, old: JSONValue? = nil) -> [VirtError.Cause] {
+        Admission.validate(group: "kubevirt.io", kind: "VirtualMachineInstance", object: object, old: old)
+    }
+
+    /// The causes of a VMI changed by `change`, as field → reason.
+    private func vmiCauses(_ change: (inout JSONValue) throws -> Void) throws -> [VirtError.Cause] {
+        var object = try vmi()
+        try change(&object)
+        return validateVMI(object)
+    }
+
+    private func fields(_ causes: [VirtError.Cause]) -> [String] { causes.map(\.field) }
+
+    private func cause(_ causes: [VirtError.Cause], at field: String) -> VirtError.Cause? {
+        causes.first { $0.field == field }
+    }
+
+    /// Edits element `index` of the array at `path`.
+    private func edit(_ object: inout JSONValue, _ path: [String], _ index: Int, _ change: (inout JSONValue) -> Void) throws {
+        var list = try #require(object[path: path]?.arrayValue)
+        change(&list[index])
+        object[path: path] = .array(list)
+    }
+
+    private func append(_ object: inout JSONValue, _ path: [String], _ element: JSONValue) {
+        var list = object[path: path]?.arrayValue ?? []
+        list.append(element)
+        object[path: path] = .array(list)
+    }
+
+    private let disks = ["spec", "domain", "devices", "disks"]
+    private let interfaces = ["spec", "domain", "devices", "interfaces"]
+    private let networks = ["spec", "networks"]
+    private let volumes = ["spec", "volumes"]
+
+    // MARK: - VirtualMachine
+
+    @Test func realisticVirtualMachineIsValid() throws {
+        var vm = try JSONValue.parse(KubeVirtManifests.fedoraVM)
+        #expect(Admission.validate(group: "kubevirt.io", kind: "VirtualMachine", object: vm, old: nil) == [])
+        Admission.applyDefaults(group: "kubevirt.io", kind: "VirtualMachine", object: &vm)
+        #expect(Admission.validate(group: "kubevirt.io", kind: "VirtualMachine", object: vm, old: nil) == [])
+        #expect(Admission.unknownFields(group: "kubevirt.io", kind: "VirtualMachine", object: vm) == [])
+    }
+
+    @Test func runStrategyMustBeKnown() throws {
+        var vm = try JSONValue.parse(KubeVirtManifests.fedoraVM)
+        vm[path: ["spec", "runStrategy"]] = "Sometimes"
+        let causes = Admission.validate(group: "kubevirt.io", kind: "VirtualMachine", object: vm, old: nil)
+        let runStrategy = try #require(cause(causes, at: "spec.runStrategy"))
+        #expect(runStrategy.reason == "FieldValueNotSupported")
+        #expect(runStrategy.message.hasPrefix(#"Unsupported value: "Sometimes": supported values: "Always", "Halted", "Manual", "RerunOnFailure", "Once""#))
+    }
+
+    @Test func runningAndRunStrategyAreExclusive() throws {
+        var vm = try JSONValue.parse(KubeVirtManifests.fedoraVM)
+        vm[path: ["spec", "running"]] = true
+        let causes = Admission.validate(group: "kubevirt.io", kind: "VirtualMachine", object: vm, old: nil)
+        #expect(fields(causes) == ["spec.running"])
+        #expect(causes.first?.message.contains("mutually exclusive") == true)
+    }
+
+    @Test func templateIsRequired() throws {
+        var vm = try JSONValue.parse(KubeVirtManifests.fedoraVM)
+        vm[path: ["spec", "template"]] = nil
+        let causes = Admission.validate(group: "kubevirt.io", kind: "VirtualMachine", object: vm, old: nil)
+        #expect(fields(causes) == ["spec.template"])
+        #expect(causes.first?.reason == "FieldValueRequired")
+    }
+
+    @Test func templateRulesUseTheFullPath() throws {
+        var vm = try JSONValue.parse(KubeVirtManifests.fedoraVM)
+        try edit(&vm, ["spec", "template", "spec", "domain", "devices", "disks"], 1) { $0["name"] = "cloudinit-typo" }
+        let causes = Admission.validate(group: "kubevirt.io", kind: "VirtualMachine", object: vm, old: nil)
+        #expect(fields(causes) == ["spec.template.spec.domain.devices.disks[1].name"])
+        #expect(causes.first?.message.contains(#""cloudinit-typo""#) == true)
+    }
+
+    @Test func instancetypeSuppliesMemory() throws {
+        var vm = try JSONValue.parse(KubeVirtManifests.fedoraVM)
+        vm[path: ["spec", "template", "spec", "domain", "memory"]] = nil
+        vm[path: ["spec", "template", "spec", "domain", "resources"]] = nil
+        let without = Admission.validate(group: "kubevirt.io", kind: "VirtualMachine", object: vm, old: nil)
+        #expect(fields(without) == ["spec.template.spec.domain.resources.requests.memory"])
+        vm[path: ["spec", "instancetype"]] = ["name": "u1.medium"]
+        #expect(Admission.validate(group: "kubevirt.io", kind: "VirtualMachine", object: vm, old: nil) == [])
+    }
+
+    @Test func typeErrorsAreCauses() throws {
+        var vm = try JSONValue.parse(KubeVirtManifests.fedoraVM)
+        vm[path: ["spec", "running"]] = "string"
+        vm[path: ["spec", "runStrategy"]] = nil
+        let causes = Admission.validate(group: "kubevirt.io", kind: "VirtualMachine", object: vm, old: nil)
+        #expect(causes == [VirtError.Cause(
+            reason: "FieldValueInvalid",
+            message: #"Invalid value: "string": spec.running in body must be of type boolean: "string""#,
+            field: "spec.running")])
+        #expect(Admission.unknownFields(group: "kubevirt.io", kind: "VirtualMachine", object: vm) == [])
+    }
+
+    @Test func unchangedSpecIsNotRecheckedOnUpdate() throws {
+        var old = try JSONValue.parse(KubeVirtManifests.fedoraVM)
+        old[path: ["spec", "runStrategy"]] = "Sometimes"
+        var new = old
+        new[path: ["status", "printableStatus"]] = "Running"
+        #expect(Admission.validate(group: "kubevirt.io", kind: "VirtualMachine", object: new, old: old) == [])
+    }
+
+    // MARK: - VMI memory and CPU
+
+    @Test func baseInstanceIsValid() throws {
+        #expect(validateVMI(try vmi()) == [])
+    }
+
+    @Test func memoryIsRequired() throws {
+        let causes = try vmiCauses { $0[path: ["spec", "domain", "resources"]] = nil }
+        #expect(fields(causes) == ["spec.domain.resources.requests.memory"])
+        #expect(causes.first?.reason == "FieldValueRequired")
+        #expect(try vmiCauses {
+            $0[path: ["spec", "domain", "resources"]] = nil
+            $0[path: ["spec", "domain", "memory", "guest"]] = "512Mi"
+        } == [])
+        #expect(try vmiCauses {
+            $0[path: ["spec", "domain", "resources"]] = ["limits": ["memory": "512Mi"]]
+        } == [])
+    }
+
+    @Test func memoryMustBeAtLeastOneMegabyte() throws {
+        let causes = try vmiCauses { $0[path: ["spec", "domain", "resources", "requests", "memory"]] = "0" }
+        #expect(fields(causes) == ["spec.domain.resources.requests.memory"])
+        #expect(causes.first?.message == #"Invalid value: "0": must be greater than or equal to 1M"#)
+        let guest = try vmiCauses { $0[path: ["spec", "domain", "memory", "guest"]] = "-1Gi" }
+        #expect(fields(guest) == ["spec.domain.memory.guest"])
+    }
+
+    @Test func guestMemoryFitsTheLimit() throws {
+        let causes = try vmiCauses {
+            $0[path: ["spec", "domain", "memory", "guest"]] = "2Gi"
+            $0[path: ["spec", "domain", "resources", "limits", "memory"]] = "1Gi"
+        }
+        #expect(fields(causes) == ["spec.domain.memory.guest"])
+        let request = try vmiCauses { $0[path: ["spec", "domain", "resources", "limits", "memory"]] = "512Mi" }
+        #expect(fields(request) == ["spec.domain.resources.requests.memory"])
+    }
+
+    @Test(arguments: ["cores", "sockets", "threads"])
+    func cpuTopologyIsAtLeastOne(name: String) throws {
+        let causes = try vmiCauses { $0[path: ["spec", "domain", "cpu", name]] = 0 }
+        #expect(fields(causes) == ["spec.domain.cpu.\(name)"])
+    }
+
+    // MARK: - VMI disks
+
+    @Test func diskNamesAreUnique() throws {
+        let causes = try vmiCauses { try edit(&$0, disks, 1) { $0["name"] = "root" } }
+        let duplicate = try #require(cause(causes, at: "spec.domain.devices.disks[1].name"))
+        #expect(duplicate.reason == "FieldValueDuplicate")
+        #expect(duplicate.message.hasPrefix(#"Duplicate value: "root""#))
+    }
+
+    @Test func everyDiskNeedsAVolume() throws {
+        let causes = try vmiCauses { try edit(&$0, disks, 0) { $0["name"] = "rootdisk" } }
+        #expect(fields(causes) == ["spec.domain.devices.disks[0].name"])
+        #expect(causes.first?.message.contains("not found in spec.volumes") == true)
+    }
+
+    @Test func aDiskHasOneTarget() throws {
+        let causes = try vmiCauses { try edit(&$0, disks, 0) { $0["cdrom"] = ["bus": "sata"] } }
+        #expect(fields(causes) == ["spec.domain.devices.disks[0]"])
+    }
+
+    @Test func busesAreChecked() throws {
+        let disk = try vmiCauses { try edit(&$0, disks, 0) { $0["disk"] = ["bus": "ide"] } }
+        #expect(fields(disk) == ["spec.domain.devices.disks[0].disk.bus"])
+        #expect(disk.first?.reason == "FieldValueNotSupported")
+        let cdrom = try vmiCauses { try edit(&$0, disks, 0) { $0["disk"] = nil; $0["cdrom"] = ["bus": "virtio"] } }
+        #expect(fields(cdrom) == ["spec.domain.devices.disks[0].cdrom.bus"])
+        #expect(cdrom.first?.message == #"Unsupported value: "virtio": supported values: "sata", "scsi""#)
+    }
+
+    @Test func bootOrderIsPositiveAndUnique() throws {
+        let zero = try vmiCauses { try edit(&$0, disks, 0) { $0["bootOrder"] = 0 } }
+        #expect(fields(zero) == ["spec.domain.devices.disks[0].bootOrder"])
+        let duplicate = try vmiCauses {
+            try edit(&$0, disks, 0) { $0["bootOrder"] = 1 }
+            try edit(&$0, interfaces, 0) { $0["bootOrder"] = 1 }
+        }
+        #expect(fields(duplicate) == ["spec.domain.devices.interfaces[0].bootOrder"])
+        #expect(duplicate.first?.reason == "FieldValueDuplicate")
+    }
+
+    @Test func cacheModeIsChecked() throws {
+        let causes = try vmiCauses { try edit(&$0, disks, 0) { $0["cache"] = "unsafe" } }
+        #expect(fields(causes) == ["spec.domain.devices.disks[0].cache"])
+    }
+
+    // MARK: - VMI volumes
+
+    @Test func volumeNamesAreUnique() throws {
+        let causes = try vmiCauses { append(&$0, volumes, ["name": "root", "emptyDisk": ["capacity": "1Gi"]]) }
+        #expect(fields(causes) == ["spec.volumes[2].name"])
+        #expect(causes.first?.reason == "FieldValueDuplicate")
+    }
+
+    @Test func aVolumeHasExactlyOneSource() throws {
+        let none = try vmiCauses { try edit(&$0, volumes, 0) { $0["containerDisk"] = nil } }
+        #expect(fields(none) == ["spec.volumes[0]"])
+        #expect(none.first?.reason == "FieldValueRequired")
+        let two = try vmiCauses { try edit(&$0, volumes, 0) { $0["emptyDisk"] = ["capacity": "1Gi"] } }
+        #expect(fields(two) == ["spec.volumes[0]"])
+        #expect(two.first?.message.contains("containerDisk, emptyDisk") == true)
+    }
+
+    @Test func hostDiskRules() throws {
+        func hostDisk(_ source: JSONValue) throws -> [String] {
+            fields(try vmiCauses { try edit(&$0, volumes, 0) { $0["containerDisk"] = nil; $0["hostDisk"] = source } })
+        }
+        #expect(try hostDisk(["path": "/var/disk.img", "type": "Disk"]) == [])
+        #expect(try hostDisk(["type": "Disk"]) == ["spec.volumes[0].hostDisk.path"])
+        #expect(try hostDisk(["path": "/var/disk.img"]) == ["spec.volumes[0].hostDisk.type"])
+        #expect(try hostDisk(["path": "/var/disk.img", "type": "File"]) == ["spec.volumes[0].hostDisk.type"])
+        #expect(try hostDisk(["path": "/var/disk.img", "type": "DiskOrCreate"]) == ["spec.volumes[0].hostDisk.capacity"])
+        #expect(try hostDisk(["path": "/var/disk.img", "type": "DiskOrCreate", "capacity": "1Gi"]) == [])
+    }
+
+    @Test func containerDiskNeedsAnImage() throws {
+        let causes = try vmiCauses { try edit(&$0, volumes, 0) { $0["containerDisk"] = ["path": "/disk/img.qcow2"] } }
+        #expect(fields(causes) == ["spec.volumes[0].containerDisk.image"])
+    }
+
+    @Test func cloudInitRules() throws {
+        func cloudInit(_ key: String, _ source: JSONValue) throws -> [VirtError.Cause] {
+            try vmiCauses { try edit(&$0, volumes, 1) { $0["cloudInitNoCloud"] = nil; $0[key] = source } }
+        }
+        #expect(fields(try cloudInit("cloudInitNoCloud", [:])) == ["spec.volumes[1].cloudInitNoCloud"])
+        #expect(fields(try cloudInit("cloudInitConfigDrive", [:])) == ["spec.volumes[1].cloudInitConfigDrive"])
+        let both = try cloudInit("cloudInitNoCloud", ["userData": "a", "userDataBase64": "YQ=="])
+        #expect(fields(both) == ["spec.volumes[1].cloudInitNoCloud"])
+        #expect(both.first?.message.contains("mutually exclusive") == true)
+        #expect(fields(try cloudInit("cloudInitNoCloud", ["userDataBase64": "not base64!"])) == ["spec.volumes[1].cloudInitNoCloud.userDataBase64"])
+        #expect(try cloudInit("cloudInitNoCloud", ["userDataBase64": "I2Nsb3VkLWNvbmZpZwo="]) == [])
+        #expect(try cloudInit("cloudInitNoCloud", ["networkData": "version: 2\n"]) == [])
+        #expect(try cloudInit("cloudInitConfigDrive", ["secretRef": ["name": "userdata"]]) == [])
+    }
+
+    // MARK: - VMI networking
+
+    @Test func interfaceNamesAreUnique() throws {
+        let causes = try vmiCauses { append(&$0, interfaces, ["name": "default", "bridge": [:]]) }
+        #expect(fields(causes) == ["spec.domain.devices.interfaces[1].name"])
+        #expect(causes.first?.reason == "FieldValueDuplicate")
+    }
+
+    @Test func interfacesAndNetworksMatchBothWays() throws {
+        let noNetwork = try vmiCauses { append(&$0, interfaces, ["name": "extra", "bridge": [:]]) }
+        #expect(fields(noNetwork) == ["spec.domain.devices.interfaces[1].name"])
+        let noInterface = try vmiCauses { append(&$0, networks, ["name": "extra", "multus": ["networkName": "br1"]]) }
+        #expect(fields(noInterface) == ["spec.networks[1].name"])
+        #expect(noInterface.first?.message.contains("needs an interface") == true)
+    }
+
+    @Test func exactlyOneBindingMethod() throws {
+        let two = try vmiCauses { try edit(&$0, interfaces, 0) { $0["bridge"] = [:] } }
+        #expect(fields(two) == ["spec.domain.devices.interfaces[0]"])
+        let none = try vmiCauses { try edit(&$0, interfaces, 0) { $0["masquerade"] = nil } }
+        #expect(fields(none) == ["spec.domain.devices.interfaces[0]"])
+        #expect(none.first?.reason == "FieldValueRequired")
+        let plugin = try vmiCauses { try edit(&$0, interfaces, 0) { $0["masquerade"] = nil; $0["binding"] = ["name": "passt"] } }
+        #expect(plugin == [])
+    }
+
+    @Test func onlyOnePodNetwork() throws {
+        let causes = try vmiCauses {
+            append(&$0, interfaces, ["name": "second", "bridge": [:]])
+            append(&$0, networks, ["name": "second", "pod": [:]])
+        }
+        #expect(fields(causes) == ["spec.networks[1].pod"])
+    }
+
+    @Test func macAddressFormat() throws {
+        let bad = try vmiCauses { try edit(&$0, interfaces, 0) { $0["macAddress"] = "02:00:00:00:00" } }
+        #expect(fields(bad) == ["spec.domain.devices.interfaces[0].macAddress"])
+        #expect(try vmiCauses { try edit(&$0, interfaces, 0) { $0["macAddress"] = "02-AB-cd-00-00-01" } } == [])
+    }
+
+    @Test func multusNeedsANetworkName() throws {
+        let causes = try vmiCauses {
+            append(&$0, interfaces, ["name": "br1", "bridge": [:]])
+            append(&$0, networks, ["name": "br1", "multus": [:]])
+        }
+        #expect(fields(causes) == ["spec.networks[1].multus.networkName"])
+    }
+
+    // MARK: - VMI firmware, scheduling, identity
+
+    @Test func kernelBootContainerNeedsAPath() throws {
+        let causes = try vmiCauses {
+            $0[path: ["spec", "domain", "firmware", "kernelBoot"]] = ["container": ["image": "quay.io/kernel:latest"]]
+        }
+        #expect(fields(causes) == ["spec.domain.firmware.kernelBoot.container"])
+        #expect(try vmiCauses {
+            $0[path: ["spec", "domain", "firmware", "kernelBoot"]] = [
+                "kernelArgs": "console=ttyS0", "container": ["image": "quay.io/kernel:latest", "kernelPath": "/boot/vmlinuz"],
+            ]
+        } == [])
+    }
+
+    @Test func evictionStrategyIsKnown() throws {
+        let causes = try vmiCauses { $0[path: ["spec", "evictionStrategy"]] = "Sometimes" }
+        #expect(fields(causes) == ["spec.evictionStrategy"])
+        #expect(causes.first?.reason == "FieldValueNotSupported")
+    }
+
+    @Test func terminationGracePeriodIsNotNegative() throws {
+        let causes = try vmiCauses { $0[path: ["spec", "terminationGracePeriodSeconds"]] = -1 }
+        #expect(fields(causes) == ["spec.terminationGracePeriodSeconds"])
+        #expect(causes.first?.message.hasPrefix("Invalid value: -1:") == true)
+    }
+
+    @Test func hostnameIsADNSLabel() throws {
+        let causes = try vmiCauses { $0[path: ["spec", "hostname"]] = "My_Host" }
+        #expect(fields(causes) == ["spec.hostname"])
+        #expect(causes.first?.message.contains("RFC 1123 label") == true)
+    }
+
+    // MARK: - VMI updates
+
+    @Test func vmiSpecIsImmutable() throws {
+        let old = try vmi()
+        var changed = old
+        changed[path: ["spec", "domain", "resources", "requests", "memory"]] = "2Gi"
+        let causes = validateVMI(changed, old: old)
+        #expect(fields(causes) == ["spec"])
+        #expect(causes.first?.message.contains("update of VMI object is restricted") == true)
+        #expect(causes.first?.reason == "FieldValueForbidden")
+
+        var relabelled = old
+        relabelled[path: ["metadata", "labels"]] = ["a": "b"]
+        relabelled[path: ["status", "phase"]] = "Running"
+        #expect(validateVMI(relabelled, old: old) == [])
+    }
+
+    @Test func resendingTheUndefaultedSpecIsNotAChange() throws {
+        var original = try vmi()
+        original[path: ["spec", "domain", "devices", "interfaces"]] = nil
+        original[path: ["spec", "networks"]] = nil
+        try edit(&original, disks, 0) { $0["disk"] = nil }
+        var stored = original
+        Admission.applyDefaults(group: "kubevirt.io", kind: "VirtualMachineInstance", object: &stored)
+        #expect(stored != original)
+        #expect(validateVMI(original, old: stored) == [])
+    }
+
+    // MARK: - Other kinds
+
+    @Test func migrationNeedsAVMIName() throws {
+        let causes = Admission.validate(
+            group: "kubevirt.io", kind: "VirtualMachineInstanceMigration",
+            object: ["apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstanceMigration", "metadata": ["name": "m"], "spec": [:]],
+            old: nil)
+        #expect(fields(causes) == ["spec.vmiName"])
+        #expect(causes.first?.reason == "FieldValueRequired")
+    }
+
+    private func dataVolume(_ spec: JSONValue) -> [VirtError.Cause] {
+        Admission.validate(
+            group: "cdi.kubevirt.io", kind: "DataVolume",
+            object: ["apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume", "metadata": ["name": "dv"], "spec": spec],
+            old: nil)
+    }
+
+    @Test func dataVolumeRules() {
+        let storage: JSONValue = ["resources": ["requests": ["storage": "1Gi"]]]
+        #expect(dataVolume(["source": ["http": ["url": "https://example.org/a.img"]], "storage": storage]) == [])
+        #expect(dataVolume(["sourceRef": ["kind": "DataSource", "name": "fedora"], "storage": [:]]) == [])
+        #expect(fields(dataVolume(["storage": storage])) == ["spec.source"])
+        #expect(fields(dataVolume(["source": [:], "storage": storage])) == ["spec.source"])
+        #expect(fields(dataVolume(["source": ["blank": [:], "upload": [:]], "storage": storage])) == ["spec.source"])
+        #expect(fields(dataVolume(["source": ["blank": [:]]])) == ["spec.storage"])
+        #expect(fields(dataVolume(["source": ["blank": [:]], "pvc": ["accessModes": ["ReadWriteOnce"]]]))
+            == ["spec.pvc.resources.requests.storage"])
+        #expect(fields(dataVolume(["source": ["blank": [:]], "pvc": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]]]))
+            == [])
+    }
+
+    private func nad(_ config: String) -> [VirtError.Cause] {
+        Admission.validate(
+            group: "k8s.cni.cncf.io", kind: "NetworkAttachmentDefinition",
+            object: ["apiVersion": "k8s.cni.cncf.io/v1", "kind": "NetworkAttachmentDefinition", "metadata": ["name": "br1"],
+                     "spec": ["config": .string(config)]],
+            old: nil)
+    }
+
+    @Test func networkAttachmentDefinitionConfig() {
+        #expect(nad(#"{"cniVersion": "0.3.1", "type": "bridge", "bridge": "br1"}"#) == [])
+        #expect(nad(#"{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bridge"}, {"type": "tuning"}]}"#) == [])
+        #expect(fields(nad(#"{"cniVersion": "0.3.1", "type": "#)) == ["spec.config"])
+        #expect(fields(nad(#"{"type": "bridge"}"#)) == ["spec.config"])
+        #expect(fields(nad(#"{"cniVersion": "0.3.1"}"#)) == ["spec.config"])
+        #expect(fields(nad(#"{"cniVersion": "0.3.1", "plugins": [{"name": "x"}]}"#)) == ["spec.config"])
+        #expect(fields(nad("[]")) == ["spec.config"])
+    }
+
+    @Test func storageClassNeedsAProvisioner() {
+        let missing = Admission.validate(
+            group: "storage.k8s.io", kind: "StorageClass",
+            object: ["apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": ["name": "local"]], old: nil)
+        #expect(missing == [VirtError.Cause(reason: "FieldValueRequired", message: "Required value", field: "provisioner")])
+        let empty = Admission.validate(
+            group: "storage.k8s.io", kind: "StorageClass",
+            object: ["apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": ["name": "local"], "provisioner": ""], old: nil)
+        #expect(fields(empty) == ["provisioner"])
+    }
+
+    private func claim(_ spec: JSONValue) -> [VirtError.Cause] {
+        Admission.validate(
+            group: "", kind: "PersistentVolumeClaim",
+            object: ["apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": ["name": "c"], "spec": spec], old: nil)
+    }
+
+    @Test func persistentVolumeClaimRules() {
+        let size: JSONValue = ["requests": ["storage": "1Gi"]]
+        #expect(claim(["accessModes": ["ReadWriteOnce"], "resources": size]) == [])
+        #expect(fields(claim(["accessModes": ["ReadWriteOnce"]])) == ["spec.resources.requests.storage"])
+        #expect(fields(claim(["accessModes": ["ReadWriteSometimes"], "resources": size])) == ["spec.accessModes[0]"])
+        #expect(fields(claim(["accessModes": ["ReadWriteOnce"], "resources": size, "volumeMode": "Raw"])) == ["spec.volumeMode"])
+        #expect(fields(claim(["resources": size])) == ["spec.accessModes"])
+    }
+
+    @Test func unknownKindsAreNotChecked() {
+        let object: JSONValue = ["apiVersion": "example.com/v1", "kind": "Widget", "spec": ["anything": true]]
+        #expect(Admission.validate(group: "example.com", kind: "Widget", object: object, old: nil) == [])
+        #expect(Admission.unknownFields(group: "example.com", kind: "Widget", object: object) == [])
+        var copy = object
+        Admission.applyDefaults(group: "example.com", kind: "Widget", object: &copy)
+        #expect(copy == object)
+        #expect(Admission.knowsKind(group: "kubevirt.io", kind: "VirtualMachine"))
+        #expect(!Admission.knowsKind(group: "example.com", kind: "Widget"))
+    }
+
+    // MARK: - Defaults
+
+    @Test func vmiGetsAPodNetworkAndDiskBuses() throws {
+        var object = try vmi()
+        object[path: ["spec", "domain", "devices", "interfaces"]] = nil
+        object[path: ["spec", "networks"]] = nil
+        try edit(&object, disks, 0) { $0["disk"] = nil }
+        try edit(&object, disks, 1) { $0["disk"] = [:] }
+        append(&object, disks, ["name": "iso", "cdrom": ["readonly": true]])
+        append(&object, volumes, ["name": "iso", "containerDisk": ["image": "quay.io/iso:latest"]])
+        Admission.applyDefaults(group: "kubevirt.io", kind: "VirtualMachineInstance", object: &object)
+
+        #expect(object[path: interfaces] == [["name": "default", "masquerade": [:]]])
+        #expect(object[path: networks] == [["name": "default", "pod": [:]]])
+        let defaulted = try #require(object[path: disks]?.arrayValue)
+        #expect(defaulted[0]["disk"] == ["bus": "virtio"])
+        #expect(defaulted[1]["disk"] == ["bus": "virtio"])
+        #expect(defaulted[2]["cdrom"] == ["bus": "sata", "readonly": true])
+        #expect(defaulted[2]["disk"] == nil)
+        #expect(validateVMI(object) == [])
+    }
+
+    @Test func defaultsAreIdempotent() throws {
+        var once = try vmi()
+        once[path: ["spec", "domain", "devices", "interfaces"]] = nil
+        once[path: ["spec", "networks"]] = nil
+        Admission.applyDefaults(group: "kubevirt.io", kind: "VirtualMachineInstance", object: &once)
+        var twice = once
+        Admission.applyDefaults(group: "kubevirt.io", kind: "VirtualMachineInstance", object: &twice)
+        #expect(once == twice)
+
+        var vm = try JSONValue.parse(KubeVirtManifests.fedoraVM)
+        Admission.applyDefaults(group: "kubevirt.io", kind: "VirtualMachine", object: &vm)
+        var vmTwice = vm
+        Admission.applyDefaults(group: "kubevirt.io", kind: "VirtualMachine", object: &vmTwice)
+        #expect(vm == vmTwice)
+        #expect(vm == (try JSONValue.parse(KubeVirtManifests.fedoraVM)))  // already complete: nothing to add
+
+        var pvc: JSONValue = ["apiVersion": "v1", "kind": "PersistentVolumeClaim", "spec": ["accessModes": ["ReadWriteOnce"]]]
+        Admission.applyDefaults(group: "", kind: "PersistentVolumeClaim", object: &pvc)
+        #expect(pvc[path: ["spec", "volumeMode"]] == "Filesystem")
+        var pvcTwice = pvc
+        Admission.applyDefaults(group: "", kind: "PersistentVolumeClaim", object: &pvcTwice)
+        #expect(pvc == pvcTwice)
+    }
+
+    @Test func existingNetworksAndOptOutAreRespected() throws {
+        var optOut = try vmi()
+        optOut[path: ["spec", "domain", "devices", "interfaces"]] = nil
+        optOut[path: ["spec", "networks"]] = nil
+        optOut[path: ["spec", "domain", "devices", "autoattachPodInterface"]] = false
+        Admission.applyDefaults(group: "kubevirt.io", kind: "VirtualMachineInstance", object: &optOut)
+        #expect(optOut[path: ["spec", "networks"]] == nil)
+        #expect(optOut[path: ["spec", "domain", "devices", "interfaces"]] == nil)
+
+        var explicit = try vmi()
+        let before = explicit
+        Admission.applyDefaults(group: "kubevirt.io", kind: "VirtualMachineInstance", object: &explicit)
+        #expect(explicit == before)
+    }
+
+    @Test func vmTemplateGetsTheSameDefaults() throws {
+        var vm: JSONValue = [
+            "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": ["name": "vm"],
+            "spec": ["runStrategy": "Halted", "template": ["spec": [
+                "domain": ["memory": ["guest": "1Gi"], "devices": ["disks": [["name": "root"]]]],
+                "volumes": [["name": "root", "containerDisk": ["image": "quay.io/containerdisks/fedora:40"]]],
+            ]]],
+        ]
+        Admission.applyDefaults(group: "kubevirt.io", kind: "VirtualMachine", object: &vm)
+        let spec = ["spec", "template", "spec"]
+        #expect(vm[path: spec + ["networks"]] == [["name": "default", "pod": [:]]])
+        #expect(vm[path: spec + ["domain", "devices", "interfaces"]] == [["name": "default", "masquerade": [:]]])
+        #expect(vm[path: spec + ["domain", "devices", "disks"]] == [["name": "root", "disk": ["bus": "virtio"]]])
+        #expect(Admission.validate(group: "kubevirt.io", kind: "VirtualMachine", object: vm, old: nil) == [])
+    }
+}
