@@ -250,6 +250,8 @@ mknod -m 0600 "$ROOT/dev/console" c 5 1
 mknod -m 0666 "$ROOT/dev/null" c 1 3
 
 log "packing initrd.img"
+# fixed mtimes (SOURCE_DATE_EPOCH or 2024-01-01): same inputs give the same initrd.img
+find "$ROOT" -exec touch -h -d "@${SOURCE_DATE_EPOCH:-1704067200}" {} +
 (cd "$ROOT" && find . -print0 | LC_ALL=C sort -z |
     cpio --null --create --format=newc --owner=0:0 --reproducible --quiet) |
     gzip -9n >"$STAGE/initrd.img"
@@ -271,7 +273,8 @@ truncate -s "$disk_bytes" "$DISK"
 printf 'label: dos\nlabel-id: 0x53564d31\nstart=%d, size=%d, type=e, bootable\n' "$PART_START" "$part_sectors" |
     sfdisk --quiet --no-reread --no-tell-kernel "$DISK" >/dev/null
 export MTOOLS_SKIP_CHECK=1 MTOOLSRC=/dev/null
-# -H: hidden sectors = partition start; syslinux's boot sector adds it to find ldlinux.sys
+# -H: BPB hidden sectors = partition start. syslinux --offset leaves it alone; booting via
+# mbr.bin works without it (the MBR hands over the partition entry), other loaders need it.
 mformat -i "$DISK@@$off" -T "$part_sectors" -h 64 -s 32 -H "$PART_START" -N 53564d31 -v SWIFTVIRT ::
 syslinux --offset "$off" --install "$DISK"
 cat >"$WORK/syslinux.cfg" <<'EOF'

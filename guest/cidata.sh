@@ -26,9 +26,13 @@ else
     [[ $(id -u) == 0 ]] || die "needs genisoimage or xorriso (apt-get install genisoimage)"
     export DEBIAN_FRONTEND=noninteractive
     echo "cidata.sh: apt-get install genisoimage" >&2
-    apt-get install -y -qq --no-install-recommends genisoimage >/dev/null 2>&1 ||
-        { apt-get update -qq && apt-get install -y -qq --no-install-recommends genisoimage; } >&2 ||
+    aptlog=$(mktemp)
+    if ! { apt-get install -y -qq --no-install-recommends genisoimage ||
+        { apt-get update -qq && apt-get install -y -qq --no-install-recommends genisoimage; }; } >"$aptlog" 2>&1; then
+        cat "$aptlog" >&2; rm -f "$aptlog"
         die "cannot install genisoimage"
+    fi
+    rm -f "$aptlog"
     mkiso=(genisoimage)
 fi
 

@@ -37,9 +37,13 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
     [[ $(id -u) == 0 ]] || { log "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"; exit 1; }
     log "apt-get install qemu-system-x86"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq --no-install-recommends qemu-system-x86 >/dev/null 2>&1 ||
-        { apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-system-x86; } >&2 ||
-        { log "cannot install qemu-system-x86"; exit 1; }
+    aptlog=$(mktemp)
+    if ! { apt-get install -y -qq --no-install-recommends qemu-system-x86 ||
+        { apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-system-x86; }; } >"$aptlog" 2>&1; then
+        cat "$aptlog" >&2; rm -f "$aptlog"
+        log "cannot install qemu-system-x86"; exit 1
+    fi
+    rm -f "$aptlog"
 fi
 
 T0=$(date +%s)
@@ -210,8 +214,10 @@ EOF
 boot_disk() {
     local base=$OUTDIR/disk.qcow2 before after
     before=$(sha256sum <"$base")
-    qemu-img create -q -f qcow2 -b "$base" -F qcow2 "$TMP/disk-overlay.qcow2"
-    "$HERE/cidata.sh" "$TMP/seed-a.iso" smoke-disk "$USERDATA"
+    if ! qemu-img create -q -f qcow2 -b "$base" -F qcow2 "$TMP/disk-overlay.qcow2" ||
+        ! "$HERE/cidata.sh" "$TMP/seed-a.iso" smoke-disk "$USERDATA"; then
+        bad "disk-cdrom: prepare overlay and seed"; return 0
+    fi
     start_vm disk-cdrom \
         -drive "file=$TMP/disk-overlay.qcow2,if=virtio,format=qcow2" \
         -drive "file=$TMP/seed-a.iso,media=cdrom,if=ide,format=raw,readonly=on"
@@ -246,14 +252,15 @@ network:
       nameservers:
         addresses: [10.0.2.3]
 EOF
-    "$HERE/cidata.sh" "$TMP/seed-b.iso" smoke-kernel "$USERDATA" "$TMP/net-v2.yaml"
+    "$HERE/cidata.sh" "$TMP/seed-b.iso" smoke-kernel "$USERDATA" "$TMP/net-v2.yaml" ||
+        { bad "kernel-virtio: prepare seed"; return 0; }
     start_vm kernel-virtio \
         -kernel "$OUTDIR/vmlinuz" -initrd "$OUTDIR/initrd.img" -append console=ttyS0 \
         -drive "file=$TMP/seed-b.iso,if=virtio,format=raw,readonly=on"
     local f0=$FAILED
     if common_checks smoke-kernel 10.0.2.15; then
         check "$VM: static network-config v2 applied" \
-            wait_for '^swiftvirt-guest: network iface=eth0 mode=static config=v2' 5
+            wait_for '^swiftvirt-guest: network iface=eth0 mode=static config=network-config-v2' 5
         check "$VM: seed found on the virtio disk" wait_for '^swiftvirt-guest: datasource=nocloud device=/dev/vda' 5
         wait_for '^swiftvirt-guest: ready' 30 || true
         sleep 1
@@ -288,7 +295,8 @@ EOF
     cp "$USERDATA" "$d/openstack/latest/user_data"
     local mkiso=(genisoimage)
     command -v genisoimage >/dev/null || mkiso=(xorriso -as mkisofs)
-    "${mkiso[@]}" -quiet -output "$TMP/configdrive.iso" -volid config-2 -joliet -rock "$d"
+    "${mkiso[@]}" -quiet -output "$TMP/configdrive.iso" -volid config-2 -joliet -rock "$d" 2>/dev/null ||
+        { bad "kernel-configdrive: prepare seed"; return 0; }
     start_vm kernel-configdrive \
         -kernel "$OUTDIR/vmlinuz" -initrd "$OUTDIR/initrd.img" -append console=ttyS0 \
         -drive "file=$TMP/configdrive.iso,if=virtio,format=raw,readonly=on"
@@ -298,7 +306,7 @@ EOF
         check "$VM: instance-id from meta_data.json" \
             wait_for '^swiftvirt-guest: instance-id=7d2c3a9e-0000-4000-8000-00000000c0de' 5
         check "$VM: static network_data.json applied" \
-            wait_for '^swiftvirt-guest: network iface=eth0 mode=static config=vconfigdrive' 5
+            wait_for '^swiftvirt-guest: network iface=eth0 mode=static config=network_data.json' 5
         check "$VM: user_data ran" wait_for '^smoke-user-data: ran as 0 on smoke-cd' 30
     fi
     stop_vm
@@ -323,17 +331,18 @@ EOF
     printf 'instance-id: iid-vfat\nlocal-hostname: not-this-one\n' >"$TMP/md-vfat"
     printf '#cloud-config\nhostname: smoke-vfat\npassword: other\n' >"$TMP/ud-vfat"
     truncate -s 2M "$img"
-    MTOOLS_SKIP_CHECK=1 mformat -i "$img" -v CIDATA ::
-    MTOOLS_SKIP_CHECK=1 mcopy -i "$img" "$TMP/md-vfat" ::/meta-data
-    MTOOLS_SKIP_CHECK=1 mcopy -i "$img" "$TMP/ud-vfat" ::/user-data
-    MTOOLS_SKIP_CHECK=1 mcopy -i "$img" "$TMP/net-v1.yaml" ::/network-config
+    { MTOOLS_SKIP_CHECK=1 mformat -i "$img" -v CIDATA :: &&
+        MTOOLS_SKIP_CHECK=1 mcopy -i "$img" "$TMP/md-vfat" ::/meta-data &&
+        MTOOLS_SKIP_CHECK=1 mcopy -i "$img" "$TMP/ud-vfat" ::/user-data &&
+        MTOOLS_SKIP_CHECK=1 mcopy -i "$img" "$TMP/net-v1.yaml" ::/network-config; } ||
+        { bad "kernel-vfat: prepare seed"; return 0; }
     start_vm kernel-vfat \
         -kernel "$OUTDIR/vmlinuz" -initrd "$OUTDIR/initrd.img" -append console=ttyS0 \
         -drive "file=$img,if=virtio,format=raw,readonly=on"
     local f0=$FAILED
     if common_checks smoke-vfat 10.0.2.15; then
         check "$VM: static network-config v1 applied" \
-            wait_for '^swiftvirt-guest: network iface=eth0 mode=static config=v1' 5
+            wait_for '^swiftvirt-guest: network iface=eth0 mode=static config=network-config-v1' 5
         check "$VM: cloud-config password applied" wait_for '^swiftvirt-guest: root password set from cloud-config' 5
     fi
     stop_vm

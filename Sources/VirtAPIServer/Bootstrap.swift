@@ -32,15 +32,17 @@ public struct Compactor: Service {
     }
 
     public func run() async throws {
-        var previous = try await store.currentRevision()
-        while !Task.isCancelled {
-            do {
-                try await Task.sleep(for: interval)
-            } catch {
-                return
+        try await cancelWhenGracefulShutdown {
+            var previous = try await store.currentRevision()
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: interval)
+                } catch {
+                    return
+                }
+                try await store.compact(toRevision: previous)
+                previous = try await store.currentRevision()
             }
-            try await store.compact(toRevision: previous)
-            previous = try await store.currentRevision()
         }
     }
 }

@@ -119,7 +119,9 @@ public struct ServerCredentials: Sendable {
         guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
             throw VirtError.internalError("cannot write \(path): check that the data directory is writable")
         }
-        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporary))
+        guard rename(temporary, path) == 0 else {
+            throw VirtError.internalError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
     }
 }
 

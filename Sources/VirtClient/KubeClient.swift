@@ -338,6 +338,6 @@ public final class KubeClient: Sendable {
                 cause: failure
             )
         }
-        return VirtError(.serviceUnavailable, "Unable to connect to the server \(serverURL)", cause: failure)
+        return VirtError(.serviceUnavailable, "Unable to connect to the server \(serverURL): \(text)", cause: failure)
     }
 }

@@ -19,10 +19,13 @@ public enum KubeYAML {
         }
         do {
             var documents: [JSONValue] = []
-            for node in try Yams.compose_all(yaml: text, resolver) {
+            // YamlSequence stops at the first error and keeps it in `error` instead of throwing.
+            var nodes = try Yams.compose_all(yaml: text, resolver)
+            while let node = nodes.next() {
                 let value = try convert(node)
                 if value != .null { documents.append(value) }
             }
+            if let error = nodes.error { throw error }
             return documents
         } catch let error as VirtError {
             throw error

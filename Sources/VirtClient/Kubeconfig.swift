@@ -10,15 +10,20 @@ import VirtError
 public struct Kubeconfig: Sendable, Equatable {
     /// One entry of `clusters:`.
     public struct Cluster: Sendable, Equatable {
+        /// The entry's name, referenced by contexts.
         public var name: String
+        /// The API server URL, e.g. `https://127.0.0.1:6443`.
         public var server: String
         /// Decoded `certificate-authority-data`.
         public var certificateAuthorityData: [UInt8]?
         /// `certificate-authority`: a PEM file path, relative to the kubeconfig's directory.
         public var certificateAuthority: String?
+        /// `insecure-skip-tls-verify`: do not verify the server certificate.
         public var insecureSkipTLSVerify: Bool
+        /// `tls-server-name`: the name expected in the server certificate.
         public var tlsServerName: String?
 
+        /// Creates a cluster entry.
         public init(
             name: String,
             server: String,
@@ -38,17 +43,24 @@ public struct Kubeconfig: Sendable, Equatable {
 
     /// One entry of `users:`.
     public struct User: Sendable, Equatable {
+        /// The entry's name, referenced by contexts.
         public var name: String
+        /// An inline bearer token.
         public var token: String?
         /// `tokenFile`: a file holding the token, relative to the kubeconfig's directory.
         public var tokenFile: String?
+        /// Decoded `client-certificate-data` (PEM).
         public var clientCertificateData: [UInt8]?
+        /// `client-certificate`: a PEM file path.
         public var clientCertificate: String?
+        /// Decoded `client-key-data` (PEM).
         public var clientKeyData: [UInt8]?
+        /// `client-key`: a PEM file path.
         public var clientKey: String?
         /// Set when the user needs something SwiftVirt cannot do (exec plugin, auth provider, basic auth).
         public var unsupportedAuth: String?
 
+        /// Creates a user entry.
         public init(
             name: String,
             token: String? = nil,
@@ -72,11 +84,16 @@ public struct Kubeconfig: Sendable, Equatable {
 
     /// One entry of `contexts:`.
     public struct Context: Sendable, Equatable {
+        /// The context's name (`current-context` refers to it).
         public var name: String
+        /// The name of the cluster entry to use.
         public var cluster: String
+        /// The name of the user entry to use; empty for none.
         public var user: String
+        /// The default namespace for commands in this context.
         public var namespace: String?
 
+        /// Creates a context entry.
         public init(name: String, cluster: String, user: String, namespace: String? = nil) {
             self.name = name
             self.cluster = cluster
@@ -85,9 +102,13 @@ public struct Kubeconfig: Sendable, Equatable {
         }
     }
 
+    /// `clusters:` in file order.
     public var clusters: [Cluster]
+    /// `users:` in file order.
     public var users: [User]
+    /// `contexts:` in file order.
     public var contexts: [Context]
+    /// `current-context`, if set.
     public var currentContext: String?
     /// Where the file was read from (for messages).
     public var path: String?

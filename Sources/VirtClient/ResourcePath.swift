@@ -63,6 +63,7 @@ public struct ResourcePath: Sendable, Hashable, CustomStringConvertible {
         return path
     }
 
+    /// The URL path.
     public var description: String { urlPath }
 
     /// The same path for the collection (no name, no subresource).

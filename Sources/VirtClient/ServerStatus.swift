@@ -20,5 +20,6 @@ public struct ServerStatus: Error, Sendable, Equatable, CustomStringConvertible 
         self.status = status
     }
 
+    /// `HTTP 404 NotFound`.
     public var description: String { "HTTP \(httpStatus) \(reason)" }
 }

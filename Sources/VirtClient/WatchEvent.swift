@@ -15,6 +15,7 @@ public struct WatchEvent: Sendable, Equatable {
         case error = "ERROR"
     }
 
+    /// `ADDED`, `MODIFIED`, `DELETED` or `BOOKMARK`.
     public var type: EventType
     /// The object (or, for a watch with the Table `Accept`, a one-row `Table`).
     public var object: JSONValue

@@ -8,6 +8,7 @@ import VirtError
 /// takes ``GlobalOptions`` (`--kubeconfig`, `--context`, `-n`). Add a verb by listing its type in one of the
 /// groups of ``configuration``.
 public struct SwiftVirtCommand: AsyncParsableCommand {
+    /// The command tree: verbs grouped for `--help`.
     public static let configuration = CommandConfiguration(
         commandName: "swiftvirt",
         abstract: "Manage SwiftVirt (KubeVirt-compatible) virtual machines and resources.",
@@ -17,7 +18,7 @@ public struct SwiftVirtCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         groupedSubcommands: [
-            CommandGroup(name: "Resource Commands", subcommands: [
+            CommandGroup(name: "Resource", subcommands: [
                 ResourceApply.self,
                 ResourceGet.self,
                 ResourceDescribe.self,

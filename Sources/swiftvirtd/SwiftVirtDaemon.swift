@@ -59,25 +59,31 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
         let router = APIRouter(store: sqlite, tokens: tokens)
         try await Bootstrap.ensureNamespaces(router.handler)
         let scheme = insecureHTTP ? "http" : "https"
+        let kubeconfigCredentials = credentials
+        let log = logger
         let dataDir = self.dataDir
         let server = APIServer(
-            configuration: .init(host: host, port: port, credentials: credentials), router: router, logger: logger,
+            configuration: .init(host: host, port: port, credentials: kubeconfigCredentials), router: router, logger: logger,
             onListening: { actualPort in
                 let displayHost = host.contains(":") ? "[\(host)]" : host
                 let url = "\(scheme)://\(displayHost):\(actualPort)"
                 do {
-                    try credentials?.writeKubeconfig(path: dataDir + "/kubeconfig", server: url)
+                    try kubeconfigCredentials?.writeKubeconfig(path: dataDir + "/kubeconfig", server: url)
                 } catch {
-                    logger.error("cannot write the kubeconfig: \(error)")
+                    log.error("cannot write the kubeconfig: \(error)")
                 }
-                logger.info("API server listening on \(url); KUBECONFIG=\(dataDir)/kubeconfig")
+                log.info("API server listening on \(url); KUBECONFIG=\(dataDir)/kubeconfig")
             })
         let services: [any Service] = [
             server,
             GarbageCollector(handler: router.handler, logger: logger),
             Compactor(store: sqlite, interval: .seconds(compactionInterval)),
         ]
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Open watches never end by themselves: give requests in flight a moment, then cancel.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(2)
+        groupConfiguration.maximumCancellationDuration = .seconds(2)
+        let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
     }
 

@@ -7,7 +7,8 @@ extension JSONValue {
     public static func parseYAMLDocuments(_ text: String) throws(VirtError) -> [JSONValue] {
         do {
             var documents: [JSONValue] = []
-            for node in try Yams.compose_all(yaml: text) {
+            let parser = try Parser(yaml: text)
+            while let node = try parser.nextRoot() {
                 let value = try JSONValue(yamlNode: node)
                 if value != .null { documents.append(value) }
             }

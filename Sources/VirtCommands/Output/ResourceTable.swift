@@ -5,6 +5,7 @@ import VirtAPI
 public struct ResourceTable: Sendable, Equatable {
     /// One `columnDefinitions` entry.
     public struct Column: Sendable, Equatable {
+        /// The column title, e.g. `Name`.
         public var name: String
         /// `string`, `integer`, `number`, `boolean` or `date`.
         public var type: String
@@ -13,6 +14,7 @@ public struct ResourceTable: Sendable, Equatable {
         /// 0: always shown; higher: only with `-o wide`.
         public var priority: Int
 
+        /// Creates a column.
         public init(name: String, type: String = "string", format: String = "", priority: Int = 0) {
             self.name = name
             self.type = type
@@ -23,9 +25,12 @@ public struct ResourceTable: Sendable, Equatable {
 
     /// One row: its cells and the object (usually `PartialObjectMetadata`) it describes.
     public struct Row: Sendable, Equatable {
+        /// The cell values, one per column.
         public var cells: [JSONValue]
+        /// The object the row shows (for a server Table, usually `PartialObjectMetadata`).
         public var object: JSONValue?
 
+        /// Creates a row.
         public init(cells: [JSONValue], object: JSONValue? = nil) {
             self.cells = cells
             self.object = object
@@ -37,7 +42,9 @@ public struct ResourceTable: Sendable, Equatable {
         public var name: String? { object?[path: ["metadata", "name"]]?.stringValue }
     }
 
+    /// The column definitions.
     public var columns: [Column]
+    /// The rows.
     public var rows: [Row]
     /// `metadata.resourceVersion` of the table (where a watch should start).
     public var resourceVersion: String?

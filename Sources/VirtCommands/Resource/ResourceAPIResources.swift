@@ -4,6 +4,7 @@ import VirtClient
 
 /// `swiftvirt api-resources`: the resource types the server serves, from discovery.
 public struct ResourceAPIResources: AsyncParsableCommand {
+    /// The verb's name, help and examples.
     public static let configuration = CommandConfiguration(
         commandName: "api-resources",
         abstract: "List the resource types the server serves."
@@ -23,8 +24,10 @@ public struct ResourceAPIResources: AsyncParsableCommand {
     @Flag(name: .customLong("no-headers"), help: "Leave out the header line.")
     public var noHeaders = false
 
+    /// Creates the command (ArgumentParser fills in the options).
     public init() {}
 
+    /// Runs the command.
     public func run() async throws {
         try await CommandContext.with(global) { context in
             let discovery = try await context.client.discovery()

@@ -5,6 +5,7 @@ import VirtError
 
 /// `swiftvirt apply -f FILE|DIR|-`: creates or updates every object of the manifests with server-side apply.
 public struct ResourceApply: AsyncParsableCommand {
+    /// The verb's name, help and examples.
     public static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Create or update resources from YAML or JSON manifests (server-side apply).",
@@ -42,8 +43,10 @@ public struct ResourceApply: AsyncParsableCommand {
     @Option(name: [.customShort("o"), .long], help: "Print the result: name, yaml or json.")
     public var output: String?
 
+    /// Creates the command (ArgumentParser fills in the options).
     public init() {}
 
+    /// Runs the command.
     public func run() async throws {
         let mode = try DryRunMode(dryRun)
         let format = try OutputFormat(output)
@@ -100,7 +103,8 @@ public struct ResourceApply: AsyncParsableCommand {
         var exists = true
         do throws(VirtError) {
             previous = try await context.client.get(path).manifestResourceVersion
-        } catch where error.code == .notFound {
+        } catch {
+            guard error.code == .notFound else { throw error }
             exists = false
         }
 

@@ -7,6 +7,7 @@ import VirtError
 /// `swiftvirt delete`: deletes named objects, objects from manifests (`-f`) or by selector (`-l`, `--all`),
 /// then waits until they are gone.
 public struct ResourceDelete: AsyncParsableCommand {
+    /// The verb's name, help and examples.
     public static let configuration = CommandConfiguration(
         commandName: "delete",
         abstract: "Delete resources by name, by file, or by label selector.",
@@ -61,8 +62,10 @@ public struct ResourceDelete: AsyncParsableCommand {
     @Option(name: .customLong("dry-run"), help: "server: let the server check the deletion without doing it; none: delete.")
     public var dryRun: String = "none"
 
+    /// Creates the command (ArgumentParser fills in the options).
     public init() {}
 
+    /// Runs the command.
     public func run() async throws {
         let policy = try propagationPolicy()
         let timeoutSeconds = try GoDuration.seconds(timeout)
@@ -125,9 +128,8 @@ public struct ResourceDelete: AsyncParsableCommand {
                     )
                     Terminal.print("\(target.resource.quotedName(name)) deleted\(serverDryRun ? " (server dry run)" : "")")
                     deleted.append(target)
-                } catch where error.code == .notFound && ignoreNotFound {
-                    continue
                 } catch {
+                    if error.code == .notFound && ignoreNotFound { continue }
                     Terminal.printError(ErrorReport.message(for: error))
                     failed = true
                 }
@@ -160,8 +162,9 @@ public struct ResourceDelete: AsyncParsableCommand {
                 let object = try await context.client.get(path)
                 let uid = object[path: ["metadata", "uid"]]?.stringValue
                 if originalUID == nil { originalUID = uid } else if uid != originalUID { return }
-            } catch where error.code == .notFound {
-                return
+            } catch {
+                if error.code == .notFound { return }
+                throw error
             }
             if let deadline, Date() >= deadline {
                 throw VirtError(.timeout, "timed out waiting for the condition on \(resource.name)/\(path.name ?? "")")

@@ -5,6 +5,7 @@ import VirtError
 
 /// `swiftvirt describe TYPE [NAME...]`: an object's fields as indented text, followed by its events.
 public struct ResourceDescribe: AsyncParsableCommand {
+    /// The verb's name, help and examples.
     public static let configuration = CommandConfiguration(
         commandName: "describe",
         abstract: "Show details of a resource and its events.",
@@ -24,8 +25,10 @@ public struct ResourceDescribe: AsyncParsableCommand {
     @Option(name: [.customShort("l"), .long], help: "Label selector, e.g. app=web.")
     public var selector: String?
 
+    /// Creates the command (ArgumentParser fills in the options).
     public init() {}
 
+    /// Runs the command.
     public func run() async throws {
         let selections = try ResourceArguments(arguments, verb: "describe").selections
         try await CommandContext.with(global) { context in

@@ -6,6 +6,7 @@ import VirtError
 /// `swiftvirt get TYPE [NAME...]`: lists or shows resources as a table, YAML, JSON, names or JSONPath, and
 /// optionally keeps watching them.
 public struct ResourceGet: AsyncParsableCommand {
+    /// The verb's name, help and examples.
     public static let configuration = CommandConfiguration(
         commandName: "get",
         abstract: "Display one or many resources.",
@@ -52,8 +53,10 @@ public struct ResourceGet: AsyncParsableCommand {
     @Option(name: .customLong("chunk-size"), help: "List in pages of this many objects (0: one request).")
     public var chunkSize: Int = 500
 
+    /// Creates the command (ArgumentParser fills in the options).
     public init() {}
 
+    /// Runs the command.
     public func run() async throws {
         let format = try OutputFormat(output)
         let selections = try ResourceArguments(arguments, verb: "get").selections
@@ -100,9 +103,8 @@ public struct ResourceGet: AsyncParsableCommand {
                         let response = try await context.client.get(path(context, resource, name: name), accept: KubeClient.tableAccept)
                         let part = ResourceTable(response: response)
                         if table == nil { table = part } else { table?.rows += part.rows }
-                    } catch where error.code == .notFound && ignoreNotFound {
-                        continue
                     } catch {
+                        if error.code == .notFound && ignoreNotFound { continue }
                         errors.append(error)
                     }
                 }
@@ -132,9 +134,12 @@ public struct ResourceGet: AsyncParsableCommand {
                 limit: chunkSize > 0 ? chunkSize : nil, continue: token, accept: KubeClient.tableAccept
             )
             let page = ResourceTable(response: response)
-            if table == nil { table = page } else {
-                table?.rows += page.rows
-                table?.resourceVersion = page.resourceVersion ?? table?.resourceVersion
+            if var merged = table {
+                merged.rows += page.rows
+                merged.resourceVersion = page.resourceVersion ?? merged.resourceVersion
+                table = merged
+            } else {
+                table = page
             }
             token = page.continueToken
         } while token != nil
@@ -160,9 +165,8 @@ public struct ResourceGet: AsyncParsableCommand {
                 for name in names {
                     do throws(VirtError) {
                         objects.append((resource, try await context.client.get(path(context, resource, name: name))))
-                    } catch where error.code == .notFound && ignoreNotFound {
-                        continue
                     } catch {
+                        if error.code == .notFound && ignoreNotFound { continue }
                         errors.append(error)
                     }
                 }

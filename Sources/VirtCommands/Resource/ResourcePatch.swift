@@ -6,6 +6,7 @@ import VirtError
 
 /// `swiftvirt patch TYPE NAME -p PATCH`: applies a JSON merge patch (default) or a JSON patch.
 public struct ResourcePatch: AsyncParsableCommand {
+    /// The verb's name, help and examples.
     public static let configuration = CommandConfiguration(
         commandName: "patch",
         abstract: "Update fields of a resource with a merge patch or a JSON patch.",
@@ -45,8 +46,10 @@ public struct ResourcePatch: AsyncParsableCommand {
     @Option(name: .customLong("field-manager"), help: "The field manager recorded for this change.")
     public var fieldManager: String = "swiftvirt-patch"
 
+    /// Creates the command (ArgumentParser fills in the options).
     public init() {}
 
+    /// Runs the command.
     public func run() async throws {
         let patchType: PatchType
         switch type.lowercased() {

@@ -19,8 +19,8 @@ public enum ErrorReport {
                 return "Error from server (\(status.reason)): \(virt.message)"
             }
             if virt.cause is TransportFailure {
-                if virt.message.hasPrefix("The connection to the server") { return virt.message }
-                return virt.description
+                // The client's message already names the server and what went wrong.
+                return virt.message
             }
             return "error: \(virt.message)"
         }

@@ -13,6 +13,7 @@ public enum ManifestReader {
         /// The file it came from (`-` for standard input).
         public var source: String
 
+        /// Creates a manifest entry.
         public init(object: JSONValue, source: String) {
             self.object = object
             self.source = source

@@ -4,9 +4,12 @@ import VirtError
 public struct ResourceArguments: Sendable, Equatable {
     /// One resource type as typed, with the names asked for (empty: all of that type).
     public struct Selection: Sendable, Equatable {
+        /// The type as typed (`vm`, `virtualmachines.kubevirt.io`).
         public var type: String
+        /// The object names; empty for all.
         public var names: [String]
 
+        /// Creates a selection.
         public init(type: String, names: [String]) {
             self.type = type
             self.names = names
