@@ -10,11 +10,10 @@ extension ResourceHandler {
     }
 
     static func parseBody(_ bytes: [UInt8], contentType: String) throws -> JSONValue {
-        if contentType.contains("protobuf") {
-            throw VirtError(.unsupported, "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml")
-        }
         let value: JSONValue
-        if contentType.contains("yaml") {
+        if contentType.contains("protobuf") {
+            value = try ProtobufBody.decode(bytes)
+        } else if contentType.contains("yaml") {
             value = try JSONValue.parseYAML(String(decoding: bytes, as: UTF8.self))
         } else {
             value = try JSONValue.parse(bytes)

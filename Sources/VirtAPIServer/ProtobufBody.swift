@@ -1,0 +1,192 @@
+import Foundation
+import VirtAPI
+import VirtError
+
+/// Request bodies in Kubernetes' protobuf encoding, which kubectl's typed clients send for built-in kinds
+/// (`kubectl create namespace|configmap|secret`, evictions from `kubectl drain`). Only the kinds those
+/// commands send are described; anything else gets a 415 that asks for JSON.
+enum ProtobufBody {
+    /// `k8s\0`, then a `runtime.Unknown` wrapping the object.
+    static let magic: [UInt8] = [0x6B, 0x38, 0x73, 0x00]
+
+    static func decode(_ bytes: [UInt8]) throws -> JSONValue {
+        guard bytes.count >= 4, Array(bytes[0..<4]) == magic else {
+            throw VirtError(.unsupported, "the protobuf body lacks the Kubernetes envelope; send JSON (Content-Type: application/json)")
+        }
+        var reader = Reader(bytes: bytes, index: 4, end: bytes.count)
+        var apiVersion = "", kind = ""
+        var raw: [UInt8] = []
+        while let (field, wire) = try reader.nextTag() {
+            switch (field, wire) {
+            case (1, 2):
+                var typeMeta = try reader.subReader()
+                while let (f, w) = try typeMeta.nextTag() {
+                    switch (f, w) {
+                    case (1, 2): apiVersion = try typeMeta.string()
+                    case (2, 2): kind = try typeMeta.string()
+                    default: try typeMeta.skip(w)
+                    }
+                }
+            case (2, 2): raw = try reader.bytes()
+            default: try reader.skip(wire)
+            }
+        }
+        guard let schema = messages[kind] else {
+            throw VirtError(.unsupported, "protobuf bodies are not supported for \(kind.isEmpty ? "this kind" : kind); send JSON (Content-Type: application/json)")
+        }
+        var objectReader = Reader(bytes: raw, index: 0, end: raw.count)
+        var object = try decodeMessage(&objectReader, schema: schema)
+        object["apiVersion"] = .string(apiVersion)
+        object["kind"] = .string(kind)
+        return object
+    }
+
+    indirect enum FieldType {
+        case string, bytes, int, bool, time
+        case message([Int: (String, FieldType)])
+        case stringMap, bytesMap
+        case repeated(FieldType)
+    }
+
+    static let ownerReference: [Int: (String, FieldType)] = [
+        1: ("kind", .string), 3: ("name", .string), 4: ("uid", .string), 5: ("apiVersion", .string),
+        6: ("controller", .bool), 7: ("blockOwnerDeletion", .bool),
+    ]
+    static let objectMeta: [Int: (String, FieldType)] = [
+        1: ("name", .string), 2: ("generateName", .string), 3: ("namespace", .string), 5: ("uid", .string),
+        6: ("resourceVersion", .string), 7: ("generation", .int), 8: ("creationTimestamp", .time),
+        9: ("deletionTimestamp", .time), 10: ("deletionGracePeriodSeconds", .int), 11: ("labels", .stringMap),
+        12: ("annotations", .stringMap), 13: ("ownerReferences", .repeated(.message(ownerReference))),
+        14: ("finalizers", .repeated(.string)),
+    ]
+    static let messages: [String: [Int: (String, FieldType)]] = [
+        "Namespace": [
+            1: ("metadata", .message(objectMeta)),
+            2: ("spec", .message([1: ("finalizers", .repeated(.string))])),
+        ],
+        "ConfigMap": [
+            1: ("metadata", .message(objectMeta)), 2: ("data", .stringMap), 3: ("binaryData", .bytesMap), 4: ("immutable", .bool),
+        ],
+        "Secret": [
+            1: ("metadata", .message(objectMeta)), 2: ("data", .bytesMap), 3: ("type", .string), 4: ("stringData", .stringMap),
+            5: ("immutable", .bool),
+        ],
+        "Eviction": [
+            1: ("metadata", .message(objectMeta)),
+            2: ("deleteOptions", .message([
+                1: ("gracePeriodSeconds", .int),
+                2: ("preconditions", .message([1: ("uid", .string), 2: ("resourceVersion", .string)])),
+                3: ("orphanDependents", .bool), 4: ("propagationPolicy", .string), 5: ("dryRun", .repeated(.string)),
+            ])),
+        ],
+    ]
+
+    static func decodeMessage(_ reader: inout Reader, schema: [Int: (String, FieldType)]) throws -> JSONValue {
+        var object: [String: JSONValue] = [:]
+        while let (field, wire) = try reader.nextTag() {
+            guard let (name, type) = schema[field] else {
+                try reader.skip(wire)
+                continue
+            }
+            switch type {
+            case .repeated(let element):
+                var items = object[name]?.arrayValue ?? []
+                items.append(try decodeValue(&reader, type: element, wire: wire))
+                object[name] = .array(items)
+            case .stringMap, .bytesMap:
+                var entry = try reader.subReader()
+                var key = "", value: JSONValue = ""
+                while let (f, w) = try entry.nextTag() {
+                    switch f {
+                    case 1: key = try entry.string()
+                    case 2:
+                        if case .bytesMap = type { value = .string(Data(try entry.bytes()).base64EncodedString()) } else { value = .string(try entry.string()) }
+                    default: try entry.skip(w)
+                    }
+                }
+                var map = object[name]?.objectValue ?? [:]
+                map[key] = value
+                object[name] = .object(map)
+            default:
+                object[name] = try decodeValue(&reader, type: type, wire: wire)
+            }
+        }
+        return .object(object)
+    }
+
+    static func decodeValue(_ reader: inout Reader, type: FieldType, wire: Int) throws -> JSONValue {
+        switch type {
+        case .string: return .string(try reader.string())
+        case .bytes: return .string(Data(try reader.bytes()).base64EncodedString())
+        case .int: return .int(Int64(bitPattern: try reader.varint()))
+        case .bool: return .bool(try reader.varint() != 0)
+        case .time:
+            var sub = try reader.subReader()
+            var seconds: Int64 = 0
+            while let (f, w) = try sub.nextTag() {
+                if f == 1 { seconds = Int64(bitPattern: try sub.varint()) } else { try sub.skip(w) }
+            }
+            return .string(Timestamp.format(Date(timeIntervalSince1970: TimeInterval(seconds))))
+        case .message(let schema):
+            var sub = try reader.subReader()
+            return try decodeMessage(&sub, schema: schema)
+        case .stringMap, .bytesMap, .repeated:
+            throw VirtError(.badRequest, "malformed protobuf body")
+        }
+    }
+
+    /// A cursor over protobuf wire data.
+    struct Reader {
+        let bytes: [UInt8]
+        var index: Int
+        let end: Int
+
+        func fail() -> VirtError { VirtError(.badRequest, "malformed protobuf body at byte \(index)") }
+
+        mutating func varint() throws -> UInt64 {
+            var result: UInt64 = 0
+            var shift: UInt64 = 0
+            while index < end, shift < 64 {
+                let byte = bytes[index]
+                index += 1
+                result |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return result }
+                shift += 7
+            }
+            throw fail()
+        }
+
+        mutating func nextTag() throws -> (Int, Int)? {
+            guard index < end else { return nil }
+            let tag = try varint()
+            return (Int(tag >> 3), Int(tag & 7))
+        }
+
+        mutating func bytes() throws -> [UInt8] {
+            let length = Int(try varint())
+            guard length >= 0, index + length <= end else { throw fail() }
+            defer { index += length }
+            return Array(bytes[index..<(index + length)])
+        }
+
+        mutating func string() throws -> String { String(decoding: try bytes(), as: UTF8.self) }
+
+        mutating func subReader() throws -> Reader {
+            let length = Int(try varint())
+            guard length >= 0, index + length <= end else { throw fail() }
+            defer { index += length }
+            return Reader(bytes: bytes, index: index, end: index + length)
+        }
+
+        mutating func skip(_ wire: Int) throws {
+            switch wire {
+            case 0: _ = try varint()
+            case 1: index += 8
+            case 2: _ = try bytes()
+            case 5: index += 4
+            default: throw fail()
+            }
+            if index > end { throw fail() }
+        }
+    }
+}
