@@ -13,7 +13,7 @@ enum ProtobufBody {
         guard bytes.count >= 4, Array(bytes[0..<4]) == magic else {
             throw VirtError(.unsupported, "the protobuf body lacks the Kubernetes envelope; send JSON (Content-Type: application/json)")
         }
-        var reader = Reader(bytes: bytes, index: 4, end: bytes.count)
+        var reader = Reader(data: bytes, index: 4, end: bytes.count)
         var apiVersion = "", kind = ""
         var raw: [UInt8] = []
         while let (field, wire) = try reader.nextTag() {
@@ -34,14 +34,14 @@ enum ProtobufBody {
         guard let schema = messages[kind] else {
             throw VirtError(.unsupported, "protobuf bodies are not supported for \(kind.isEmpty ? "this kind" : kind); send JSON (Content-Type: application/json)")
         }
-        var objectReader = Reader(bytes: raw, index: 0, end: raw.count)
+        var objectReader = Reader(data: raw, index: 0, end: raw.count)
         var object = try decodeMessage(&objectReader, schema: schema)
         object["apiVersion"] = .string(apiVersion)
         object["kind"] = .string(kind)
         return object
     }
 
-    indirect enum FieldType {
+    indirect enum FieldType: Sendable {
         case string, bytes, int, bool, time
         case message([Int: (String, FieldType)])
         case stringMap, bytesMap
@@ -137,7 +137,7 @@ enum ProtobufBody {
 
     /// A cursor over protobuf wire data.
     struct Reader {
-        let bytes: [UInt8]
+        let data: [UInt8]
         var index: Int
         let end: Int
 
@@ -147,7 +147,7 @@ enum ProtobufBody {
             var result: UInt64 = 0
             var shift: UInt64 = 0
             while index < end, shift < 64 {
-                let byte = bytes[index]
+                let byte = data[index]
                 index += 1
                 result |= UInt64(byte & 0x7F) << shift
                 if byte & 0x80 == 0 { return result }
@@ -166,7 +166,7 @@ enum ProtobufBody {
             let length = Int(try varint())
             guard length >= 0, index + length <= end else { throw fail() }
             defer { index += length }
-            return Array(bytes[index..<(index + length)])
+            return Array(data[index..<(index + length)])
         }
 
         mutating func string() throws -> String { String(decoding: try bytes(), as: UTF8.self) }
@@ -175,7 +175,7 @@ enum ProtobufBody {
             let length = Int(try varint())
             guard length >= 0, index + length <= end else { throw fail() }
             defer { index += length }
-            return Reader(bytes: bytes, index: index, end: index + length)
+            return Reader(data: data, index: index, end: index + length)
         }
 
         mutating func skip(_ wire: Int) throws {

@@ -146,16 +146,14 @@ print("  paced 500 creates/s:      p50 \(fmt(percentile(pacedValues, 0.5))) ms, 
 // 4. Watch delivery: N watchers, then creates; time from the create's send to each watcher's receipt.
 func watchRound(watchers: Int, events: Int) async throws -> [Double] {
     let startRV = try await store.currentRevision()
-    let sent = Mutex<[String: ContinuousClock.Instant]>([:])
-    let delays = Mutex<[Double]>([])
-    let ready = Mutex(0)
+    let shared = WatchRound()
     return try await withThrowingTaskGroup(of: Void.self) { group in
         for _ in 0..<watchers {
             group.addTask {
                 var request = HTTPClientRequest(url: base + "/apis/kubevirt.io/v1/namespaces/default/virtualmachines?watch=1&resourceVersion=\(startRV)&fieldSelector=metadata.namespace%3Ddefault")
                 request.headers.add(name: "Authorization", value: "Bearer \(credentials.token)")
                 let response = try await http.execute(request, timeout: .seconds(600))
-                ready.withLock { $0 += 1 }
+                shared.ready.withLock { $0 += 1 }
                 var seen = 0
                 var pending: [UInt8] = []
                 for try await chunk in response.body {
@@ -166,24 +164,31 @@ func watchRound(watchers: Int, events: Int) async throws -> [Double] {
                         pending.removeSubrange(...newline)
                         let event = try JSONValue.parse(line)
                         guard let name = event[path: ["object", "metadata", "name"]]?.stringValue, name.hasPrefix("watch-") else { continue }
-                        if let start = sent.withLock({ $0[name] }) { delays.withLock { $0.append(ms(now - start)) } }
+                        if let start = shared.sent.withLock({ $0[name] }) { shared.delays.withLock { $0.append(ms(now - start)) } }
                         seen += 1
                     }
                     if seen >= events { break }
                 }
             }
         }
-        while ready.withLock({ $0 }) < watchers { try await Task.sleep(for: .milliseconds(20)) }
+        while shared.ready.withLock({ $0 }) < watchers { try await Task.sleep(for: .milliseconds(20)) }
         try await Task.sleep(for: .milliseconds(200))
         for i in 0..<events {
             let name = "watch-\(watchers)-\(i)"
-            sent.withLock { $0[name] = clock.now }
+            shared.sent.withLock { $0[name] = clock.now }
             _ = try await post(name)
             try await Task.sleep(for: .milliseconds(100))
         }
         try await group.waitForAll()
-        return delays.withLock { $0 }
+        return shared.delays.withLock { $0 }
     }
+}
+
+/// State the watcher tasks of one round share.
+final class WatchRound: Sendable {
+    let sent = Mutex<[String: ContinuousClock.Instant]>([:])
+    let delays = Mutex<[Double]>([])
+    let ready = Mutex(0)
 }
 
 for watchers in [100, 1000] {
