@@ -58,6 +58,12 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        .target(name: "VirtReconcile", dependencies: [
+            "VirtClient",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "VirtControllers", dependencies: ["VirtReconcile"]),
         .target(name: "VirtCommands", dependencies: [
             "VirtClient",
             .product(name: "Yams", package: "Yams"),
@@ -74,6 +80,7 @@ let package = Package(
         .testTarget(name: "VirtRuntimeTests", dependencies: ["VirtRuntime"]),
         .testTarget(name: "VirtQEMUTests", dependencies: ["VirtQEMU"], resources: [.copy("Golden")]),
         .testTarget(name: "VirtDiskTests", dependencies: ["VirtDisk"]),
+        .testTarget(name: "VirtControllersTests", dependencies: ["VirtControllers"]),
         .testTarget(name: "VirtClientTests", dependencies: ["VirtClient", "VirtCommands"]),
         .testTarget(name: "VirtStoreTests", dependencies: ["VirtStore"]),
         .testTarget(name: "VirtAPIServerTests", dependencies: ["VirtAPIServer", "VirtClient", "VirtTestSupport"]),
