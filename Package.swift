@@ -64,6 +64,11 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "VirtControllers", dependencies: ["VirtReconcile"]),
+        .target(name: "VirtNode", dependencies: [
+            "VirtClient", "VirtOS", "VirtRuntime", "VirtQEMU", "VirtDisk",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .target(name: "VirtCommands", dependencies: [
             "VirtClient",
             .product(name: "Yams", package: "Yams"),

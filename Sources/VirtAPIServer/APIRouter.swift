@@ -38,6 +38,9 @@ public struct APIRouter: Sendable {
     static let publicPaths: Set<String> = ["/version", "/healthz", "/readyz", "/livez", "/version/"]
 
     func route(_ request: APIRequest, segments: [Substring]) async throws -> APIResponse {
+        if VirtSubresources.matches(segments) {
+            return try await VirtSubresources(handler: handler).handle(request, segments: segments)
+        }
         if let target = try RequestTarget.parse(segments, registry: handler.registry) {
             return try await handler.handle(request, target: target)
         }

@@ -20,7 +20,8 @@ struct Discovery: Sendable {
     }
 
     func groupList() -> JSONValue {
-        ["kind": "APIGroupList", "apiVersion": "v1", "groups": .array(groups().map { group($0.name, versions: $0.versions) })]
+        let all = groups() + [(VirtSubresources.group, [VirtSubresources.version])]
+        return ["kind": "APIGroupList", "apiVersion": "v1", "groups": .array(all.map { group($0.name, versions: $0.versions) })]
     }
 
     func group(_ name: String, versions: [String]) -> JSONValue {

@@ -136,3 +136,35 @@ import VirtStore
         #expect(createStatus == 403)
     }
 }
+
+@Suite struct VirtSubresourceTests {
+    @Test func startStopRestartFollowRunStrategy() async throws {
+        let directory = NSTemporaryDirectory() + "swiftvirt-sub-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let router = APIRouter(store: try SQLiteStore(path: directory + "/store.db"), tokens: nil)
+        try await Bootstrap.ensureNamespaces(router.handler)
+        func send(_ method: String, _ path: String, _ body: JSONValue? = nil) async throws -> (Int, JSONValue) {
+            let response = await router.respond(APIRequest(method: method, path: path, body: body?.serializedBytes() ?? []), authorization: nil)
+            guard case .bytes(let bytes) = response.body, !bytes.isEmpty else { return (response.status, .null) }
+            return (response.status, try JSONValue.parse(bytes))
+        }
+        let sub = "/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachines/s"
+        _ = try await send("POST", APIRouterTests.vms, APIRouterTests.vm("s", runStrategy: "Halted"))
+        #expect(try await send("PUT", sub + "/stop").0 == 409)
+        #expect(try await send("PUT", sub + "/start").0 == 202)
+        #expect(try await send("GET", APIRouterTests.vms + "/s").1[path: ["spec", "runStrategy"]] == "Always")
+        #expect(try await send("PUT", sub + "/stop").0 == 202)
+        #expect(try await send("GET", APIRouterTests.vms + "/s").1[path: ["spec", "runStrategy"]] == "Halted")
+        #expect(try await send("PUT", sub + "/restart").0 == 409)
+        // Manual: requests go to status.stateChangeRequests.
+        _ = try await send("PUT", APIRouterTests.vms + "/s", {
+            var vm = APIRouterTests.vm("s", runStrategy: "Manual")
+            vm[path: ["metadata", "resourceVersion"]] = nil
+            return vm
+        }())
+        #expect(try await send("PUT", sub + "/start").0 == 202)
+        let requests = try await send("GET", APIRouterTests.vms + "/s").1[path: ["status", "stateChangeRequests"]]
+        #expect(requests == [["action": "Start"]])
+        #expect(try await send("GET", "/apis/subresources.kubevirt.io/v1").0 == 200)
+    }
+}

@@ -1,0 +1,164 @@
+import Logging
+import ServiceLifecycle
+import VirtAPI
+import VirtClient
+import VirtReconcile
+
+/// Everything `swiftvirtd --role all|controllers` runs besides the API server and the node agent: shared
+/// informers for VirtualMachines, VirtualMachineInstances, Pods and Nodes, and the VM controller, the VMI
+/// controller and the scheduler over them, wired so each change wakes the right reconciler:
+///
+/// | informer | wakes |
+/// | --- | --- |
+/// | VirtualMachine | its VM |
+/// | VirtualMachineInstance | its VMI, and the VM that owns it |
+/// | Pod | the VMI that owns it; the scheduler for pending pods, and for all pending pods when a bound pod goes away |
+/// | Node | the scheduler, for all pending pods, when something it filters on changes |
+///
+/// Run it as one `Service` (``run()``), or add ``services`` to the daemon's `ServiceGroup` one by one.
+public struct ControllerManager: Service {
+    /// Workers, scheduler and launcher settings.
+    public struct Configuration: Sendable {
+        /// Concurrent VM reconciles.
+        public var vmWorkers: Int
+        /// Concurrent VMI reconciles.
+        public var vmiWorkers: Int
+        /// Launcher pod settings (emulation, node label, CPU ratio).
+        public var vmi: VirtualMachineInstanceController.Configuration
+        /// Whether to run the scheduler (off when another scheduler binds pods).
+        public var runScheduler: Bool
+        /// The `schedulerName` pods must carry for this scheduler to bind them.
+        public var schedulerName: String
+        /// `source.host` of recorded events.
+        public var host: String?
+
+        public init(
+            vmWorkers: Int = 2, vmiWorkers: Int = 2, vmi: VirtualMachineInstanceController.Configuration = .init(),
+            runScheduler: Bool = true, schedulerName: String = Scheduler.defaultName, host: String? = nil
+        ) {
+            self.vmWorkers = vmWorkers
+            self.vmiWorkers = vmiWorkers
+            self.vmi = vmi
+            self.runScheduler = runScheduler
+            self.schedulerName = schedulerName
+            self.host = host
+        }
+    }
+
+    public let vmInformer: Informer
+    public let vmiInformer: Informer
+    public let podInformer: Informer
+    public let nodeInformer: Informer
+    /// The informers, then the controllers.
+    public let services: [any Service]
+
+    /// Wires informers and controllers over `client` (a ``KubeClient`` in production).
+    public init(client: any APIClient, configuration: Configuration = Configuration(), logger: Logger) {
+        let vmInformer = Informer(client: client, path: KubeVirt.virtualMachines, kind: "VirtualMachine", logger: logger)
+        let vmiInformer = Informer(client: client, path: KubeVirt.virtualMachineInstances, kind: "VirtualMachineInstance", logger: logger)
+        let podInformer = Informer(client: client, path: KubeVirt.pods, kind: "Pod", logger: logger)
+        let nodeInformer = Informer(client: client, path: KubeVirt.nodes, kind: "Node", logger: logger)
+        self.vmInformer = vmInformer
+        self.vmiInformer = vmiInformer
+        self.podInformer = podInformer
+        self.nodeInformer = nodeInformer
+
+        let controllerRecorder = EventRecorder(client: client, component: "virtualmachine-controller", host: configuration.host, logger: logger)
+        let vmQueue = WorkQueue<ObjectKey>()
+        let vmiQueue = WorkQueue<ObjectKey>()
+
+        let vmController = Controller(
+            name: "virtualmachine",
+            reconciler: VirtualMachineController(client: client, vms: vmInformer.cache, vmis: vmiInformer.cache, recorder: controllerRecorder, logger: logger),
+            queue: vmQueue, informers: [vmInformer, vmiInformer], workers: configuration.vmWorkers, logger: logger)
+        let vmiController = Controller(
+            name: "virtualmachineinstance",
+            reconciler: VirtualMachineInstanceController(
+                client: client, vmis: vmiInformer.cache, pods: podInformer.cache, nodes: nodeInformer.cache,
+                recorder: controllerRecorder, configuration: configuration.vmi, logger: logger),
+            queue: vmiQueue, informers: [vmiInformer, podInformer, nodeInformer], workers: configuration.vmiWorkers, logger: logger)
+
+        vmInformer.addHandler { event in
+            if let key = event.key { await vmQueue.add(key) }
+        }
+        vmiInformer.addHandler { event in
+            if let key = event.key { await vmiQueue.add(key) }
+            if let owner = VirtualMachineController.ownerKey(ofVMI: event.object) { await vmQueue.add(owner) }
+        }
+        podInformer.addHandler { event in
+            if let owner = VirtualMachineInstanceController.ownerKey(ofPod: event.object) { await vmiQueue.add(owner) }
+        }
+
+        var services: [any Service] = [vmInformer, vmiInformer, podInformer, nodeInformer, vmController, vmiController]
+
+        if configuration.runScheduler {
+            let schedulerQueue = WorkQueue<ObjectKey>()
+            let schedulerName = configuration.schedulerName
+            let scheduler = Controller(
+                name: "scheduler",
+                reconciler: Scheduler(
+                    client: client, pods: podInformer.cache, nodes: nodeInformer.cache,
+                    recorder: EventRecorder(client: client, component: schedulerName, host: configuration.host, logger: logger),
+                    schedulerName: schedulerName, logger: logger),
+                queue: schedulerQueue, informers: [podInformer, nodeInformer], workers: 1, logger: logger)
+            let podCache = podInformer.cache
+            let enqueuePending: @Sendable () async -> Void = {
+                for pod in podCache.list(where: { Scheduler.isPending($0, schedulerName: schedulerName) }) {
+                    if let key = ObjectKey(object: pod) { await schedulerQueue.add(key) }
+                }
+            }
+            podInformer.addHandler { event in
+                if Scheduler.isPending(event.object, schedulerName: schedulerName), event.kind != .deleted, let key = event.key {
+                    await schedulerQueue.add(key)
+                }
+                if ControllerManager.releasesNode(event) { await enqueuePending() }
+            }
+            nodeInformer.addHandler { event in
+                if ControllerManager.changesScheduling(event) { await enqueuePending() }
+            }
+            services.append(scheduler)
+        }
+        self.services = services
+    }
+
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in services {
+                group.addTask { try await service.run() }
+            }
+            do {
+                while try await group.next() != nil {}
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    /// Whether a pod event frees node resources: a bound pod deleted, or finished.
+    static func releasesNode(_ event: InformerEvent) -> Bool {
+        let occupied = { (object: JSONValue?) -> Bool in
+            guard let object, !(object[path: ["spec", "nodeName"]]?.stringValue ?? "").isEmpty else { return false }
+            let phase = object[path: ["status", "phase"]]?.stringValue
+            return phase != "Succeeded" && phase != "Failed"
+        }
+        switch event.kind {
+        case .deleted: return occupied(event.object)
+        case .modified: return occupied(event.oldObject) && !occupied(event.object)
+        case .added: return false
+        }
+    }
+
+    /// Whether a node event changes what the scheduler's filters see.
+    static func changesScheduling(_ event: InformerEvent) -> Bool {
+        guard event.kind == .modified, let old = event.oldObject else { return event.kind == .added }
+        let ready = { (node: JSONValue) in
+            node[path: ["status", "conditions"]]?.arrayValue?.first { $0["type"]?.stringValue == "Ready" }?["status"]
+        }
+        return old[path: ["metadata", "labels"]] != event.object[path: ["metadata", "labels"]]
+            || old["spec"] != event.object["spec"]
+            || old[path: ["status", "allocatable"]] != event.object[path: ["status", "allocatable"]]
+            || old[path: ["status", "capacity"]] != event.object[path: ["status", "capacity"]]
+            || ready(old) != ready(event.object)
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import VirtAPI
+import VirtClient
+import VirtError
+
+/// Registers this machine's Node (capacity, allocatable, labels, conditions) and keeps it alive with a
+/// Lease in `kube-node-lease`, renewed every `heartbeat`.
+public struct NodeRegistration: Service {
+    public struct Configuration: Sendable {
+        public var nodeName: String
+        public var accelerator: AcceleratorProbe.Result
+        public var heartbeat: Duration
+        /// Memory kept back from pods for the host and SwiftVirt itself.
+        public var reservedMemoryBytes: Int64
+
+        public init(nodeName: String, accelerator: AcceleratorProbe.Result, heartbeat: Duration = .seconds(10), reservedMemoryBytes: Int64 = 512 << 20) {
+            self.nodeName = nodeName
+            self.accelerator = accelerator
+            self.heartbeat = heartbeat
+            self.reservedMemoryBytes = reservedMemoryBytes
+        }
+    }
+
+    let client: KubeClient
+    let configuration: Configuration
+    let logger: Logger
+
+    public init(client: KubeClient, configuration: Configuration, logger: Logger) {
+        self.client = client
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    static let leaseDurationSeconds: Int64 = 40
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await register()
+            while !Task.isCancelled {
+                do {
+                    try await renewLease()
+                    try await heartbeat()
+                } catch {
+                    logger.warning("node heartbeat failed: \(error)")
+                }
+                do {
+                    try await Task.sleep(for: configuration.heartbeat)
+                } catch {
+                    return
+                }
+            }
+        }
+    }
+
+    var nodePath: ResourcePath { .core("nodes", name: configuration.nodeName) }
+
+    /// The Node as this agent reports it.
+    func nodeObject() -> JSONValue {
+        let capacity = Self.hostCapacity()
+        let allocatableMemory = max(0, capacity.memoryBytes - configuration.reservedMemoryBytes)
+        var capacityObject: [String: JSONValue] = [
+            "cpu": .string(String(capacity.cpus)), "memory": .string("\(capacity.memoryBytes / 1024)Ki"), "pods": "110",
+            "devices.kubevirt.io/tun": "1000",
+        ]
+        if configuration.accelerator.accelerator == .kvm { capacityObject["devices.kubevirt.io/kvm"] = "1000" }
+        var allocatable = capacityObject
+        allocatable["memory"] = .string("\(allocatableMemory / 1024)Ki")
+        return [
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": [
+                "name": .string(configuration.nodeName),
+                "labels": [
+                    "kubernetes.io/hostname": .string(configuration.nodeName), "kubernetes.io/os": "linux",
+                    "kubernetes.io/arch": "amd64", "kubevirt.io/schedulable": "true",
+                ],
+            ],
+            "spec": [:],
+            "status": [
+                "capacity": .object(capacityObject), "allocatable": .object(allocatable),
+                "conditions": .array(conditions()),
+                "addresses": [["type": "Hostname", "address": .string(configuration.nodeName)], ["type": "InternalIP", "address": "127.0.0.1"]],
+                "nodeInfo": [
+                    "kubeletVersion": "v1.32.0-swiftvirt", "operatingSystem": "linux", "architecture": "amd64",
+                    "kernelVersion": .string(Self.kernelVersion()), "osImage": "SwiftVirt node agent",
+                    "containerRuntimeVersion": "runc",
+                ],
+            ],
+        ]
+    }
+
+    func conditions() -> [JSONValue] {
+        let now = JSONValue.string(Date().formatted(.iso8601))
+        let emulated = configuration.accelerator.accelerator == .tcg
+        return [
+            ["type": "Ready", "status": "True", "reason": "AgentReady", "message": "the SwiftVirt node agent is running",
+             "lastHeartbeatTime": now, "lastTransitionTime": now],
+            ["type": "KVMAvailable", "status": emulated ? "False" : "True", "reason": emulated ? "UsingEmulation" : "KVM",
+             "message": .string(configuration.accelerator.reason), "lastHeartbeatTime": now, "lastTransitionTime": now],
+        ]
+    }
+
+    func register() async throws {
+        let node = nodeObject()
+        let created: Bool
+        do {
+            _ = try await client.create(.core("nodes"), body: node)
+            created = true
+        } catch {
+            guard error.code == .exists else { throw error }
+            created = false
+        }
+        logger.info("registered node \(configuration.nodeName) (\(configuration.accelerator.accelerator.rawValue): \(configuration.accelerator.reason))")
+        if !created {
+            var current = try await client.get(nodePath)
+            var labels = current[path: ["metadata", "labels"]]?.objectValue ?? [:]
+            for (key, value) in node[path: ["metadata", "labels"]]?.objectValue ?? [:] { labels[key] = value }
+            current[path: ["metadata", "labels"]] = .object(labels)
+            current = try await client.update(nodePath, body: current)
+            current["status"] = node["status"]
+            _ = try await client.update(nodePath.subresource("status"), body: current)
+        }
+    }
+
+    func heartbeat() async throws {
+        var current = try await client.get(nodePath)
+        current["status"] = nodeObject()["status"]
+        _ = try await client.update(nodePath.subresource("status"), body: current)
+    }
+
+    func renewLease() async throws {
+        let path = ResourcePath(group: "coordination.k8s.io", version: "v1", resource: "leases", namespace: "kube-node-lease", name: configuration.nodeName)
+        let now = JSONValue.string(Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        let existing: JSONValue?
+        do {
+            existing = try await client.get(path)
+        } catch {
+            guard error.code == .notFound else { throw error }
+            existing = nil
+        }
+        if var lease = existing {
+            lease[path: ["spec", "renewTime"]] = now
+            lease[path: ["spec", "holderIdentity"]] = .string(configuration.nodeName)
+            _ = try await client.update(path, body: lease)
+        } else {
+            _ = try await client.create(path, body: [
+                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                "metadata": ["name": .string(configuration.nodeName), "namespace": "kube-node-lease"],
+                "spec": ["holderIdentity": .string(configuration.nodeName), "leaseDurationSeconds": .int(Self.leaseDurationSeconds),
+                         "acquireTime": now, "renewTime": now],
+            ])
+        }
+    }
+
+    static func hostCapacity() -> (cpus: Int, memoryBytes: Int64) {
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        var memory = Int64(ProcessInfo.processInfo.physicalMemory)
+        if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal:") }),
+           let kib = Int64(line.split(separator: " ").dropFirst().first ?? "")
+        {
+            memory = kib * 1024
+        }
+        return (cpus, memory)
+    }
+
+    static func kernelVersion() -> String {
+        (try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    }
+}

@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// A failed socket call: which one, and `errno`.
+struct SocketError: Error, Sendable, CustomStringConvertible {
+    var operation: String
+    var code: Int32
+
+    var description: String { "\(operation): \(String(cString: strerror(code)))" }
+
+    /// The listener is not there yet (no socket file, nobody listening): worth retrying.
+    var isNotListening: Bool { code == ENOENT || code == ECONNREFUSED || code == EAGAIN }
+}
+
+/// A connected `AF_UNIX` stream socket with blocking I/O: QEMU's QMP, serial and VNC sockets.
+///
+/// One thread reads; any thread writes (writes are serialised) or calls `shutdown`, which wakes the
+/// reader with end-of-file. The descriptor is closed by `close()`, which the reading side calls when it
+/// is done, so a descriptor number is never reused under a blocked `read`.
+final class UnixSocket: Sendable {
+    /// The descriptor, -1 once closed. Held while writing and closing.
+    private let descriptor: Mutex<Int32>
+    /// Read without the lock: only the reading thread reads, and only it closes.
+    private let readDescriptor: Int32
+    let path: String
+
+    private init(fd: Int32, path: String) {
+        descriptor = Mutex(fd)
+        readDescriptor = fd
+        self.path = path
+    }
+
+    /// The longest path `sockaddr_un` holds, without its terminating NUL.
+    static var maxPathLength: Int {
+        MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+    }
+
+    /// Connects once; throws `SocketError` (see `isNotListening` for the retryable ones).
+    static func connect(path: String) throws(SocketError) -> UnixSocket {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count <= maxPathLength, !bytes.isEmpty else { throw SocketError(operation: "connect", code: ENAMETOOLONG) }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        #if canImport(Darwin)
+        let fd = socket(AF_UNIX, SOCK_STREAM, 0)
+        #else
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        #endif
+        guard fd >= 0 else { throw SocketError(operation: "socket", code: errno) }
+        let rc = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                systemConnect(fd, sa, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        if rc != 0 {
+            let code = errno
+            _ = systemClose(fd)
+            throw SocketError(operation: "connect", code: code)
+        }
+        return UnixSocket(fd: fd, path: path)
+    }
+
+    /// Reads what is there (blocking until something is); 0 at end of file.
+    func read(into buffer: inout [UInt8]) throws(SocketError) -> Int {
+        while true {
+            let n = buffer.withUnsafeMutableBytes { raw in
+                systemRead(readDescriptor, raw.baseAddress, raw.count)
+            }
+            if n >= 0 { return n }
+            let code = errno
+            if code == EINTR { continue }
+            throw SocketError(operation: "read", code: code)
+        }
+    }
+
+    /// Writes all of `bytes`; fails once the socket is shut down or closed. Never raises SIGPIPE.
+    func write(_ bytes: [UInt8]) throws(SocketError) {
+        let result: SocketError? = descriptor.withLock { fd in
+            guard fd >= 0 else { return SocketError(operation: "write", code: EBADF) }
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes.withUnsafeBytes { raw in
+                    send(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset, Int32(MSG_NOSIGNAL))
+                }
+                if n < 0 {
+                    let code = errno
+                    if code == EINTR { continue }
+                    return SocketError(operation: "write", code: code)
+                }
+                offset += n
+            }
+            return nil
+        }
+        if let result { throw result }
+    }
+
+    /// Ends both directions: a blocked `read` returns end of file, later writes fail.
+    func shutdown() {
+        descriptor.withLock { fd in
+            if fd >= 0 { _ = systemShutdown(fd, Int32(SHUT_RDWR)) }
+        }
+    }
+
+    /// Closes the descriptor; call it from the reading side once reading is over.
+    func close() {
+        descriptor.withLock { fd in
+            if fd >= 0 {
+                _ = systemClose(fd)
+                fd = -1
+            }
+        }
+    }
+}
+
+// The libc calls under names that do not clash with the methods above.
+private func systemConnect(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> Int32 {
+    connect(fd, address, length)
+}
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    read(fd, buffer, count)
+}
+private func systemClose(_ fd: Int32) -> Int32 { close(fd) }
+private func systemShutdown(_ fd: Int32, _ how: Int32) -> Int32 { shutdown(fd, how) }
