@@ -1,29 +1,6 @@
 import VirtAPI
 import VirtReconcile
 
-/// A node as the scheduler sees it: the Node and what the pods already on it request.
-public struct NodeInfo: Sendable {
-    public var node: Node
-    /// Sum of the requests of pods bound to the node (and pods assumed to be).
-    public var requested: ResourceAmounts
-    /// Pods bound to the node.
-    public var podCount: Int
-
-    public init(node: Node, requested: ResourceAmounts = ResourceAmounts(), podCount: Int = 0) {
-        self.node = node
-        self.requested = requested
-        self.podCount = podCount
-    }
-
-    /// `metadata.name`.
-    public var name: String { node.metadata?.name ?? "" }
-
-    /// What pods may use: `status.allocatable`, else `status.capacity`.
-    public var allocatable: ResourceAmounts {
-        ResourceAmounts(node.status?.allocatable ?? node.status?.capacity)
-    }
-}
-
 /// The scheduler's filters: pure functions from a pod (with its effective requests) and a node to the
 /// reasons the node cannot take the pod (empty: it can). The reasons read as kube-scheduler writes them,
 /// so `0/3 nodes are available: …` messages look familiar. Each filter stands alone so later work can
@@ -144,6 +121,10 @@ public enum SchedulerFilters {
     /// Why a pod fits nowhere.
     public struct Unschedulable: Error, Sendable, Equatable {
         public var message: String
+
+        public init(message: String) {
+            self.message = message
+        }
     }
 
     static func requirementMatches(_ requirement: JSONValue, _ labels: [String: String]) -> Bool {

@@ -33,7 +33,7 @@ import VirtReconcile
 
     func drive(_ reconciler: Scripted, until done: @escaping @Sendable () -> Bool) async {
         let queue = WorkQueue<ObjectKey>(backoff: RetryBackoff(base: .milliseconds(1), max: .milliseconds(10)))
-        let controller = Controller(name: "t", reconciler: reconciler, queue: queue, workers: 1, logger: Logger(label: "t"))
+        let controller = Controller(name: "t", reconciler: reconciler, queue: queue, workers: 1, logger: quietLogger)
         await queue.add(ObjectKey(namespace: "ns", name: "a"))
         let runner = Task { try await controller.run() }
         let deadline = ContinuousClock.now + .seconds(5)

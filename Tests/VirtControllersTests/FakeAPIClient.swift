@@ -217,7 +217,7 @@ final class FakeAPIClient: APIClient {
             if let since, since < state.compactedThrough {
                 continuation.finish(throwing: KubeStatus.error(
                     status: ["kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 410, "reason": "Expired",
-                             "message": "too old resource version: \(since) (\(state.compactedThrough))"],
+                             "message": .string("too old resource version: \(since) (\(state.compactedThrough))")],
                     httpStatus: 410))
                 return nil
             }

@@ -35,7 +35,7 @@ import VirtReconcile
     @Test func workersNeverShareAKey() async {
         let queue = WorkQueue<ObjectKey>()
         let probe = ConcurrencyProbe()
-        let controller = Controller(name: "probe", reconciler: probe, queue: queue, workers: 4, logger: Logger(label: "t"))
+        let controller = Controller(name: "probe", reconciler: probe, queue: queue, workers: 4, logger: quietLogger)
         let keys = (0..<3).map { ObjectKey(namespace: "ns", name: "k\($0)") }
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<4 {
