@@ -68,12 +68,3 @@ enum FileSystem {
     /// A fresh name for something temporary.
     static func uniqueSuffix() -> String { String(UUID().uuidString.prefix(8)).lowercased() }
 }
-
-/// A failed system call, with its errno.
-struct POSIXFailure: Error, Sendable, CustomStringConvertible {
-    var operation: String
-    var path: String
-    var code: Int32
-
-    var description: String { "cannot \(operation) \(path): \(String(cString: strerror(code)))" }
-}

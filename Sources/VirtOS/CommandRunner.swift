@@ -35,43 +35,26 @@ extension CommandRunner {
     }
 }
 
-/// The real runner: `Foundation.Process`, output collected in full.
+/// The real runner. Output is collected through temporary files and the child is started with
+/// `posix_spawn` (see `ProcessRunner+Redirecting.swift`): Foundation's `Process` leaks descriptors on
+/// Linux and waits for grandchildren that inherit its pipes.
 public struct ProcessRunner: CommandRunner {
     public init() {}
 
     public func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, input: [UInt8]? = nil) async throws -> CommandResult {
-        let path = executable.hasPrefix("/") ? executable : try Self.lookup(executable)
-        return try await withCheckedThrowingContinuation { continuation in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = arguments
-            if let environment { process.environment = environment }
-            let out = Pipe(), err = Pipe(), inPipe = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            process.standardInput = input == nil ? FileHandle.nullDevice : inPipe
-            let collected = OutputCollector()
-            out.fileHandleForReading.readabilityHandler = { handle in collected.appendOut(handle.availableData) }
-            err.fileHandleForReading.readabilityHandler = { handle in collected.appendErr(handle.availableData) }
-            process.terminationHandler = { process in
-                out.fileHandleForReading.readabilityHandler = nil
-                err.fileHandleForReading.readabilityHandler = nil
-                collected.appendOut(out.fileHandleForReading.readDataToEndOfFile())
-                collected.appendErr(err.fileHandleForReading.readDataToEndOfFile())
-                let (o, e) = collected.take()
-                continuation.resume(returning: CommandResult(exitCode: process.terminationStatus, stdout: o, stderr: e))
-            }
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: VirtError(.internal, "cannot start \(path): \(error)"))
-                return
-            }
-            if let input {
-                inPipe.fileHandleForWriting.write(Data(input))
-                try? inPipe.fileHandleForWriting.close()
-            }
+        let directory = NSTemporaryDirectory() + "swiftvirt-run-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var streams = StandardStreams(output: directory + "/stdout", error: directory + "/stderr")
+        if let input {
+            let inputPath = directory + "/stdin"
+            FileManager.default.createFile(atPath: inputPath, contents: Data(input))
+            streams.input = inputPath
         }
+        let code = try await run(executable, arguments, environment: environment, streams: streams)
+        let stdout = FileManager.default.contents(atPath: streams.output).map { Array($0) } ?? []
+        let stderr = FileManager.default.contents(atPath: streams.error).map { Array($0) } ?? []
+        return CommandResult(exitCode: code, stdout: stdout, stderr: stderr)
     }
 
     /// Finds a program on PATH (plus the sbin directories, where Debian puts system tools).
@@ -83,15 +66,4 @@ public struct ProcessRunner: CommandRunner {
         }
         throw VirtError(.notFound, "\(name) is not installed: run 'make deps' (as root) to install SwiftVirt's system packages")
     }
-}
-
-/// Output gathered from two pipes on other threads.
-final class OutputCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var out: [UInt8] = []
-    private var err: [UInt8] = []
-
-    func appendOut(_ data: Data) { lock.withLock { out.append(contentsOf: data) } }
-    func appendErr(_ data: Data) { lock.withLock { err.append(contentsOf: data) } }
-    func take() -> ([UInt8], [UInt8]) { lock.withLock { (out, err) } }
 }

@@ -22,10 +22,10 @@ struct GuestBootTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         defer {
-            if process.isRunning {
-                process.terminate()
-                process.waitUntilExit()
-            }
+            // SIGKILL: a child started from a Swift concurrency thread inherits its blocked signal mask,
+            // SIGTERM included, so QEMU would never see a terminate().
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
         }
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
