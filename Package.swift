@@ -75,7 +75,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "swiftvirtd", dependencies: [
-            "VirtAPIServer",
+            "VirtAPIServer", "VirtControllers", "VirtNode",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "swiftvirt", dependencies: ["VirtCommands"]),

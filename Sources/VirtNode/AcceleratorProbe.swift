@@ -36,7 +36,9 @@ public struct AcceleratorProbe: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: qemu)
         process.arguments = [
-            "-machine", "q35,accel=kvm", "-m", "32", "-nodefaults", "-no-user-config", "-display", "none",
+            // The CPU model guests get under KVM (host-model → `-cpu host`): nested hosts can run a
+            // default-CPU guest yet abort on the host model's MSRs.
+            "-machine", "q35,accel=kvm", "-cpu", "host", "-m", "32", "-nodefaults", "-no-user-config", "-display", "none",
             "-debugcon", "file:\(log)", "-global", "isa-debugcon.iobase=0x402", "-no-reboot",
         ]
         process.standardOutput = FileHandle.nullDevice
@@ -59,6 +61,6 @@ public struct AcceleratorProbe: Sendable {
             if !process.isRunning { break }
             try? await Task.sleep(for: .milliseconds(50))
         }
-        return Result(accelerator: .tcg, reason: "/dev/kvm exists but a KVM guest did not run within \(timeout); running guests under TCG emulation")
+        return Result(accelerator: .tcg, reason: "/dev/kvm exists but a KVM guest with the host CPU model did not run within \(timeout); running guests under TCG emulation")
     }
 }

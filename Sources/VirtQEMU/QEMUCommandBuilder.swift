@@ -132,12 +132,12 @@ struct QEMUCommandBuilder {
         if context.startPaused { args.append("-S") }
         return args
     }
-}
 
-/// The two x86 machine families: which chipset the guest sees.
-enum MachineFamily {
-    /// Q35 / ICH9: PCI Express, built-in AHCI (`ide.0`…`ide.5`).
-    case q35
-    /// i440FX / PIIX: plain PCI; SATA needs an added AHCI controller.
-    case pc
+    /// The two x86 machine families: which chipset the guest sees.
+    enum MachineFamily {
+        /// Q35 / ICH9: PCI Express, built-in AHCI (`ide.0`…`ide.5`).
+        case q35
+        /// i440FX / PIIX: plain PCI; SATA needs an added AHCI controller.
+        case pc
+    }
 }

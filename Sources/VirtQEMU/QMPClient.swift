@@ -41,7 +41,6 @@ public final class QMPClient: Sendable {
             throw QMPError.socketPathTooLong(path: path, limit: UnixSocket.maxPathLength).virtError
         }
         let socket: UnixSocket
-        var delay = Duration.milliseconds(2)
         while true {
             do {
                 socket = try UnixSocket.connect(path: path)
@@ -53,12 +52,14 @@ public final class QMPClient: Sendable {
                 if clock.now >= deadline {
                     throw QMPError.connectTimedOut(path: path, seconds: seconds(clock.now - started), lastError: error.description).virtError
                 }
+                // QEMU listens a few tens of milliseconds after exec: poll closely at first, since every
+                // millisecond here is VM start latency; a failed connect costs microseconds.
+                let delay: Duration = clock.now - started < .seconds(1) ? .milliseconds(2) : .milliseconds(20)
                 do {
                     try await Task.sleep(for: min(delay, deadline - clock.now))
                 } catch {
                     throw VirtError(.timeout, "connecting to QMP at \(path) was cancelled", cause: error)
                 }
-                delay = min(delay * 2, .milliseconds(50))
             }
         }
 

@@ -13,6 +13,8 @@ final class QMPConnection: Sendable {
 
     struct State {
         var waiters: [String: CheckedContinuation<JSONValue, any Error>] = [:]
+        /// Ids handed out whose waiter is not filed yet.
+        var unfiled: Set<String> = [QMPConnection.greetingKey]
         /// Ids whose caller was cancelled before its waiter was filed.
         var cancelled: Set<String> = []
         /// The greeting when it arrived before anyone waited for it.
@@ -55,8 +57,10 @@ final class QMPConnection: Sendable {
     /// Sends one command and waits for its answer.
     func execute(_ command: String, arguments: JSONValue?) async throws -> JSONValue {
         let id = state.withLock { state in
-            defer { state.nextID += 1 }
-            return "swiftvirt-\(state.nextID)"
+            let id = "swiftvirt-\(state.nextID)"
+            state.nextID += 1
+            state.unfiled.insert(id)
+            return id
         }
         var message: [String: JSONValue] = ["execute": .string(command), "id": .string(id)]
         if let arguments { message["arguments"] = arguments }
@@ -72,6 +76,7 @@ final class QMPConnection: Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSONValue, any Error>) in
                 enum Early { case value(JSONValue), failure(any Error) }
                 let early: Early? = state.withLock { state in
+                    state.unfiled.remove(key)
                     if state.cancelled.remove(key) != nil { return .failure(CancellationError()) }
                     if key == Self.greetingKey, let greeting = state.greeting { return .value(greeting) }
                     if let closed = state.closed { return .failure(closed) }
@@ -95,7 +100,8 @@ final class QMPConnection: Sendable {
         } onCancel: {
             let waiter = state.withLock { state in
                 if let waiter = state.waiters.removeValue(forKey: key) { return Optional(waiter) }
-                state.cancelled.insert(key)
+                // Not filed yet: the filing sees the mark and fails at once. Already answered: nothing to do.
+                if state.unfiled.contains(key) { state.cancelled.insert(key) }
                 return nil
             }
             waiter?.resume(throwing: CancellationError())
@@ -130,7 +136,6 @@ final class QMPConnection: Sendable {
         }
         fail(all: .disconnected(path: socket.path))
         events.finish()
-        socket.close()
     }
 
     private func handle(_ line: [UInt8]) {

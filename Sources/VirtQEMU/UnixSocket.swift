@@ -21,19 +21,21 @@ struct SocketError: Error, Sendable, CustomStringConvertible {
 /// A connected `AF_UNIX` stream socket with blocking I/O: QEMU's QMP, serial and VNC sockets.
 ///
 /// One thread reads; any thread writes (writes are serialised) or calls `shutdown`, which wakes the
-/// reader with end-of-file. The descriptor is closed by `close()`, which the reading side calls when it
-/// is done, so a descriptor number is never reused under a blocked `read`.
+/// reader with end of file and makes later writes fail. The descriptor is closed when the last
+/// reference goes away, so no call can ever reach a descriptor number that was reused.
 final class UnixSocket: Sendable {
-    /// The descriptor, -1 once closed. Held while writing and closing.
-    private let descriptor: Mutex<Int32>
-    /// Read without the lock: only the reading thread reads, and only it closes.
-    private let readDescriptor: Int32
+    private let fd: Int32
+    /// Serialises writers, so two messages never interleave.
+    private let writing = Mutex(())
     let path: String
 
     private init(fd: Int32, path: String) {
-        descriptor = Mutex(fd)
-        readDescriptor = fd
+        self.fd = fd
         self.path = path
+    }
+
+    deinit {
+        _ = systemClose(fd)
     }
 
     /// The longest path `sockaddr_un` holds, without its terminating NUL.
@@ -74,7 +76,7 @@ final class UnixSocket: Sendable {
     func read(into buffer: inout [UInt8]) throws(SocketError) -> Int {
         while true {
             let n = buffer.withUnsafeMutableBytes { raw in
-                systemRead(readDescriptor, raw.baseAddress, raw.count)
+                systemRead(fd, raw.baseAddress, raw.count)
             }
             if n >= 0 { return n }
             let code = errno
@@ -83,10 +85,9 @@ final class UnixSocket: Sendable {
         }
     }
 
-    /// Writes all of `bytes`; fails once the socket is shut down or closed. Never raises SIGPIPE.
+    /// Writes all of `bytes`; fails once the socket is shut down. Never raises SIGPIPE.
     func write(_ bytes: [UInt8]) throws(SocketError) {
-        let result: SocketError? = descriptor.withLock { fd in
-            guard fd >= 0 else { return SocketError(operation: "write", code: EBADF) }
+        let failure: SocketError? = writing.withLock { _ in
             var offset = 0
             while offset < bytes.count {
                 let n = bytes.withUnsafeBytes { raw in
@@ -101,24 +102,13 @@ final class UnixSocket: Sendable {
             }
             return nil
         }
-        if let result { throw result }
+        if let failure { throw failure }
     }
 
-    /// Ends both directions: a blocked `read` returns end of file, later writes fail.
+    /// Ends both directions: a blocked `read` returns end of file, blocked and later writes fail.
+    /// Does not wait for a writer, so it works even when the peer stopped reading.
     func shutdown() {
-        descriptor.withLock { fd in
-            if fd >= 0 { _ = systemShutdown(fd, Int32(SHUT_RDWR)) }
-        }
-    }
-
-    /// Closes the descriptor; call it from the reading side once reading is over.
-    func close() {
-        descriptor.withLock { fd in
-            if fd >= 0 {
-                _ = systemClose(fd)
-                fd = -1
-            }
-        }
+        _ = systemShutdown(fd, Int32(SHUT_RDWR))
     }
 }
 

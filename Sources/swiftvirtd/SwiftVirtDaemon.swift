@@ -3,6 +3,9 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import VirtAPIServer
+import VirtClient
+import VirtControllers
+import VirtNode
 import VirtStore
 
 /// `swiftvirtd`: the SwiftVirt daemon.
@@ -30,6 +33,12 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
     @Flag(help: "Serve plain HTTP instead of HTTPS (tests only).")
     var insecureHTTP = false
 
+    @Option(help: "This node's name (default: the host name).")
+    var nodeName: String?
+
+    @Flag(help: "Run guests under TCG emulation even when KVM works (KubeVirt's useEmulation).")
+    var emulation = false
+
     enum Role: String, ExpressibleByArgument, CaseIterable {
         case all, api, controllers, node
     }
@@ -39,6 +48,9 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
         logger.logLevel = .info
         guard role == .all || role == .api else {
             throw ValidationError("--role \(role.rawValue) is not available yet: run --role all or --role api")
+        }
+        if role == .all, insecureHTTP {
+            throw ValidationError("--insecure-http is for --role api only: the controllers and node agent need the HTTPS credentials")
         }
         let (host, port) = try parseListen(listen)
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
@@ -62,6 +74,7 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
         let kubeconfigCredentials = credentials
         let log = logger
         let dataDir = self.dataDir
+        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let server = APIServer(
             configuration: .init(host: host, port: port, credentials: kubeconfigCredentials), router: router, logger: logger,
             onListening: { actualPort in
@@ -73,12 +86,26 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
                     log.error("cannot write the kubeconfig: \(error)")
                 }
                 log.info("API server listening on \(url); KUBECONFIG=\(dataDir)/kubeconfig")
+                portContinuation.yield(actualPort)
+                portContinuation.finish()
             })
-        let services: [any Service] = [
+        var services: [any Service] = [
             server,
             GarbageCollector(handler: router.handler, logger: logger),
             Compactor(store: sqlite, interval: .seconds(compactionInterval)),
         ]
+        if role == .all, let credentials = kubeconfigCredentials {
+            let node = nodeName ?? ProcessInfo.processInfo.hostName.lowercased()
+            let emulation = self.emulation
+            services.append(LocalClusterServices(ports: ports, host: host, credentials: credentials, logger: logger) { client in
+                [
+                    ControllerManager(client: client, configuration: .init(vmi: .init(emulation: emulation ? .enabled : .auto), host: node), logger: log),
+                    NodeAgent(client: client, configuration: .init(nodeName: node, forceEmulation: emulation,
+                                                                  podsDirectory: dataDir + "/pods", containerDiskCache: dataDir + "/containerdisks"),
+                              logger: log),
+                ]
+            })
+        }
         var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Open watches never end by themselves: give requests in flight a moment, then cancel.
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(2)
@@ -94,5 +121,45 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+}
+
+/// The controllers and node agent of an all-in-one daemon: they talk to this process's own API server over
+/// HTTPS like any other client, once it listens.
+struct LocalClusterServices: Service {
+    let ports: AsyncStream<Int>
+    let host: String
+    let credentials: ServerCredentials
+    let logger: Logger
+    let make: @Sendable (KubeClient) -> [any Service]
+
+    init(ports: AsyncStream<Int>, host: String, credentials: ServerCredentials, logger: Logger, make: @escaping @Sendable (KubeClient) -> [any Service]) {
+        self.ports = ports
+        self.host = host
+        self.credentials = credentials
+        self.logger = logger
+        self.make = make
+    }
+
+    func run() async throws {
+        var port = 0
+        for await value in ports { port = value }
+        guard port > 0 else { return }
+        let connectHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : (host.contains(":") ? "[\(host)]" : host)
+        let client = try KubeClient(configuration: ClientConfiguration(
+            server: "https://\(connectHost):\(port)", certificateAuthorityPEM: Array(credentials.caPEM.utf8), bearerToken: credentials.token,
+            userAgent: "swiftvirtd/local"))
+        let services = make(client)
+        do {
+            try await withThrowingDiscardingTaskGroup { group in
+                for service in services {
+                    group.addTask { try await service.run() }
+                }
+            }
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
     }
 }

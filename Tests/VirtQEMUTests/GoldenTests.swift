@@ -80,11 +80,25 @@ enum Golden {
 /// Every golden command line, with its paths moved into a scratch directory and under TCG, is accepted
 /// by the real QEMU: it starts, serves QMP, and has every disk and NIC under the expected device id.
 @Suite(.serialized) struct GoldenQEMUTests {
-    /// Needs OVMF, which the test machines do not have (`apt-get install ovmf` to run it by hand).
-    static let needsFirmware: Set<String> = ["efi-secureboot"]
+    /// Debian's OVMF (package `ovmf`): Secure Boot code and a variable store with Microsoft's keys.
+    static let ovmfCode = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
+    static let ovmfVars = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd"
+    static var ovmfInstalled: Bool { FileManager.default.fileExists(atPath: ovmfCode) }
+    /// The cases that boot UEFI.
+    static let uefiCases: Set<String> = ["efi-secureboot"]
 
-    @Test(arguments: Golden.cases.filter { !GoldenQEMUTests.needsFirmware.contains($0) })
+    @Test(arguments: Golden.cases.filter { !GoldenQEMUTests.uefiCases.contains($0) })
     func realQEMUAcceptsTheCommandLine(name: String) async throws {
+        try await accept(name)
+    }
+
+    @Test(.enabled(if: GoldenQEMUTests.ovmfInstalled, "needs UEFI firmware: apt-get install ovmf"),
+          arguments: GoldenQEMUTests.uefiCases.sorted())
+    func realQEMUAcceptsTheUEFICommandLine(name: String) async throws {
+        try await accept(name)
+    }
+
+    func accept(_ name: String) async throws {
         let vmi = try Golden.vmi(name)
         var context = try Golden.context(name)
         if context.kernelPath != nil { try TestGuest.require() }
@@ -99,6 +113,10 @@ enum Golden {
         if context.kernelPath != nil { context.kernelPath = TestGuest.kernel }
         if context.initrdPath != nil { context.initrdPath = TestGuest.initrd }
         for key in context.interfaces.keys { context.interfaces[key] = .user }
+        if let efi = context.efi {
+            try FileManager.default.copyItem(atPath: Self.ovmfVars, toPath: scratch.file("vars.fd"))
+            context.efi = LaunchContext.EFIFirmware(codePath: Self.ovmfCode, varsPath: scratch.file("vars.fd"), secureBoot: efi.secureBoot)
+        }
         for (i, (key, disk)) in context.disks.sorted(by: { $0.key < $1.key }).enumerated() {
             let file = scratch.file("disk\(i).\(disk.format.rawValue)")
             try createImage(file, format: disk.format)

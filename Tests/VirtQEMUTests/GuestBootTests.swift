@@ -23,7 +23,7 @@ import VirtError
 
     /// `counter: N` values in the serial output, in order.
     static func counters(_ text: String) -> [Int] {
-        text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).compactMap { line in
+        text.split(whereSeparator: \.isNewline).compactMap { line in
             guard let range = line.range(of: "counter: ") else { return nil }
             return Int(line[range.upperBound...].prefix { $0.isNumber })
         }

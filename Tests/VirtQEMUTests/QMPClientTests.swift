@@ -118,14 +118,28 @@ import VirtError
         }
     }
 
-    @Test func commandTimeout() async throws {
-        try await withQEMU { client, _, _ in
-            // QEMU answers query-status in microseconds; a zero timeout still cannot be met.
-            // Answered before the timer is acceptable: the race is QEMU's to win.
-            if let error = await failure(expectingFailure: false, { try await client.execute("query-status", timeout: .zero) }) {
-                #expect(error.code == .timeout)
+    @Test func timeoutAndCancellationWhileQEMUDoesNotAnswer() async throws {
+        try await withQEMU { client, qemu, _ in
+            // A stopped (SIGSTOP) QEMU answers nothing: like a main loop stuck on storage.
+            kill(qemu.pid, SIGSTOP)
+            let started = ContinuousClock.now
+            let timedOut = await failure { try await client.execute("query-status", timeout: .milliseconds(200)) }
+            #expect(timedOut?.code == .timeout)
+            if case .timedOut(let command, _)? = timedOut?.cause as? QMPError {
+                #expect(command == "query-status")
+            } else {
+                Issue.record("unexpected \(String(describing: timedOut))")
             }
-            // The late answer is dropped and the session goes on.
+            #expect(ContinuousClock.now - started < .seconds(3))
+
+            let waiting = Task { try await client.queryStatus() }
+            try await Task.sleep(for: .milliseconds(100))
+            waiting.cancel()
+            let cancelled = await failure { _ = try await waiting.value }
+            #expect(cancelled != nil)
+
+            // Once QEMU runs again the late answers are dropped and the session goes on.
+            kill(qemu.pid, SIGCONT)
             let status = try await client.queryStatus()
             #expect(status.status == "prelaunch")
         }

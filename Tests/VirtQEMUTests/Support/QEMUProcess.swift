@@ -125,7 +125,6 @@ final class SocketCollector: Sendable {
             while let count = try? socket.read(into: &buffer), count > 0 {
                 received.withLock { $0.append(contentsOf: buffer[0..<count]) }
             }
-            socket.close()
         }
         thread.name = "serial-reader"
         thread.start()
