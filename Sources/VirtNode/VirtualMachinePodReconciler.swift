@@ -45,7 +45,9 @@ public final class VirtualMachinePodReconciler: Reconciler, Sendable {
         self.pods = pods
         self.queue = queue
         self.configuration = configuration
-        self.sandbox = PodSandbox(configuration: .init(podsDirectory: configuration.podsDirectory, cgroupParent: "/swiftvirt"))
+        // runc's state lives beside the pods, so two daemons on one machine (tests) never see each other's.
+        self.sandbox = PodSandbox(configuration: .init(podsDirectory: configuration.podsDirectory, cgroupParent: "/swiftvirt"),
+                                  runc: Runc(root: configuration.podsDirectory + "/.runc"))
         self.preparer = VolumePreparer(configuration: .init(containerDiskCache: configuration.containerDiskCache, isoTool: .genisoimage))
         self.logger = logger
     }
