@@ -18,8 +18,9 @@ KUBECTL = os.environ.get("KUBECTL", "/usr/bin/kubectl")
 class Daemon:
     """One swiftvirtd process on a fresh data directory; restartable on the same directory."""
 
-    def __init__(self, data_dir, extra_args=()):
+    def __init__(self, data_dir, extra_args=(), role="api"):
         self.data_dir = data_dir
+        self.role = role
         self.extra_args = list(extra_args)
         self.proc = None
         self.log_path = os.path.join(data_dir, "swiftvirtd.log")
@@ -33,7 +34,7 @@ class Daemon:
             os.remove(self.kubeconfig)
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
-            [os.path.join(BIN, "swiftvirtd"), "--role", "api", "--data-dir", self.data_dir, "--listen", listen]
+            [os.path.join(BIN, "swiftvirtd"), "--role", self.role, "--data-dir", self.data_dir, "--listen", listen]
             + self.extra_args,
             stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30

@@ -1,0 +1,213 @@
+"""VMs really run: the all-in-one daemon (API server, controllers, scheduler, node agent) with runc pods and
+QEMU under TCG, booting the project's test guest."""
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import ROOT, Daemon
+
+GUEST = "/var/lib/swiftvirt/guest"
+VMS = "/apis/kubevirt.io/v1/namespaces/default/virtualmachines"
+VMIS = "/apis/kubevirt.io/v1/namespaces/default/virtualmachineinstances"
+SUB = "/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachines"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def guest_image():
+    subprocess.run([os.path.join(ROOT, "guest", "build.sh"), GUEST], check=True, capture_output=True)
+
+
+def qemu_pids(data_dir):
+    """QEMU processes whose disks live under this daemon's data directory."""
+    out = subprocess.run(["pgrep", "-f", "qemu-system-x86_64"], capture_output=True, text=True).stdout.split()
+    pids = []
+    for pid in out:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if data_dir.encode() in f.read():
+                    pids.append(int(pid))
+        except OSError:
+            pass
+    return sorted(pids)
+
+
+@pytest.fixture
+def cluster():
+    data_dir = tempfile.mkdtemp(prefix="swiftvirt-vm-")
+    d = Daemon(data_dir, ["--emulation", "--node-name", "node-a"], role="all").start()
+    wait_for(lambda: d.request("GET", "/api/v1/nodes/node-a").status_code == 200, 30, "the node to register")
+    yield d
+    # VMs first, so the agent shuts their QEMUs down; then the daemon; then anything left.
+    d.request("DELETE", VMS)
+    wait_for(lambda: not qemu_pids(data_dir), 60, "QEMU to stop", fail=False)
+    d.stop()
+    for pid in qemu_pids(data_dir):
+        os.kill(pid, signal.SIGKILL)
+    runc_root = os.path.join(data_dir, "pods", ".runc")
+    listed = subprocess.run(["runc", "--root", runc_root, "list", "-q"], capture_output=True, text=True).stdout.split()
+    for container in listed:
+        subprocess.run(["runc", "--root", runc_root, "delete", "--force", container], capture_output=True)
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def wait_for(predicate, timeout, what, fail=True):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return True
+        except Exception:
+            pass
+        time.sleep(0.25)
+    if fail:
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    return False
+
+
+def vm(name, run_strategy="Always", memory="256Mi", hostname=None):
+    return {
+        "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": name},
+        "spec": {
+            "runStrategy": run_strategy,
+            "template": {"spec": {
+                "hostname": hostname or name,
+                "domain": {
+                    "memory": {"guest": memory},
+                    "devices": {"disks": [{"name": "root", "disk": {"bus": "virtio"}},
+                                          {"name": "seed", "disk": {"bus": "virtio"}}]},
+                },
+                "terminationGracePeriodSeconds": 5,
+                "volumes": [
+                    {"name": "root", "containerDisk": {"image": f"{GUEST}/disk.qcow2"}},
+                    {"name": "seed", "cloudInitNoCloud": {"userData": "#!/bin/sh\necho user-data-ran\n"}},
+                ],
+            }},
+        },
+    }
+
+
+def vmi(d, name):
+    r = d.request("GET", f"{VMIS}/{name}")
+    return r.json() if r.status_code == 200 else None
+
+
+def phase(d, name):
+    obj = vmi(d, name)
+    return obj and obj.get("status", {}).get("phase")
+
+
+def printable(d, name):
+    return d.request("GET", f"{VMS}/{name}").json().get("status", {}).get("printableStatus")
+
+
+def serial_log(d, name):
+    logs = glob.glob(os.path.join(d.data_dir, "pods", f"default_virt-launcher-{name}-*", "state", "serial.log"))
+    text = ""
+    for path in logs:
+        with open(path, errors="replace") as f:
+            text += f.read()
+    return text
+
+
+def counters(text):
+    return [int(line.split()[-1]) for line in text.splitlines() if line.startswith("counter: ") and line.split()[-1].isdigit()]
+
+
+def test_vm_runs_stops_starts_and_restarts(cluster):
+    d = cluster
+    assert d.request("POST", VMS, vm("demo", hostname="demo-host")).status_code == 201
+    wait_for(lambda: phase(d, "demo") == "Running", 90, "the VMI to run")
+    assert printable(d, "demo") == "Running"
+    status = vmi(d, "demo")["status"]
+    assert status["nodeName"] == "node-a"
+    assert [p["phase"] for p in status["phaseTransitionTimestamps"]][-1] == "Running"
+    assert len(qemu_pids(d.data_dir)) == 1
+    # The guest boots, reads its NoCloud seed and offers a login on the serial console.
+    wait_for(lambda: "login:" in serial_log(d, "demo"), 120, "the guest's login prompt")
+    log = serial_log(d, "demo")
+    assert "hostname=demo-host" in log
+    assert "user-data-ran" in log
+
+    first_uid = vmi(d, "demo")["metadata"]["uid"]
+    assert d.request("PUT", f"{SUB}/demo/stop").status_code == 202
+    wait_for(lambda: printable(d, "demo") == "Stopped", 60, "the VM to stop")
+    wait_for(lambda: not qemu_pids(d.data_dir), 30, "QEMU to exit")
+    assert vmi(d, "demo") is None
+
+    assert d.request("PUT", f"{SUB}/demo/start").status_code == 202
+    wait_for(lambda: phase(d, "demo") == "Running", 90, "the VMI to run again")
+    second_uid = vmi(d, "demo")["metadata"]["uid"]
+    assert second_uid != first_uid
+
+    assert d.request("PUT", f"{SUB}/demo/restart").status_code == 202
+    wait_for(lambda: (vmi(d, "demo") or {}).get("metadata", {}).get("uid") not in (None, second_uid)
+             and phase(d, "demo") == "Running", 90, "a new VMI after restart")
+    assert len(qemu_pids(d.data_dir)) == 1
+
+    events = d.request("GET", "/api/v1/namespaces/default/events").json()["items"]
+    reasons = {e["reason"] for e in events}
+    assert {"SuccessfulCreate", "Scheduled"} <= reasons
+
+
+def test_killed_qemu_comes_back_with_always_and_stays_failed_with_manual(cluster):
+    d = cluster
+    d.request("POST", VMS, vm("always"))
+    manual = vm("manual", run_strategy="Manual")
+    d.request("POST", VMS, manual)
+    assert d.request("PUT", f"{SUB}/manual/start").status_code == 202
+    wait_for(lambda: phase(d, "always") == "Running" and phase(d, "manual") == "Running", 120, "both VMIs to run")
+    uids = {name: vmi(d, name)["metadata"]["uid"] for name in ("always", "manual")}
+    for pid in qemu_pids(d.data_dir):
+        os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: phase(d, "manual") == "Failed", 60, "the Manual VMI to fail")
+    wait_for(lambda: vmi(d, "always") and vmi(d, "always")["metadata"]["uid"] != uids["always"]
+             and phase(d, "always") == "Running", 120, "the Always VM to come back")
+    time.sleep(3)
+    assert phase(d, "manual") == "Failed"
+    assert vmi(d, "manual")["metadata"]["uid"] == uids["manual"]
+    assert len(qemu_pids(d.data_dir)) == 1
+
+
+def test_daemon_restart_readopts_running_vms(cluster):
+    d = cluster
+    for name in ("one", "two"):
+        d.request("POST", VMS, vm(name))
+    wait_for(lambda: phase(d, "one") == "Running" and phase(d, "two") == "Running", 120, "both VMIs to run")
+    wait_for(lambda: len(counters(serial_log(d, "one"))) > 2 and len(counters(serial_log(d, "two"))) > 2, 120, "the guests' counters")
+    before = {name: (vmi(d, name)["metadata"]["uid"], max(counters(serial_log(d, name)))) for name in ("one", "two")}
+    pids = qemu_pids(d.data_dir)
+    assert len(pids) == 2
+    d.kill9()
+    time.sleep(2)
+    assert qemu_pids(d.data_dir) == pids, "QEMU must outlive the daemon"
+    d.start()
+    time.sleep(8)
+    for name, (uid, count) in before.items():
+        assert vmi(d, name)["metadata"]["uid"] == uid
+        assert phase(d, name) == "Running"
+        wait_for(lambda: max(counters(serial_log(d, name))) > count + 3, 60, f"{name}'s counter to keep rising")
+        assert serial_log(d, name).count("swiftvirt-guest: booting") == 1, "the guest must not have rebooted"
+    assert qemu_pids(d.data_dir) == pids, "no duplicate QEMU"
+
+
+def test_bad_specs_fail_with_the_field_or_an_unschedulable_condition(cluster):
+    d = cluster
+    no_volume = vm("novol")
+    no_volume["spec"]["template"]["spec"]["volumes"] = no_volume["spec"]["template"]["spec"]["volumes"][:1]
+    r = d.request("POST", VMS, no_volume)
+    assert r.status_code == 422 and "spec.template.spec.domain.devices.disks[1].name" in r.text
+    r = d.request("POST", VMS, vm("weird", run_strategy="Sometimes"))
+    assert r.status_code == 422 and "spec.runStrategy" in r.text
+    assert d.request("POST", VMS, vm("huge", memory="4096Gi")).status_code == 201
+    wait_for(lambda: printable(d, "huge") == "ErrorUnschedulable", 60, "ErrorUnschedulable")
+    conditions = vmi(d, "huge")["status"]["conditions"]
+    scheduled = [c for c in conditions if c["type"] == "PodScheduled"]
+    assert scheduled and scheduled[0]["status"] == "False" and scheduled[0]["reason"] == "Unschedulable"
+    assert "Insufficient memory" in scheduled[0]["message"]
+    assert not qemu_pids(d.data_dir)
