@@ -4,6 +4,7 @@ set -euo pipefail
 data_dir=$1
 listen=$2
 mkdir -p "$data_dir"
+guest/build.sh /var/lib/swiftvirt/guest >/dev/null
 if [ -f "$data_dir/swiftvirtd.pid" ] && kill -0 "$(cat "$data_dir/swiftvirtd.pid")" 2>/dev/null; then
   echo "swiftvirtd is already running (pid $(cat "$data_dir/swiftvirtd.pid")); 'make stop' stops it"
 else
@@ -22,11 +23,21 @@ else
 fi
 export KUBECONFIG="$data_dir/kubeconfig"
 .build/release/swiftvirt apply -f examples/vm-tiny.yaml
+printf 'waiting for vm-tiny to run'
+for _ in $(seq 1 240); do
+  phase=$(.build/release/swiftvirt get vmi vm-tiny -o jsonpath='{.status.phase}' 2>/dev/null || true)
+  [ "$phase" = Running ] && break
+  printf '.'
+  sleep 0.5
+done
+echo
 .build/release/swiftvirt get vms
+serial=$(ls "$data_dir"/pods/default_virt-launcher-vm-tiny-*/state/serial.log 2>/dev/null | head -1)
 cat <<MSG
 
 swiftvirtd is running (log: $data_dir/swiftvirtd.log, stop: make stop).
   export KUBECONFIG=$data_dir/kubeconfig
-  kubectl get vms                # or: .build/release/swiftvirt get vms
-  kubectl get vm vm-tiny -o yaml
+  kubectl get vm,vmi,pods        # or: .build/release/swiftvirt get vms
+  swiftvirt stop vm-tiny / swiftvirt start vm-tiny / swiftvirt restart vm-tiny
+  tail -f ${serial:-$data_dir/pods/default_virt-launcher-vm-tiny-*/state/serial.log}   # the guest's serial console (login: root / swiftvirt)
 MSG

@@ -26,8 +26,11 @@ public struct SwiftVirtCommand: AsyncParsableCommand {
                 ResourcePatch.self,
                 ResourceAPIResources.self,
             ]),
-            // Virtual machine verbs (start, stop, restart, pause, unpause, console, vnc, migrate) go here as a
-            // "Virtual Machine Commands" group, one file per verb under Sources/VirtCommands/VM/.
+            CommandGroup(name: "Virtual Machine", subcommands: [
+                VMStart.self,
+                VMStop.self,
+                VMRestart.self,
+            ]),
         ]
     )
 
