@@ -36,9 +36,11 @@ struct VirtSubresources: Sendable {
         case ("virtualmachines", let verb) where Self.vmVerbs.contains(verb):
             try await changeVM(namespace: namespace, name: name, verb: verb, dryRun: request.query["dryRun"] == "All")
             return APIResponse(status: 202, contentType: "text/plain", body: .bytes([]))
-        case ("virtualmachineinstances", "pause"), ("virtualmachineinstances", "unpause"), ("virtualmachineinstances", "softreboot"),
-             ("virtualmachineinstances", "console"), ("virtualmachineinstances", "vnc"):
-            throw VirtError(.serviceUnavailable, "\(verb) needs the node agent, which this server does not run yet (swiftvirtd --role api)")
+        case ("virtualmachineinstances", "pause"), ("virtualmachineinstances", "unpause"), ("virtualmachineinstances", "softreboot"):
+            try await requestOnVMI(namespace: namespace, name: name, verb: verb, dryRun: request.query["dryRun"] == "All")
+            return APIResponse(status: 202, contentType: "text/plain", body: .bytes([]))
+        case ("virtualmachineinstances", "console"), ("virtualmachineinstances", "vnc"):
+            throw VirtError(.serviceUnavailable, "\(verb) is not served yet; the guest's serial output is in DATA_DIR/pods/NAMESPACE_POD/state/serial.log on its node")
         default:
             throw VirtError(.notFound, "the server could not find the requested resource: \(resource)/\(verb)")
         }
@@ -106,6 +108,43 @@ struct VirtSubresources: Sendable {
         }
         throw VirtError(.conflict, "the VirtualMachine kept changing; try again")
     }
+
+    /// The node agent carries out pause, unpause and soft reboot; the request travels as an annotation on
+    /// the VMI it already watches.
+    func requestOnVMI(namespace: String, name: String, verb: String, dryRun: Bool) async throws {
+        guard let vmiType = handler.registry.resource(group: "kubevirt.io", version: "v1", plural: "virtualmachineinstances") else { return }
+        let target = RequestTarget(type: vmiType, namespace: namespace, name: name, subresource: nil)
+        for _ in 0..<5 {
+            var vmi = try await handler.fetch(target, name: name)
+            guard vmi[path: ["status", "phase"]]?.stringValue == "Running" else {
+                throw VirtError(.conflict, "VMI is not running")
+            }
+            let paused = (vmi[path: ["status", "conditions"]]?.arrayValue ?? [])
+                .contains { $0["type"]?.stringValue == "Paused" && $0["status"]?.stringValue == "True" }
+            let requestedPause = vmi[path: ["metadata", "annotations", Self.pauseAnnotation]]?.stringValue == "true"
+            switch verb {
+            case "pause":
+                if paused || requestedPause { throw VirtError(.conflict, "VMI is already paused") }
+                vmi[path: ["metadata", "annotations", Self.pauseAnnotation]] = "true"
+            case "unpause":
+                if !paused && !requestedPause { throw VirtError(.conflict, "VMI is not paused") }
+                vmi[path: ["metadata", "annotations", Self.pauseAnnotation]] = "false"
+            default:
+                if paused { throw VirtError(.conflict, "VMI is paused; unpause it before a soft reboot") }
+                vmi[path: ["metadata", "annotations", Self.softRebootAnnotation]] = .string(Timestamp.now())
+            }
+            do {
+                _ = try await handler.update(target, name: name, proposed: vmi, subresource: nil, fieldValidation: "Ignore", dryRun: dryRun)
+                return
+            } catch let error as VirtError where error.code == .conflict && error.message.hasPrefix("Operation cannot be fulfilled") {
+                continue
+            }
+        }
+        throw VirtError(.conflict, "the VirtualMachineInstance kept changing; try again")
+    }
+
+    static let pauseAnnotation = "swiftvirt.io/paused"
+    static let softRebootAnnotation = "swiftvirt.io/softreboot-requested"
 
     static func runStrategy(_ vm: JSONValue) -> String {
         if let strategy = vm[path: ["spec", "runStrategy"]]?.stringValue { return strategy }

@@ -30,6 +30,9 @@ public struct SwiftVirtCommand: AsyncParsableCommand {
                 VMStart.self,
                 VMStop.self,
                 VMRestart.self,
+                VMPause.self,
+                VMUnpause.self,
+                VMSoftReboot.self,
             ]),
         ]
     )

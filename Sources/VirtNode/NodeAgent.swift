@@ -37,19 +37,30 @@ public struct NodeAgent: Service {
         let registration = NodeRegistration(
             client: client, configuration: .init(nodeName: configuration.nodeName, accelerator: accelerator), logger: logger)
         let pods = Informer(client: client, path: .core("pods"), kind: "Pod", fieldSelector: "spec.nodeName=\(configuration.nodeName)", logger: logger)
+        let vmis = Informer(client: client, path: ResourcePath(group: "kubevirt.io", version: "v1", resource: "virtualmachineinstances"),
+                            kind: "VirtualMachineInstance", fieldSelector: "status.nodeName=\(configuration.nodeName)", logger: logger)
         let queue = WorkQueue<ObjectKey>()
         let reconciler = VirtualMachinePodReconciler(
-            client: client, pods: pods, queue: queue,
+            client: client, pods: pods, vmis: vmis, queue: queue,
             configuration: .init(nodeName: configuration.nodeName, accelerator: accelerator.accelerator == .kvm ? .kvm : .tcg,
                                  podsDirectory: configuration.podsDirectory, containerDiskCache: configuration.containerDiskCache),
             logger: logger)
         pods.addHandler { event in
             if let key = event.key { await queue.add(key) }
         }
-        let controller = Controller(name: "node-agent", reconciler: reconciler, queue: queue, informers: [pods], workers: 4, logger: logger)
+        let podCache = pods.cache
+        vmis.addHandler { event in
+            // A VMI's requests are carried out on its launcher pod.
+            guard let uid = event.object[path: ["metadata", "uid"]]?.stringValue else { return }
+            for pod in podCache.list(where: { $0[path: ["metadata", "labels", "kubevirt.io/created-by"]]?.stringValue == uid }) {
+                if let key = ObjectKey(object: pod) { await queue.add(key) }
+            }
+        }
+        let controller = Controller(name: "node-agent", reconciler: reconciler, queue: queue, informers: [pods, vmis], workers: 4, logger: logger)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await registration.run() }
             group.addTask { try await pods.run() }
+            group.addTask { try await vmis.run() }
             group.addTask { try await controller.run() }
         }
     }

@@ -38,11 +38,16 @@ public final class VirtualMachinePodReconciler: Reconciler, Sendable {
     let preparer: VolumePreparer
     let logger: Logger
     let monitors = Mutex<[String: Task<Void, Never>]>([:])
+    /// The monitor's QMP connection per sandbox: QEMU's QMP socket takes one client at a time, so every
+    /// command goes through it.
+    let clients = Mutex<[String: QMPClient]>([:])
+    let vmis: Informer?
     let queue: WorkQueue<ObjectKey>
 
-    public init(client: KubeClient, pods: Informer, queue: WorkQueue<ObjectKey>, configuration: Configuration, logger: Logger) {
+    public init(client: KubeClient, pods: Informer, vmis: Informer? = nil, queue: WorkQueue<ObjectKey>, configuration: Configuration, logger: Logger) {
         self.client = client
         self.pods = pods
+        self.vmis = vmis
         self.queue = queue
         self.configuration = configuration
         // runc's state lives beside the pods, so two daemons on one machine (tests) never see each other's.
@@ -75,6 +80,7 @@ public final class VirtualMachinePodReconciler: Reconciler, Sendable {
         if let state, state.isAlive {
             attachMonitor(id: id, key: key)
             if phase != "Running" { try await reportRunning(pod: pod) }
+            try await applyRequests(pod: pod, id: id)
             return .done
         }
         if state != nil || phase == "Running" {
@@ -198,6 +204,8 @@ public final class VirtualMachinePodReconciler: Reconciler, Sendable {
                     await self.queue.add(key)
                     return
                 }
+                self.clients.withLock { $0[id] = qmp }
+                await self.queue.add(key)
                 for await event in qmp.events {
                     switch event.name {
                     case "SHUTDOWN":
@@ -209,6 +217,7 @@ public final class VirtualMachinePodReconciler: Reconciler, Sendable {
                         break
                     }
                 }
+                self.clients.withLock { _ = $0.removeValue(forKey: id) }
                 qmp.close()
                 // Give runc a moment to see the process gone before the pod is examined.
                 try? await Task.sleep(for: .milliseconds(200))
@@ -220,6 +229,34 @@ public final class VirtualMachinePodReconciler: Reconciler, Sendable {
         _ = newTask
     }
 
+    // MARK: - Requests carried on the VMI
+
+    /// `pause`/`unpause` and `softreboot` arrive as annotations the API server writes on the VMI.
+    func applyRequests(pod: JSONValue, id: String) async throws {
+        guard let vmiPath = ownerVMI(pod), let name = vmiPath.name else { return }
+        let vmi = vmis?.cache.get(ObjectKey(namespace: vmiPath.namespace, name: name))
+        guard let annotations = vmi?[path: ["metadata", "annotations"]]?.objectValue else { return }
+        guard let qmp = clients.withLock({ $0[id] }) else { return }
+        if let wanted = annotations[Self.pauseAnnotation]?.stringValue {
+            let status = try await qmp.queryStatus()
+            if wanted == "true", status.running {
+                try await qmp.stop()
+            } else if wanted == "false", !status.running, status.status == "paused" {
+                try await qmp.cont()
+            }
+        }
+        if annotations[Self.softRebootAnnotation] != nil {
+            // Ctrl-Alt-Delete: the guest's own orderly reboot.
+            _ = try await qmp.execute("send-key", arguments: ["keys": [["type": "qcode", "data": "ctrl"], ["type": "qcode", "data": "alt"], ["type": "qcode", "data": "delete"]]])
+            _ = try await client.patch(vmiPath, body: ["metadata": ["annotations": [.init(stringLiteral: Self.softRebootAnnotation): nil]]], contentType: .merge)
+        }
+    }
+
+    /// `"true"` to pause, `"false"` to run (written by the API server's pause/unpause subresources).
+    public static let pauseAnnotation = "swiftvirt.io/paused"
+    /// Present while a soft reboot is wanted; the agent removes it once the guest was asked.
+    public static let softRebootAnnotation = "swiftvirt.io/softreboot-requested"
+
     // MARK: - Stop
 
     /// ACPI power button, then wait up to `grace`, then kill.
@@ -228,9 +265,8 @@ public final class VirtualMachinePodReconciler: Reconciler, Sendable {
             try await stopSandbox(id, grace: .seconds(0))
             return
         }
-        if grace > .zero, let qmp = try? await QMPClient.connect(to: sandbox.bundle(for: id).statePath + "/qmp.sock", timeout: .seconds(2)) {
+        if grace > .zero, let qmp = clients.withLock({ $0[id] }) {
             try? await qmp.systemPowerdown()
-            qmp.close()
             let deadline = ContinuousClock.now + grace
             while ContinuousClock.now < deadline, let current = try await sandbox.status(id), current.isAlive {
                 try await Task.sleep(for: .milliseconds(200))

@@ -211,3 +211,32 @@ def test_bad_specs_fail_with_the_field_or_an_unschedulable_condition(cluster):
     assert scheduled and scheduled[0]["status"] == "False" and scheduled[0]["reason"] == "Unschedulable"
     assert "Insufficient memory" in scheduled[0]["message"]
     assert not qemu_pids(d.data_dir)
+
+
+def paused_condition(d, name):
+    conditions = (vmi(d, name) or {}).get("status", {}).get("conditions", [])
+    return any(c["type"] == "Paused" and c["status"] == "True" for c in conditions)
+
+
+def test_pause_unpause_and_softreboot_are_visible_in_the_guest(cluster):
+    d = cluster
+    vmi_sub = "/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachineinstances"
+    d.request("POST", VMS, vm("pausable"))
+    wait_for(lambda: phase(d, "pausable") == "Running", 90, "the VMI to run")
+    wait_for(lambda: len(counters(serial_log(d, "pausable"))) > 2, 120, "the guest's counter")
+    assert d.request("PUT", f"{vmi_sub}/pausable/unpause").status_code == 409
+    assert d.request("PUT", f"{vmi_sub}/pausable/pause").status_code == 202
+    wait_for(lambda: paused_condition(d, "pausable"), 30, "the Paused condition")
+    time.sleep(1)
+    frozen = max(counters(serial_log(d, "pausable")))
+    time.sleep(4)
+    assert max(counters(serial_log(d, "pausable"))) == frozen, "a paused guest must not count"
+    assert d.request("PUT", f"{vmi_sub}/pausable/pause").status_code == 409
+    assert d.request("PUT", f"{vmi_sub}/pausable/unpause").status_code == 202
+    wait_for(lambda: not paused_condition(d, "pausable"), 30, "the Paused condition to clear")
+    wait_for(lambda: max(counters(serial_log(d, "pausable"))) > frozen + 2, 60, "the counter to move again")
+    assert serial_log(d, "pausable").count("swiftvirt-guest: booting") == 1
+    assert d.request("PUT", f"{vmi_sub}/pausable/softreboot").status_code == 202
+    wait_for(lambda: serial_log(d, "pausable").count("swiftvirt-guest: booting") == 2, 120, "the guest to reboot")
+    assert phase(d, "pausable") == "Running"
+    assert len(qemu_pids(d.data_dir)) == 1
