@@ -65,7 +65,12 @@ extension ResourceHandler {
                     }
                     lastRevision.value.withLock { $0 = event.revision }
                     if !matchesNow, !(kind == "DELETED" && matchedBefore) { continue }
-                    continuation.yield(encode(kind, event.object))
+                    if !asTable, let json = event.objectJSON {
+                        // Keys in sorted order, as JSONValue writes them.
+                        continuation.yield(Array("{\"object\":\(json),\"type\":\"\(kind)\"}\n".utf8))
+                    } else {
+                        continuation.yield(encode(kind, event.object))
+                    }
                 }
                 continuation.finish()
             } catch {

@@ -97,7 +97,7 @@ public final class SQLiteStore: RevisionedStore {
             let data = stamped.serialized()
             try db.execute(sql: "INSERT INTO objects VALUES (?, ?, ?, ?, ?)", arguments: [key.resource, key.namespace, key.name, revision, data])
             try Self.record(db, kind: .added, key: key, revision: revision, data: data)
-            return StoreEvent(kind: .added, key: key, revision: revision, object: stamped)
+            return StoreEvent(kind: .added, key: key, revision: revision, object: stamped, objectJSON: data)
         }.stored
     }
 
@@ -116,7 +116,7 @@ public final class SQLiteStore: RevisionedStore {
                 sql: "UPDATE objects SET revision = ?, data = ? WHERE resource = ? AND namespace = ? AND name = ?",
                 arguments: [revision, data, key.resource, key.namespace, key.name])
             try Self.record(db, kind: .modified, key: key, revision: revision, data: data)
-            return StoreEvent(kind: .modified, key: key, revision: revision, object: stamped, previous: current.object)
+            return StoreEvent(kind: .modified, key: key, revision: revision, object: stamped, previous: current.object, objectJSON: data)
         }.stored
     }
 
@@ -133,8 +133,9 @@ public final class SQLiteStore: RevisionedStore {
             try db.execute(
                 sql: "DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ?",
                 arguments: [key.resource, key.namespace, key.name])
-            try Self.record(db, kind: .deleted, key: key, revision: revision, data: stamped.serialized())
-            return StoreEvent(kind: .deleted, key: key, revision: revision, object: stamped, previous: current.object)
+            let data = stamped.serialized()
+            try Self.record(db, kind: .deleted, key: key, revision: revision, data: data)
+            return StoreEvent(kind: .deleted, key: key, revision: revision, object: stamped, previous: current.object, objectJSON: data)
         }.stored
     }
 
@@ -166,7 +167,8 @@ public final class SQLiteStore: RevisionedStore {
                 while let row = try cursor.next() {
                     let key = StoreKey(resource: row[2], namespace: row[3], name: row[4])
                     let kind = StoreEvent.Kind(rawValue: row[1]) ?? .modified
-                    events.append(StoreEvent(kind: kind, key: key, revision: row[0], object: try Self.decode(row[5], key: key)))
+                    let data: String = row[5]
+                    events.append(StoreEvent(kind: kind, key: key, revision: row[0], object: try Self.decode(data, key: key), objectJSON: data))
                 }
                 return events
             }

@@ -45,13 +45,17 @@ public struct StoreEvent: Sendable {
     public var object: JSONValue
     /// The object before the change, when the store still has it (live events).
     public var previous: JSONValue?
+    /// `object` as compact JSON, when the store has it at hand: watchers share it instead of each
+    /// serializing the object again.
+    public var objectJSON: String?
 
-    public init(kind: Kind, key: StoreKey, revision: Int64, object: JSONValue, previous: JSONValue? = nil) {
+    public init(kind: Kind, key: StoreKey, revision: Int64, object: JSONValue, previous: JSONValue? = nil, objectJSON: String? = nil) {
         self.kind = kind
         self.key = key
         self.revision = revision
         self.object = object
         self.previous = previous
+        self.objectJSON = objectJSON
     }
 }
 

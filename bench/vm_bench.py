@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""VM start latency and per-VM overhead, each next to its baseline measured in the same run.
+
+1. Create -> QEMU "running" (QMP) for the tiny guest, N runs through SwiftVirt (POST a VMI, wait for the
+   node agent to report Running, which it does right after QMP query-status says running), against the
+   same QEMU command line started by hand (exec -> QMP running).
+2. Per-VM host memory overhead: with 10 VMs running, the RSS of everything SwiftVirt adds per VM beyond
+   the QEMU processes (swiftvirtd's growth, plus any per-VM helper process: there is none by design).
+
+Usage: bench/vm_bench.py [--runs 20] [--vms 10] [--binary .build/release/swiftvirtd]
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+import yaml
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+GUEST = "/var/lib/swiftvirt/guest"
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, int(round(p * len(values) + 0.5)) - 1))]
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class Cluster:
+    def __init__(self, binary):
+        self.dir = tempfile.mkdtemp(prefix="swiftvirt-bench-")
+        self.proc = subprocess.Popen([binary, "--role", "all", "--data-dir", self.dir, "--listen", "127.0.0.1:0",
+                                      "--emulation", "--node-name", "bench"],
+                                     stdout=open(os.path.join(self.dir, "log"), "w"), stderr=subprocess.STDOUT)
+        kubeconfig = os.path.join(self.dir, "kubeconfig")
+        for _ in range(300):
+            if os.path.exists(kubeconfig) and os.path.getsize(kubeconfig):
+                break
+            time.sleep(0.05)
+        cfg = yaml.safe_load(open(kubeconfig))
+        self.server = cfg["clusters"][0]["cluster"]["server"]
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = "Bearer " + cfg["users"][0]["user"]["token"]
+        self.session.verify = os.path.join(self.dir, "pki", "ca.crt")
+        self.wait(lambda: self.get("/api/v1/nodes/bench").status_code == 200, 30)
+
+    def get(self, path):
+        return self.session.get(self.server + path, timeout=30)
+
+    def wait(self, predicate, timeout):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if predicate():
+                return
+            time.sleep(0.002)
+        raise RuntimeError("timed out")
+
+    def vmi(self, name):
+        return {
+            "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance", "metadata": {"name": name},
+            "spec": {
+                "domain": {"memory": {"guest": "256Mi"}, "devices": {"disks": [{"name": "root", "disk": {"bus": "virtio"}}]}},
+                "terminationGracePeriodSeconds": 0,
+                "volumes": [{"name": "root", "containerDisk": {"image": f"{GUEST}/disk.qcow2"}}],
+            },
+        }
+
+    def start_vmi(self, name):
+        path = "/apis/kubevirt.io/v1/namespaces/default/virtualmachineinstances"
+        t0 = time.monotonic()
+        r = self.session.post(self.server + path, json=self.vmi(name), timeout=30)
+        assert r.status_code == 201, r.text
+        self.wait(lambda: self.get(f"{path}/{name}").json().get("status", {}).get("phase") == "Running", 120)
+        return time.monotonic() - t0
+
+    def delete_vmi(self, name, wait=True):
+        path = f"/apis/kubevirt.io/v1/namespaces/default/virtualmachineinstances/{name}"
+        self.session.delete(self.server + path, timeout=30)
+        if wait:
+            self.wait(lambda: self.get(path).status_code == 404, 120)
+
+    def qemu_pids(self):
+        pids = []
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+                except OSError:
+                    continue
+                if cmd.startswith(b"qemu-system-x86_64") and self.dir.encode() in cmd:
+                    pids.append(int(pid))
+        return pids
+
+    def close(self):
+        for pid in self.qemu_pids():
+            os.kill(pid, signal.SIGKILL)
+        self.proc.terminate()
+        self.proc.wait(10)
+        runc_root = os.path.join(self.dir, "pods", ".runc")
+        for c in subprocess.run(["runc", "--root", runc_root, "list", "-q"], capture_output=True, text=True).stdout.split():
+            subprocess.run(["runc", "--root", runc_root, "delete", "--force", c], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def qmp_running(path, deadline):
+    while time.monotonic() < deadline:
+        try:
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(path)
+            break
+        except OSError:
+            time.sleep(0.001)
+    f = s.makefile("rwb")
+    f.readline()
+    for cmd in ({"execute": "qmp_capabilities"}, {"execute": "query-status"}):
+        f.write(json.dumps(cmd).encode() + b"\n")
+        f.flush()
+        while True:
+            reply = json.loads(f.readline())
+            if "return" in reply or "error" in reply:
+                break
+    s.close()
+    return reply["return"]["status"] == "running"
+
+
+def raw_qemu(argv, workdir):
+    """Starts QEMU with SwiftVirt's own command line, by hand: exec -> QMP says running."""
+    qmp = os.path.join(workdir, "qmp.sock")
+    args = argv
+    t0 = time.monotonic()
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ok = qmp_running(qmp, t0 + 30)
+    elapsed = time.monotonic() - t0
+    p.kill()
+    p.wait()
+    os.remove(qmp) if os.path.exists(qmp) else None
+    assert ok
+    return elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--vms", type=int, default=10)
+    parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "swiftvirtd"))
+    args = parser.parse_args()
+    subprocess.run([os.path.join(ROOT, "guest", "build.sh"), GUEST], check=True, capture_output=True)
+    cluster = Cluster(args.binary)
+    try:
+        swift, raw = [], []
+        for i in range(args.runs):
+            name = f"lat-{i}"
+            swift.append(cluster.start_vmi(name))
+            pid = cluster.qemu_pids()[0]
+            argv = [a.decode() for a in open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[:-1]]
+            state = next(a for a in argv if "/state/" in a)
+            state = state[state.index("/"):state.index("/state/") + len("/state")]
+            work = tempfile.mkdtemp(prefix="raw-qemu-")
+            shutil.copytree(os.path.join(state, "disks"), os.path.join(work, "disks"))
+            cluster.delete_vmi(name)
+            try:
+                raw.append(raw_qemu([a.replace(state, work) for a in argv], work))
+            except Exception as error:
+                print(f"raw run {i} failed: {error}", file=sys.stderr)
+            shutil.rmtree(work, ignore_errors=True)
+        ms = lambda v: f"{v * 1000:.0f} ms"
+        print(f"Create -> QEMU running, tiny guest, TCG, {args.runs} runs")
+        print(f"  SwiftVirt (POST VMI -> Running): p50 {ms(pct(swift, .5))}, p95 {ms(pct(swift, .95))}")
+        if raw:
+            print(f"  raw QEMU (exec -> QMP running):  p50 {ms(pct(raw, .5))}, p95 {ms(pct(raw, .95))}  ({len(raw)} runs)")
+            print(f"  difference:                      p50 {ms(pct(swift, .5) - pct(raw, .5))}, p95 {ms(pct(swift, .95) - pct(raw, .95))}"
+                  "  (targets: p50 <= 100 ms, p95 <= 250 ms)")
+        base = rss_kib(cluster.proc.pid)
+        for i in range(args.vms):
+            cluster.start_vmi(f"mem-{i}")
+        time.sleep(5)
+        pids = cluster.qemu_pids()
+        daemon = rss_kib(cluster.proc.pid)
+        others = 0  # per-VM helper processes besides QEMU: runc exits once the container started
+        for pid in os.listdir("/proc"):
+            if pid.isdigit() and int(pid) not in pids:
+                try:
+                    cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+                except OSError:
+                    continue
+                if cluster.dir.encode() in cmd and int(pid) != cluster.proc.pid:
+                    others += rss_kib(pid)
+        per_vm = (daemon - base + others) / max(1, len(pids)) / 1024
+        qemu = sum(rss_kib(p) for p in pids) / max(1, len(pids)) / 1024
+        print(f"Per-VM host memory with {len(pids)} VMs running (256 MiB guests)")
+        print(f"  SwiftVirt overhead per VM: {per_vm:.2f} MiB (daemon RSS {base / 1024:.0f} -> {daemon / 1024:.0f} MiB, other per-VM processes {others / 1024:.0f} MiB)"
+              "  (target <= 8 MiB; KubeVirt ~240 MiB)")
+        print(f"  baseline, QEMU's own RSS per VM: {qemu:.0f} MiB")
+    finally:
+        cluster.close()
+
+
+if __name__ == "__main__":
+    main()
