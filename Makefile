@@ -36,10 +36,12 @@ unit: build-debug
 e2e: build-debug
 	$(PYTHON) -m pytest -q tests/e2e
 
-## bench: API create throughput and latency against the raw store, watch delivery latency.
+## bench: API create throughput and latency against the raw store, watch delivery latency, then VM start
+## latency against raw QEMU and the per-VM memory overhead.
 bench: build
 	$(SWIFT) build -c release --product VirtBench
 	.build/release/VirtBench
+	$(PYTHON) bench/vm_bench.py --binary .build/release/swiftvirtd
 
 ## guest: build the test guest image (kernel + busybox) into /var/lib/swiftvirt/guest.
 guest: deps
