@@ -57,6 +57,7 @@ class Cluster:
         self.session = requests.Session()
         self.session.headers["Authorization"] = "Bearer " + cfg["users"][0]["user"]["token"]
         self.session.verify = os.path.join(self.dir, "pki", "ca.crt")
+        self.session.trust_env = False  # else REQUESTS_CA_BUNDLE replaces our CA
         self.wait(lambda: self.get("/api/v1/nodes/bench").status_code == 200, 30)
 
     def get(self, path):
@@ -110,7 +111,11 @@ class Cluster:
         for pid in self.qemu_pids():
             os.kill(pid, signal.SIGKILL)
         self.proc.terminate()
-        self.proc.wait(10)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
         runc_root = os.path.join(self.dir, "pods", ".runc")
         for c in subprocess.run(["runc", "--root", runc_root, "list", "-q"], capture_output=True, text=True).stdout.split():
             subprocess.run(["runc", "--root", runc_root, "delete", "--force", c], capture_output=True)
