@@ -27,10 +27,12 @@ stop:
 
 ## test: unit tests (Swift Testing), then end-to-end tests with the real kubectl and Python client.
 test: build-debug
+	guest/build.sh /var/lib/swiftvirt/guest
 	$(SWIFT) test --skip-build
 	$(PYTHON) -m pytest -q tests/e2e
 
 unit: build-debug
+	guest/build.sh /var/lib/swiftvirt/guest
 	$(SWIFT) test --skip-build
 
 e2e: build-debug

@@ -92,8 +92,7 @@ enum Golden {
         try await accept(name)
     }
 
-    @Test(.enabled(if: GoldenQEMUTests.ovmfInstalled, "needs UEFI firmware: apt-get install ovmf"),
-          arguments: GoldenQEMUTests.uefiCases.sorted())
+    @Test(arguments: GoldenQEMUTests.uefiCases.sorted())
     func realQEMUAcceptsTheUEFICommandLine(name: String) async throws {
         try await accept(name)
     }

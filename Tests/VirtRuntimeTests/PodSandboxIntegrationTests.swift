@@ -9,7 +9,8 @@ import Glibc
 #endif
 
 /// Real runc, as root: the sandbox a pod's process (QEMU) runs in.
-@Suite(.serialized, .enabled(if: SandboxFixture.canRun, "needs root and runc (make deps)"))
+/// Needs root and runc: `make test` runs as root after `make deps`.
+@Suite(.serialized)
 struct PodSandboxIntegrationTests {
     static let state = PodSandboxSpec.stateMountPath
 
