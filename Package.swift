@@ -65,7 +65,7 @@ let package = Package(
         ]),
         .target(name: "VirtControllers", dependencies: ["VirtReconcile"]),
         .target(name: "VirtNode", dependencies: [
-            "VirtClient", "VirtOS", "VirtRuntime", "VirtQEMU", "VirtDisk",
+            "VirtClient", "VirtOS", "VirtRuntime", "VirtQEMU", "VirtDisk", "VirtReconcile",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
