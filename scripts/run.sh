@@ -32,12 +32,11 @@ for _ in $(seq 1 240); do
 done
 echo
 .build/release/swiftvirt get vms
-serial=$(ls "$data_dir"/pods/default_virt-launcher-vm-tiny-*/state/serial.log 2>/dev/null | head -1)
 cat <<MSG
 
 swiftvirtd is running (log: $data_dir/swiftvirtd.log, stop: make stop).
   export KUBECONFIG=$data_dir/kubeconfig
   kubectl get vm,vmi,pods        # or: .build/release/swiftvirt get vms
   swiftvirt stop vm-tiny / swiftvirt start vm-tiny / swiftvirt restart vm-tiny
-  tail -f ${serial:-$data_dir/pods/default_virt-launcher-vm-tiny-*/state/serial.log}   # the guest's serial console (login: root / swiftvirt)
+  .build/release/swiftvirt console vm-tiny   # the guest's serial console (login: root / swiftvirt; Ctrl-] leaves)
 MSG

@@ -9,12 +9,15 @@ public struct APIRouter: Sendable {
     let authenticator: Authenticator
     let discovery: Discovery
     let openAPI: OpenAPIDocument
+    /// The node streams (console, VNC, exec) of the node agent in this process, if there is one.
+    let streams: (any NodeStreams)?
 
     /// The Kubernetes version reported on /version (kubectl picks its client version from it).
     public static let kubernetesVersion = (major: "1", minor: "32", git: "v1.32.0-swiftvirt")
 
-    public init(store: any RevisionedStore, registry: Registry = .standard, tokens: Set<String>?) {
+    public init(store: any RevisionedStore, registry: Registry = .standard, tokens: Set<String>?, streams: (any NodeStreams)? = nil) {
         handler = ResourceHandler(store: store, registry: registry)
+        self.streams = streams
         authenticator = Authenticator(tokens: tokens)
         discovery = Discovery(registry: registry)
         openAPI = OpenAPIDocument(registry: registry)
@@ -37,7 +40,23 @@ public struct APIRouter: Sendable {
 
     static let publicPaths: Set<String> = ["/version", "/healthz", "/readyz", "/livez", "/version/"]
 
+    /// Authenticates and resolves a websocket request on a stream path; `nil` when it must not upgrade
+    /// (the ordinary responder then answers with the reason).
+    func openStream(path: String, query: [(String, String)], authorization: String?, offered: [String]) async -> (StreamEndpoint.Target, String?)? {
+        do {
+            try authenticator.authenticate(authorization)
+            let target = try await StreamEndpoint(handler: handler, streams: streams).resolve(path: path, query: query)
+            guard case .accept(let subprotocol) = StreamEndpoint.negotiate(target, offered: offered) else { return nil }
+            return (target, subprotocol)
+        } catch {
+            return nil
+        }
+    }
+
     func route(_ request: APIRequest, segments: [Substring]) async throws -> APIResponse {
+        if StreamEndpoint.matches(segments) {
+            return try await StreamEndpoint(handler: handler, streams: streams).plainResponse(request)
+        }
         if VirtSubresources.matches(segments) {
             return try await VirtSubresources(handler: handler).handle(request, segments: segments)
         }

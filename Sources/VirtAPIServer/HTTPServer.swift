@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOSSL
@@ -88,14 +89,20 @@ public struct APIServer: Service {
     }
 
     public func run() async throws {
+        let edge = WebSocketEdge(router: router)
+        let webSocketServer = HTTPServerBuilder.http1WebSocketUpgrade(
+            configuration: .init(http1: .init(), ws: .init(maxFrameSize: 1 << 20))
+        ) { request, _, _ in
+            await edge.shouldUpgrade(request)
+        }
         let server: HTTPServerBuilder
         if let credentials = configuration.credentials {
             let tls = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(credentials.certificatePEM.utf8)).map { .certificate($0) },
                 privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(credentials.privateKeyPEM.utf8), format: .pem)))
-            server = try .tls(.http1(), tlsConfiguration: tls)
+            server = try .tls(webSocketServer, tlsConfiguration: tls)
         } else {
-            server = .http1()
+            server = webSocketServer
         }
         let onListening = self.onListening
         var quietLogger = logger

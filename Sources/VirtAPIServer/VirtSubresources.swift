@@ -39,8 +39,6 @@ struct VirtSubresources: Sendable {
         case ("virtualmachineinstances", "pause"), ("virtualmachineinstances", "unpause"), ("virtualmachineinstances", "softreboot"):
             try await requestOnVMI(namespace: namespace, name: name, verb: verb, dryRun: request.query["dryRun"] == "All")
             return APIResponse(status: 202, contentType: "text/plain", body: .bytes([]))
-        case ("virtualmachineinstances", "console"), ("virtualmachineinstances", "vnc"):
-            throw VirtError(.serviceUnavailable, "\(verb) is not served yet; the guest's serial output is in DATA_DIR/pods/NAMESPACE_POD/state/serial.log on its node")
         default:
             throw VirtError(.notFound, "the server could not find the requested resource: \(resource)/\(verb)")
         }

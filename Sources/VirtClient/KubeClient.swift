@@ -26,6 +26,8 @@ public final class KubeClient: Sendable {
     public let serverURL: String
 
     let http: HTTPClient
+    /// The TLS settings of every connection, websockets included.
+    let tlsConfiguration: TLSConfiguration
     private let requestTimeout: TimeAmount
     let discoveryCache = DiscoveryCache()
 
@@ -74,6 +76,7 @@ public final class KubeClient: Sendable {
         httpConfiguration.decompression = .disabled
         self.configuration = configuration
         self.serverURL = server
+        self.tlsConfiguration = tls
         self.requestTimeout = .nanoseconds(Int64(requestTimeout.components.seconds) * 1_000_000_000 + requestTimeout.components.attoseconds / 1_000_000_000)
         self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
     }

@@ -33,6 +33,11 @@ public struct SwiftVirtCommand: AsyncParsableCommand {
                 VMPause.self,
                 VMUnpause.self,
                 VMSoftReboot.self,
+                VMConsole.self,
+                VMVNC.self,
+            ]),
+            CommandGroup(name: "Pod", subcommands: [
+                PodExec.self,
             ]),
         ]
     )

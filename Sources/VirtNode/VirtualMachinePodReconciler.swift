@@ -50,9 +50,7 @@ public final class VirtualMachinePodReconciler: Reconciler, Sendable {
         self.vmis = vmis
         self.queue = queue
         self.configuration = configuration
-        // runc's state lives beside the pods, so two daemons on one machine (tests) never see each other's.
-        self.sandbox = PodSandbox(configuration: .init(podsDirectory: configuration.podsDirectory, cgroupParent: "/swiftvirt"),
-                                  runc: Runc(root: configuration.podsDirectory + "/.runc"))
+        self.sandbox = .node(podsDirectory: configuration.podsDirectory)
         self.preparer = VolumePreparer(configuration: .init(containerDiskCache: configuration.containerDiskCache, isoTool: .genisoimage))
         self.logger = logger
     }
@@ -139,8 +137,8 @@ public final class VirtualMachinePodReconciler: Reconciler, Sendable {
         for interface in vmi.spec.domain.devices.interfaces ?? [] { interfaces[interface.name] = .user }
         let context = LaunchContext(
             accelerator: configuration.accelerator, vmiUID: vmi.metadata?.uid ?? id,
-            qmpSocketPath: state + "/qmp.sock", serialSocketPath: state + "/serial.sock", serialLogPath: state + "/serial.log",
-            vncSocketPath: state + "/vnc.sock", disks: disks, kernelPath: kernel, initrdPath: initrd, interfaces: interfaces)
+            qmpSocketPath: state + "/" + PodStreams.qmpSocket, serialSocketPath: state + "/" + PodStreams.serialSocket,
+            serialLogPath: state + "/" + PodStreams.serialLog, vncSocketPath: state + "/" + PodStreams.vncSocket, disks: disks, kernelPath: kernel, initrdPath: initrd, interfaces: interfaces)
         let command = try QEMUCommand.build(vmi: vmi, context: context)
         let mounts = visible.sorted().map { PodSandboxSpec.BindMount(source: $0, destination: $0, readOnly: $0 != state && !$0.hasPrefix(state)) }
         var spec = try PodSandboxSpec(pod: typedPod, process: .init(arguments: [command.executable] + command.arguments, workingDirectory: "/"), mounts: mounts)
@@ -194,7 +192,7 @@ public final class VirtualMachinePodReconciler: Reconciler, Sendable {
 
     /// Follows QEMU's QMP events until the connection closes, then asks for the pod to be looked at again.
     func attachMonitor(id: String, key: ObjectKey) {
-        let socket = sandbox.bundle(for: id).statePath + "/qmp.sock"
+        let socket = sandbox.bundle(for: id).statePath + "/" + PodStreams.qmpSocket
         let newTask: Task<Void, Never>? = monitors.withLock { monitors in
             if let existing = monitors[id], !existing.isCancelled { return nil }
             let task = Task { [weak self] in

@@ -68,7 +68,10 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
             credentials = loaded
             tokens = [loaded.token]
         }
-        let router = APIRouter(store: sqlite, tokens: tokens)
+        let node = nodeName ?? ProcessInfo.processInfo.hostName.lowercased()
+        // The all-in-one daemon serves console, VNC and exec of its own node's pods.
+        let streams = role == .all ? LocalNodeStreams(PodStreams(nodeName: node, podsDirectory: dataDir + "/pods")) : nil
+        let router = APIRouter(store: sqlite, tokens: tokens, streams: streams)
         try await Bootstrap.ensureNamespaces(router.handler)
         let scheme = insecureHTTP ? "http" : "https"
         let kubeconfigCredentials = credentials
@@ -95,7 +98,6 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
             Compactor(store: sqlite, interval: .seconds(compactionInterval)),
         ]
         if role == .all, let credentials = kubeconfigCredentials {
-            let node = nodeName ?? ProcessInfo.processInfo.hostName.lowercased()
             let emulation = self.emulation
             services.append(LocalClusterServices(ports: ports, host: host, credentials: credentials, logger: logger) { client in
                 [
@@ -161,5 +163,23 @@ struct LocalClusterServices: Service {
             throw error
         }
         await client.shutdown()
+    }
+}
+
+/// The node agent's pod streams as the API server asks for them.
+struct LocalNodeStreams: NodeStreams {
+    let pods: PodStreams
+
+    init(_ pods: PodStreams) { self.pods = pods }
+
+    var nodeName: String { pods.nodeName }
+
+    func socketPath(_ stream: GuestStream, namespace: String, pod: String) async throws -> String {
+        try pods.socketPath(vnc: stream == .vnc, namespace: namespace, pod: pod)
+    }
+
+    func exec(namespace: String, pod: String, command: [String], stdin: [UInt8]?) async throws -> ExecOutcome {
+        let result = try await pods.exec(namespace: namespace, pod: pod, command: command, stdin: stdin)
+        return ExecOutcome(stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode)
     }
 }

@@ -82,6 +82,13 @@ class Daemon:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
         return result
 
+    def env(self):
+        return dict(os.environ, KUBECONFIG=self.kubeconfig)
+
+    @staticmethod
+    def bin(name):
+        return os.path.join(BIN, name)
+
     def swiftvirt(self, *args, check=True, input=None, timeout=60):
         env = dict(os.environ, KUBECONFIG=self.kubeconfig)
         result = subprocess.run([os.path.join(BIN, "swiftvirt"), *args], env=env, capture_output=True, text=True,
