@@ -138,9 +138,11 @@ public struct ResourceHandler: Sendable {
             if object[path: ["spec", "finalizers"]] == nil { object[path: ["spec", "finalizers"]] = ["kubernetes"] }
         }
 
-        let warnings = try checkFields(object, type: type, name: name, fieldValidation: fieldValidation)
+        let mode = try fieldValidationMode(fieldValidation)
         Admission.applyDefaults(group: type.group, kind: type.kind, object: &object)
-        try validate(object, old: nil, type: type, name: name)
+        let review = Admission.review(group: type.group, kind: type.kind, object: object, old: nil)
+        let warnings = try checkFields(review.unknownFields, type: type, name: name, mode: mode)
+        try validate(object, causes: review.causes, type: type, name: name)
         if dryRun { return (object, warnings) }
         do {
             return (try await store.create(target.key(name: name), object: object).object, warnings)
@@ -197,14 +199,16 @@ public struct ResourceHandler: Sendable {
             next["kind"] = .string(type.kind)
             if type.hasStatus { next["status"] = current.object["status"] }
         }
-        let warnings = subresource == "status" ? [] : try checkFields(next, type: type, name: name, fieldValidation: fieldValidation)
+        let mode = try fieldValidationMode(fieldValidation)
+        let review = Admission.review(group: type.group, kind: type.kind, object: next, old: current.object)
+        let warnings = subresource == "status" ? [] : try checkFields(review.unknownFields, type: type, name: name, mode: mode)
         if Self.specChanged(current.object, next) {
             let generation = current.object[path: ["metadata", "generation"]]?.intValue ?? 1
             next[path: ["metadata", "generation"]] = .int(generation + 1)
         }
         next[path: ["metadata", "resourceVersion"]] = current.object[path: ["metadata", "resourceVersion"]]
         if next == current.object { return (current.object, warnings) }
-        try validate(next, old: current.object, type: type, name: name)
+        try validate(next, causes: review.causes, type: type, name: name)
         if dryRun { return (next, warnings) }
         // Finalizers all gone from an object being deleted: the delete completes now.
         if next.metaDeletionTimestamp != nil, next.metaFinalizers.isEmpty {
@@ -339,14 +343,18 @@ public struct ResourceHandler: Sendable {
     // MARK: - Admission
 
     /// Unknown fields per `fieldValidation` (Strict: refuse; Warn, the default: warn; Ignore: nothing).
-    func checkFields(_ object: JSONValue, type: ResourceType, name: String, fieldValidation: String?) throws -> [String] {
+    /// The request's `fieldValidation`: Strict, Warn (the default) or Ignore.
+    func fieldValidationMode(_ fieldValidation: String?) throws -> String {
         let mode = fieldValidation ?? "Warn"
         guard ["Strict", "Warn", "Ignore"].contains(mode) else {
             throw VirtError(.badRequest, "fieldValidation: unsupported value \"\(mode)\": supported values: \"Ignore\", \"Strict\", \"Warn\"")
         }
-        if mode == "Ignore" { return [] }
-        let unknown = Admission.unknownFields(group: type.group, kind: type.kind, object: object)
-        if unknown.isEmpty { return [] }
+        return mode
+    }
+
+    /// Warnings for the unknown fields (Warn), or a 422 naming them (Strict).
+    func checkFields(_ unknown: [String], type: ResourceType, name: String, mode: String) throws -> [String] {
+        if mode == "Ignore" || unknown.isEmpty { return [] }
         if mode == "Strict" {
             let causes = unknown.map { VirtError.Cause(reason: "FieldValueInvalid", message: "unknown field \"\($0)\"", field: $0) }
             let list = unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", ")
@@ -356,9 +364,10 @@ public struct ResourceHandler: Sendable {
         return unknown.map { "unknown field \"\($0)\"" }
     }
 
-    func validate(_ object: JSONValue, old: JSONValue?, type: ResourceType, name: String) throws {
+    /// Metadata rules plus the kind's own causes (from `Admission.review`).
+    func validate(_ object: JSONValue, causes kindCauses: [VirtError.Cause], type: ResourceType, name: String) throws {
         var causes = MetadataValidation.validate(object, namespaced: type.namespaced, isNamespace: type.kind == "Namespace")
-        causes += Admission.validate(group: type.group, kind: type.kind, object: object, old: old)
+        causes += kindCauses
         if !causes.isEmpty { throw invalid(type, name, causes) }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VirtAPI
 import VirtOS
 
@@ -65,7 +66,19 @@ public struct ContainerDiskStore: Sendable {
     // MARK: - Checking the disk
 
     /// Probes the disk with qemu-img and accepts what KubeVirt accepts: qcow2 without a backing file, or raw.
+    /// A disk whose file has not changed since it was last accepted is not probed again (a qemu-img run
+    /// costs about 10 ms of every VM start).
     func verifiedDisk(at path: String, image: String) async throws -> ContainerDiskImage {
+        let identity = VerifiedDisks.Identity(path: path)
+        if let identity, let known = VerifiedDisks.shared.withLock({ $0[identity] }) {
+            return known
+        }
+        let verified = try await probe(path, image: image)
+        if let identity { VerifiedDisks.shared.withLock { $0[identity] = verified } }
+        return verified
+    }
+
+    func probe(_ path: String, image: String) async throws -> ContainerDiskImage {
         let info = try await qemuImg.info(path: path)
         switch info.format {
         case .qcow2:
@@ -83,4 +96,30 @@ public struct ContainerDiskStore: Sendable {
         }
         return ContainerDiskImage(path: path, format: info.format, virtualSize: info.virtualSize)
     }
+}
+
+/// Disks this process has already accepted, by file identity.
+enum VerifiedDisks {
+    /// A file as it is now: a change to its content moves its size, modification time or inode.
+    struct Identity: Hashable {
+        var path: String
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        var modified: Int
+        var modifiedNanoseconds: Int
+
+        init?(path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            self.path = path
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            size = Int64(info.st_size)
+            modified = Int(info.st_mtim.tv_sec)
+            modifiedNanoseconds = Int(info.st_mtim.tv_nsec)
+        }
+    }
+
+    static let shared = Mutex<[Identity: ContainerDiskImage]>([:])
 }

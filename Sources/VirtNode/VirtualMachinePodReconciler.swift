@@ -105,7 +105,9 @@ public final class VirtualMachinePodReconciler: Reconciler, Sendable {
 
     func start(pod: JSONValue, id: String, key: ObjectKey) async throws {
         let namespace = key.namespace ?? "default"
-        try await addFinalizer(pod)
+        // The finalizer must be on the pod before QEMU starts, not before its disks are made: add it while
+        // the volumes are prepared.
+        async let finalized: Void = addFinalizer(pod)
         guard let owner = pod[path: ["metadata", "ownerReferences"]]?.arrayValue?.first(where: { $0["kind"]?.stringValue == "VirtualMachineInstance" }),
               let vmiName = owner["name"]?.stringValue
         else {
@@ -146,6 +148,7 @@ public final class VirtualMachinePodReconciler: Reconciler, Sendable {
             spec.resources.memoryLimitBytes = typedPod.spec?.containers.first?.resources?.requests?["memory"]?.bytes
         }
         _ = try sandbox.prepare(spec)
+        try await finalized
         let started = ContinuousClock.now
         _ = try await sandbox.start(id)
         let qmp = try await QMPClient.connect(to: context.qmpSocketPath, timeout: .seconds(30))
@@ -318,6 +321,13 @@ public final class VirtualMachinePodReconciler: Reconciler, Sendable {
     }
 
     func reportRunning(pod: JSONValue) async throws {
+        // The pod's and the VMI's status are independent writes: send them together.
+        async let podReported: Void = reportPodRunning(pod)
+        try await reportVMIRunning(pod)
+        try await podReported
+    }
+
+    func reportPodRunning(_ pod: JSONValue) async throws {
         let now = JSONValue.string(Date().formatted(.iso8601))
         try await updateStatus(podPath(pod)) { pod in
             if pod[path: ["status", "phase"]]?.stringValue == "Running" { return false }
@@ -336,6 +346,10 @@ public final class VirtualMachinePodReconciler: Reconciler, Sendable {
             ]
             return true
         }
+    }
+
+    func reportVMIRunning(_ pod: JSONValue) async throws {
+        let now = JSONValue.string(Date().formatted(.iso8601))
         guard let vmiPath = ownerVMI(pod) else { return }
         let nodeName = configuration.nodeName
         try await updateStatus(vmiPath) { vmi in

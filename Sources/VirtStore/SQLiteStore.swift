@@ -8,20 +8,32 @@ import VirtError
 ///
 /// Tables: `objects` (the current state), `events` (history since the compaction point, for watch) and
 /// `meta` (the current and compacted revisions). Every write is one transaction that bumps the revision,
-/// writes the object and its event; the same lock then hands the event to live watchers, so watchers see
-/// events in revision order with no gap.
+/// writes the object and its event, and then, still on the store's one writer queue, hands the event to
+/// live watchers, so watchers see events in revision order with no gap.
+///
+/// Callers never block: reads and writes run on GRDB's own threads and the caller awaits them, so a slow
+/// disk holds no thread of Swift's small cooperative pool. WAL checkpoints (the one step that syncs the
+/// disk) run on a connection of their own beside the writer, instead of inside a commit.
 public final class SQLiteStore: RevisionedStore {
     private let pool: DatabasePool
+    private let checkpointer: DatabaseQueue
     private let hub = Mutex(WatchHub())
+    /// Commits since the last checkpoint was scheduled, and whether one is running.
+    private let checkpointState = Mutex((commits: 0, running: false))
+    /// Commits between two background checkpoints (SQLite's own default is about 1000 pages).
+    static let commitsPerCheckpoint = 500
 
     /// Opens (creating if needed) the store at `path`.
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Checkpoints are the background checkpointer's job, not a committing writer's.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            checkpointer = try DatabaseQueue(path: path)
             try pool.write { db in
                 try db.execute(sql: """
                     CREATE TABLE IF NOT EXISTS objects (
@@ -41,19 +53,19 @@ public final class SQLiteStore: RevisionedStore {
     }
 
     public func currentRevision() async throws -> Int64 {
-        try read { db in try Self.metaValue(db, "revision") }
+        try await read { db in try Self.metaValue(db, "revision") }
     }
 
     public func compactedRevision() async throws -> Int64 {
-        try read { db in try Self.metaValue(db, "compacted") }
+        try await read { db in try Self.metaValue(db, "compacted") }
     }
 
     public func get(_ key: StoreKey) async throws -> StoredObject? {
-        try read { db in try Self.fetch(db, key) }
+        try await read { db in try Self.fetch(db, key) }
     }
 
     public func list(_ scope: StoreScope, startAfter: StoreKey?, limit: Int, filter: (@Sendable (JSONValue) -> Bool)?) async throws -> StoreListPage {
-        try read { db in
+        try await read { db in
             let revision = try Self.metaValue(db, "revision")
             var sql = "SELECT namespace, name, revision, data FROM objects WHERE resource = ?"
             var arguments: StatementArguments = [scope.resource]
@@ -88,7 +100,7 @@ public final class SQLiteStore: RevisionedStore {
     }
 
     public func create(_ key: StoreKey, object: JSONValue) async throws -> StoredObject {
-        try write { db in
+        try await write { db in
             if try Self.fetch(db, key) != nil {
                 throw VirtError(.exists, "\(key.name) already exists")
             }
@@ -102,7 +114,7 @@ public final class SQLiteStore: RevisionedStore {
     }
 
     public func update(_ key: StoreKey, object: JSONValue, expectedRevision: Int64?) async throws -> StoredObject {
-        try write { db in
+        try await write { db in
             guard let current = try Self.fetch(db, key) else {
                 throw VirtError(.notFound, "\(key.name) not found")
             }
@@ -121,7 +133,7 @@ public final class SQLiteStore: RevisionedStore {
     }
 
     public func delete(_ key: StoreKey, expectedRevision: Int64?) async throws -> StoredObject {
-        try write { db in
+        try await write { db in
             guard let current = try Self.fetch(db, key) else {
                 throw VirtError(.notFound, "\(key.name) not found")
             }
@@ -141,8 +153,11 @@ public final class SQLiteStore: RevisionedStore {
 
     public func watch(_ scope: StoreScope, afterRevision revision: Int64) async throws -> AsyncThrowingStream<StoreEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream<StoreEvent, any Error>.makeStream()
+        // Under the hub's lock no event is published and no compaction runs: the history read here and the
+        // live events after it meet exactly. Events at or below the snapshot's revision were in the snapshot,
+        // so the watcher skips them if they are published after it registered.
         let id = try hub.withLock { hub -> Int in
-            let history: [StoreEvent] = try pool.read { db in
+            let (history, snapshotRevision): ([StoreEvent], Int64) = try pool.read { db in
                 let compacted = try Self.metaValue(db, "compacted")
                 if revision < compacted {
                     throw VirtError(.gone, "too old resource version: \(revision) (\(compacted))")
@@ -170,10 +185,10 @@ public final class SQLiteStore: RevisionedStore {
                     let data: String = row[5]
                     events.append(StoreEvent(kind: kind, key: key, revision: row[0], object: try Self.decode(data, key: key), objectJSON: data))
                 }
-                return events
+                return (events, try Self.metaValue(db, "revision"))
             }
             for event in history { continuation.yield(event) }
-            return hub.add(scope: scope, continuation: continuation)
+            return hub.add(scope: scope, after: max(revision, snapshotRevision), continuation: continuation)
         }
         continuation.onTermination = { [weak self] _ in
             self?.hub.withLock { $0.remove(id) }
@@ -182,21 +197,30 @@ public final class SQLiteStore: RevisionedStore {
     }
 
     public func compact(toRevision revision: Int64) async throws {
-        try hub.withLock { _ in
-            try pool.write { db in
-                let compacted = try Self.metaValue(db, "compacted")
-                guard revision > compacted else { return }
-                try db.execute(sql: "DELETE FROM events WHERE revision <= ?", arguments: [revision])
-                try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'compacted'", arguments: [revision])
+        try await pool.writeWithoutTransaction { db in
+            // The hub's lock keeps a watch from reading history while it is being cut.
+            try self.hub.withLock { _ in
+                try db.inTransaction {
+                    let compacted = try Self.metaValue(db, "compacted")
+                    guard revision > compacted else { return .commit }
+                    try db.execute(sql: "DELETE FROM events WHERE revision <= ?", arguments: [revision])
+                    try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'compacted'", arguments: [revision])
+                    return .commit
+                }
             }
         }
     }
 
+    /// Copies the WAL back into the database file now (a passive checkpoint: it never blocks the writer).
+    public func checkpoint() async throws {
+        try await checkpointer.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+    }
+
     // MARK: - Internals
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try pool.read(body)
+            return try await pool.read(body)
         } catch let error as VirtError {
             throw error
         } catch {
@@ -204,19 +228,42 @@ public final class SQLiteStore: RevisionedStore {
         }
     }
 
-    /// Runs one write transaction and hands its event to the watchers, both under the hub's lock.
-    private func write(_ body: (Database) throws -> StoreEvent) throws -> StoreEvent {
-        try hub.withLock { hub in
-            let event: StoreEvent
-            do {
-                event = try pool.write(body)
-            } catch let error as VirtError {
-                throw error
-            } catch {
-                throw VirtError.internalError("store write failed: \(error)")
+    /// Runs one write transaction on the writer queue and, after it commits and before the next write starts,
+    /// hands its event to the watchers.
+    private func write(_ body: @escaping @Sendable (Database) throws -> StoreEvent) async throws -> StoreEvent {
+        let event: StoreEvent
+        do {
+            event = try await pool.writeWithoutTransaction { db in
+                var event: StoreEvent?
+                try db.inTransaction {
+                    event = try body(db)
+                    return .commit
+                }
+                guard let event else { throw VirtError.internalError("a store write produced no event") }
+                self.hub.withLock { $0.publish(event) }
+                return event
             }
-            hub.publish(event)
-            return event
+        } catch let error as VirtError {
+            throw error
+        } catch {
+            throw VirtError.internalError("store write failed: \(error)")
+        }
+        scheduleCheckpointIfDue()
+        return event
+    }
+
+    /// Every `commitsPerCheckpoint` commits, one passive checkpoint on the checkpointer's own queue.
+    private func scheduleCheckpointIfDue() {
+        let due = checkpointState.withLock { state -> Bool in
+            state.commits += 1
+            guard state.commits >= Self.commitsPerCheckpoint, !state.running else { return false }
+            state = (0, true)
+            return true
+        }
+        guard due else { return }
+        checkpointer.asyncWriteWithoutTransaction { db in
+            _ = try? db.checkpoint(.passive)
+            self.checkpointState.withLock { $0.running = false }
         }
     }
 
@@ -255,11 +302,12 @@ extension StoreEvent {
 /// Live watchers of a store, guarded by the store's lock.
 struct WatchHub: ~Copyable {
     private var nextID = 0
-    private var watchers: [Int: (scope: StoreScope, continuation: AsyncThrowingStream<StoreEvent, any Error>.Continuation)] = [:]
+    private var watchers: [Int: (scope: StoreScope, after: Int64, continuation: AsyncThrowingStream<StoreEvent, any Error>.Continuation)] = [:]
 
-    mutating func add(scope: StoreScope, continuation: AsyncThrowingStream<StoreEvent, any Error>.Continuation) -> Int {
+    /// Registers a watcher that already has every event up to revision `after`.
+    mutating func add(scope: StoreScope, after: Int64, continuation: AsyncThrowingStream<StoreEvent, any Error>.Continuation) -> Int {
         nextID += 1
-        watchers[nextID] = (scope, continuation)
+        watchers[nextID] = (scope, after, continuation)
         return nextID
     }
 
@@ -268,7 +316,7 @@ struct WatchHub: ~Copyable {
     }
 
     func publish(_ event: StoreEvent) {
-        for watcher in watchers.values where watcher.scope.contains(event.key) {
+        for watcher in watchers.values where event.revision > watcher.after && watcher.scope.contains(event.key) {
             watcher.continuation.yield(event)
         }
     }

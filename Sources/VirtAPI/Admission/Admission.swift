@@ -21,6 +21,19 @@ public enum Admission {
         return handler.unknownFields(object)
     }
 
+    /// What one decode of an object tells admission: the field causes that make it invalid (as `validate`)
+    /// and the fields the typed kind does not model (as `unknownFields`).
+    public struct Review: Sendable, Equatable {
+        public var causes: [VirtError.Cause]
+        public var unknownFields: [String]
+    }
+
+    /// `validate` and `unknownFields` together, decoding the object once.
+    public static func review(group: String, kind: String, object: JSONValue, old: JSONValue?) -> Review {
+        guard let handler = handler(group: group, kind: kind) else { return Review(causes: [], unknownFields: []) }
+        return handler.review(object, old)
+    }
+
     /// Fills in KubeVirt's and Kubernetes' defaults. Idempotent: applying twice changes nothing more.
     public static func applyDefaults(group: String, kind: String, object: inout JSONValue) {
         guard let handler = handler(group: group, kind: kind) else { return }
@@ -72,8 +85,12 @@ struct KindAdmission: Sendable {
     let group: String
     let kind: String
     let unknownFields: @Sendable (JSONValue) -> [String]
-    let validate: @Sendable (JSONValue, JSONValue?) -> [VirtError.Cause]
+    let review: @Sendable (JSONValue, JSONValue?) -> Admission.Review
     let applyDefaults: @Sendable (inout JSONValue) -> Void
+
+    func validate(_ object: JSONValue, _ old: JSONValue?) -> [VirtError.Cause] {
+        review(object, old).causes
+    }
 
     /// Decodes the object as `T`; type errors become causes, then `validate` checks the typed value.
     static func typed<T: Decodable & Sendable>(
@@ -86,15 +103,16 @@ struct KindAdmission: Sendable {
             unknownFields: { object in
                 (try? decodeTracking(T.self, from: object))?.unknownFields ?? []
             },
-            validate: { object, old in
-                let typed: T
+            review: { object, old in
+                let decoded: (value: T, unknownFields: [String])
                 do throws(VirtError) {
-                    typed = try decodeTracking(T.self, from: object).value
+                    let tracked = try decodeTracking(T.self, from: object)
+                    decoded = (tracked.value, tracked.unknownFields)
                 } catch {
-                    if error.causes.isEmpty { return [VirtError.Cause(message: error.message, field: "")] }
-                    return error.causes
+                    let causes = error.causes.isEmpty ? [VirtError.Cause(message: error.message, field: "")] : error.causes
+                    return Admission.Review(causes: causes, unknownFields: [])
                 }
-                return validate(typed, object, old)
+                return Admission.Review(causes: validate(decoded.value, object, old), unknownFields: decoded.unknownFields)
             },
             applyDefaults: defaults)
     }
