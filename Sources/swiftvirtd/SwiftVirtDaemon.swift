@@ -39,6 +39,12 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
     @Flag(help: "Run guests under TCG emulation even when KVM works (KubeVirt's useEmulation).")
     var emulation = false
 
+    @Option(help: "--role node|controllers: the API server's URL (default: the kubeconfig's).")
+    var server: String?
+
+    @Option(help: "--role node|controllers: credentials for the API server (default: DATA_DIR/kubeconfig, as the API server writes it).")
+    var kubeconfig: String?
+
     enum Role: String, ExpressibleByArgument, CaseIterable {
         case all, api, controllers, node
     }
@@ -46,8 +52,12 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "swiftvirtd")
         logger.logLevel = .info
-        guard role == .all || role == .api else {
-            throw ValidationError("--role \(role.rawValue) is not available yet: run --role all or --role api")
+        if role == .node || role == .controllers {
+            try await runAgainstServer(logger: logger)
+            return
+        }
+        if server != nil || kubeconfig != nil {
+            throw ValidationError("--server and --kubeconfig are for --role node or controllers, which join an API server; --role \(role.rawValue) serves the API itself")
         }
         if role == .all, insecureHTTP {
             throw ValidationError("--insecure-http is for --role api only: the controllers and node agent need the HTTPS credentials")
@@ -114,6 +124,41 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
         groupConfiguration.maximumCancellationDuration = .seconds(2)
         let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
+    }
+
+    /// `--role node` (a node agent) or `--role controllers` (controllers and scheduler): no API server and
+    /// no store here, only a client of the API server at `--server`, authenticated by `--kubeconfig`.
+    func runAgainstServer(logger: Logger) async throws {
+        let path = kubeconfig ?? dataDir + "/kubeconfig"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("--role \(role.rawValue) joins an API server and needs its credentials: pass --kubeconfig PATH (the API server writes one to its DATA_DIR/kubeconfig) and, if it names another address, --server URL")
+        }
+        var configuration = try Kubeconfig.load(explicitPath: path).configuration(context: nil)
+        if let server { configuration.server = server }
+        configuration.userAgent = "swiftvirtd/\(role.rawValue)"
+        let client = try KubeClient(configuration: configuration)
+        let node = nodeName ?? ProcessInfo.processInfo.hostName.lowercased()
+        let service: any Service
+        if role == .node {
+            try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+            service = NodeAgent(client: client, configuration: .init(nodeName: node, forceEmulation: emulation,
+                                                                     podsDirectory: dataDir + "/pods", containerDiskCache: dataDir + "/containerdisks"),
+                                logger: logger)
+            logger.info("node agent for node \(node) joining \(configuration.server)")
+        } else {
+            service = ControllerManager(client: client, configuration: .init(vmi: .init(emulation: emulation ? .enabled : .auto), host: node), logger: logger)
+            logger.info("controllers joining \(configuration.server)")
+        }
+        var groupConfiguration = ServiceGroupConfiguration(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(2)
+        groupConfiguration.maximumCancellationDuration = .seconds(2)
+        do {
+            try await ServiceGroup(configuration: groupConfiguration).run()
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
     }
 
     func parseListen(_ text: String) throws -> (String, Int) {

@@ -240,3 +240,55 @@ def test_pause_unpause_and_softreboot_are_visible_in_the_guest(cluster):
     wait_for(lambda: serial_log(d, "pausable").count("swiftvirt-guest: booting") == 2, 120, "the guest to reboot")
     assert phase(d, "pausable") == "Running"
     assert len(qemu_pids(d.data_dir)) == 1
+
+
+def test_a_second_node_agent_joins_and_runs_the_vms_bound_to_it(cluster):
+    """`swiftvirtd --role node --server URL --kubeconfig PATH` on its own: it registers node-b, and a VM
+    whose nodeSelector picks node-b runs under that agent, in its own data directory."""
+    d = cluster
+    node_dir = tempfile.mkdtemp(prefix="swiftvirt-node-b-")
+    agent = subprocess.Popen(
+        [d.bin("swiftvirtd"), "--role", "node", "--server", d.server, "--kubeconfig", d.kubeconfig,
+         "--data-dir", node_dir, "--node-name", "node-b", "--emulation"],
+        stdout=open(os.path.join(node_dir, "log"), "w"), stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: d.request("GET", "/api/v1/nodes/node-b").status_code == 200, 30, "node-b to register")
+        node = d.request("GET", "/api/v1/nodes/node-b").json()
+        assert node["metadata"]["labels"]["kubernetes.io/hostname"] == "node-b"
+        spec = vm("far")
+        spec["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": "node-b"}
+        assert d.request("POST", VMS, spec).status_code == 201
+        wait_for(lambda: phase(d, "far") == "Running", 90, "the VMI to run on node-b")
+        assert vmi(d, "far")["status"]["nodeName"] == "node-b"
+        assert len(qemu_pids(node_dir)) == 1, "QEMU runs under node-b's agent"
+        assert not qemu_pids(d.data_dir), "node-a runs nothing"
+        # node-a's API server serves only its own node's consoles, and says so.
+        r = d.request("GET", "/apis/subresources.kubevirt.io/v1/namespaces/default/virtualmachineinstances/far/console")
+        assert r.status_code == 503 and "node-b" in r.json()["message"], r.text
+        assert d.request("PUT", f"{SUB}/far/stop").status_code == 202
+        wait_for(lambda: printable(d, "far") == "Stopped", 60, "the VM to stop")
+        wait_for(lambda: not qemu_pids(node_dir), 30, "node-b's QEMU to exit")
+    finally:
+        agent.terminate()
+        try:
+            agent.wait(15)
+        except subprocess.TimeoutExpired:
+            agent.kill()
+            agent.wait()
+        for pid in qemu_pids(node_dir):
+            os.kill(pid, signal.SIGKILL)
+        runc_root = os.path.join(node_dir, "pods", ".runc")
+        for container in subprocess.run(["runc", "--root", runc_root, "list", "-q"], capture_output=True, text=True).stdout.split():
+            subprocess.run(["runc", "--root", runc_root, "delete", "--force", container], capture_output=True)
+        shutil.rmtree(node_dir, ignore_errors=True)
+
+
+def test_a_node_agent_without_credentials_says_what_to_pass():
+    node_dir = tempfile.mkdtemp(prefix="swiftvirt-node-")
+    try:
+        result = subprocess.run([Daemon.bin("swiftvirtd"), "--role", "node", "--data-dir", node_dir],
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode != 0
+        assert "--kubeconfig PATH" in result.stderr, result.stderr
+    finally:
+        shutil.rmtree(node_dir, ignore_errors=True)

@@ -22,7 +22,7 @@ extension StrictDecodeResult: Sendable where T: Sendable {}
 /// Kubernetes' wording (`FieldValueInvalid` or `FieldValueRequired`) naming the full field path.
 public func decodeTracking<T: Decodable>(_ type: T.Type, from json: JSONValue) throws(VirtError) -> StrictDecodeResult<T> {
     let tracker = FieldTracker()
-    let decoder = JSONValueDecoderImpl(value: json, codingPath: [], tracker: tracker, userInfo: [:])
+    let decoder = JSONValueDecoderImpl(value: json, tracker: tracker)
     do {
         let value = try decoder.unbox(T.self)
         return StrictDecodeResult(value: value, unknownFields: tracker.unknownFields())
@@ -40,7 +40,7 @@ public struct JSONValueDecoder: Sendable {
 
     /// Decodes `type`, throwing `DecodingError` on a mismatch. Unknown fields are ignored.
     public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
-        let decoder = JSONValueDecoderImpl(value: value, codingPath: [], tracker: nil, userInfo: [:])
+        let decoder = JSONValueDecoderImpl(value: value, tracker: nil)
         return try decoder.unbox(T.self)
     }
 
@@ -162,35 +162,44 @@ struct JSONSuperKey: CodingKey {
 }
 
 /// Records which keys of each opened JSON object the decoded type asked for.
+///
+/// Decoding is on every write's path, so recording is cheap: an opened object keeps its decoder (its path
+/// is spelled out only when some key went unasked) and the keys asked, in a small array.
 final class FieldTracker {
     struct Entry {
-        var path: String
-        var keys: [String]
-        var used: Set<String> = []
+        var decoder: JSONValueDecoderImpl
+        var object: [String: JSONValue]
+        var used: [String] = []
     }
 
     var entries: [Entry] = []
 
-    func open(path: String, object: [String: JSONValue]) -> Int {
-        entries.append(Entry(path: path, keys: Array(object.keys)))
+    func open(_ decoder: JSONValueDecoderImpl, object: [String: JSONValue]) -> Int {
+        entries.append(Entry(decoder: decoder, object: object))
         return entries.count - 1
     }
 
     func use(_ key: String, entry: Int) {
-        entries[entry].used.insert(key)
+        entries[entry].used.append(key)
     }
 
     func unknownFields() -> [String] {
-        var used: [String: Set<String>] = [:]
-        var keys: [String: [String]] = [:]
+        // Usually every key was asked for and no path is ever built.
+        let suspects = entries.indices.filter { index in
+            entries[index].object.keys.contains { !entries[index].used.contains($0) }
+        }
+        if suspects.isEmpty { return [] }
+        // The same object may have been opened more than once (a super decoder, a second look): a key asked
+        // for through any of them counts.
+        var usedByPath: [String: Set<String>] = [:]
         for entry in entries {
-            used[entry.path, default: []].formUnion(entry.used)
-            keys[entry.path] = entry.keys
+            usedByPath[JSONValueDecoder.fieldPath(entry.decoder.codingPath), default: []].formUnion(entry.used)
         }
         var unknown: Set<String> = []
-        for (path, objectKeys) in keys {
-            let asked = used[path] ?? []
-            for key in objectKeys where !asked.contains(key) {
+        for index in suspects {
+            let path = JSONValueDecoder.fieldPath(entries[index].decoder.codingPath)
+            let asked = usedByPath[path] ?? []
+            for key in entries[index].object.keys where !asked.contains(key) {
                 unknown.insert(path.isEmpty ? key : "\(path).\(key)")
             }
         }
@@ -200,15 +209,35 @@ final class FieldTracker {
 
 final class JSONValueDecoderImpl: Decoder {
     let value: JSONValue
-    let codingPath: [any CodingKey]
+    /// The decoder of the enclosing value and the key of this one in it; the coding path is built from
+    /// them only when asked (errors, unknown fields), not copied into every child.
+    let parent: JSONValueDecoderImpl?
+    let key: (any CodingKey)?
     let tracker: FieldTracker?
-    let userInfo: [CodingUserInfoKey: Any]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(value: JSONValue, codingPath: [any CodingKey], tracker: FieldTracker?, userInfo: [CodingUserInfoKey: Any]) {
+    init(value: JSONValue, tracker: FieldTracker?) {
         self.value = value
-        self.codingPath = codingPath
+        self.parent = nil
+        self.key = nil
         self.tracker = tracker
-        self.userInfo = userInfo
+    }
+
+    init(value: JSONValue, parent: JSONValueDecoderImpl, key: any CodingKey) {
+        self.value = value
+        self.parent = parent
+        self.key = key
+        self.tracker = parent.tracker
+    }
+
+    var codingPath: [any CodingKey] {
+        var path: [any CodingKey] = []
+        var node: JSONValueDecoderImpl? = self
+        while let current = node, let key = current.key {
+            path.append(key)
+            node = current.parent
+        }
+        return path.reversed()
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
@@ -216,7 +245,7 @@ final class JSONValueDecoderImpl: Decoder {
             if value == .null { throw valueNotFound([String: JSONValue].self) }
             throw typeMismatch([String: JSONValue].self, codingPath)
         }
-        let entry = tracker?.open(path: JSONValueDecoder.fieldPath(codingPath), object: object)
+        let entry = tracker?.open(self, object: object)
         return KeyedDecodingContainer(JSONKeyedContainer<Key>(decoder: self, object: object, entry: entry))
     }
 
@@ -235,21 +264,23 @@ final class JSONValueDecoderImpl: Decoder {
     // MARK: - Unboxing
 
     func child(_ value: JSONValue, key: any CodingKey) -> JSONValueDecoderImpl {
-        JSONValueDecoderImpl(value: value, codingPath: codingPath + [key], tracker: tracker, userInfo: userInfo)
+        JSONValueDecoderImpl(value: value, parent: self, key: key)
     }
 
     func unbox<T: Decodable>(_ type: T.Type) throws -> T {
-        if T.self == JSONValue.self, let opaque = value as? T { return opaque }
+        // Type identity checks are pointer compares; `is`/`as?` casts on every value would cost more than
+        // the decoding itself.
+        if T.self == JSONValue.self { return unsafeBitCast(value, to: T.self) }
+        if T.self == String.self { return unsafeBitCast(try unboxString(), to: T.self) }
+        if T.self == Bool.self { return unsafeBitCast(try unboxBool(), to: T.self) }
+        if T.self == Int.self { return unsafeBitCast(try unboxInteger(Int.self), to: T.self) }
+        if T.self == Double.self { return unsafeBitCast(try unboxFloating(Double.self), to: T.self) }
+        if T.self == Int64.self { return unsafeBitCast(try unboxInteger(Int64.self), to: T.self) }
+        if T.self == Int32.self { return unsafeBitCast(try unboxInteger(Int32.self), to: T.self) }
         switch type {
-        case is Bool.Type: if let v = try unboxBool() as? T { return v }
-        case is String.Type: if let v = try unboxString() as? T { return v }
-        case is Double.Type: if let v = try unboxFloating(Double.self) as? T { return v }
         case is Float.Type: if let v = try unboxFloating(Float.self) as? T { return v }
-        case is Int.Type: if let v = try unboxInteger(Int.self) as? T { return v }
         case is Int8.Type: if let v = try unboxInteger(Int8.self) as? T { return v }
         case is Int16.Type: if let v = try unboxInteger(Int16.self) as? T { return v }
-        case is Int32.Type: if let v = try unboxInteger(Int32.self) as? T { return v }
-        case is Int64.Type: if let v = try unboxInteger(Int64.self) as? T { return v }
         case is UInt.Type: if let v = try unboxInteger(UInt.self) as? T { return v }
         case is UInt8.Type: if let v = try unboxInteger(UInt8.self) as? T { return v }
         case is UInt16.Type: if let v = try unboxInteger(UInt16.self) as? T { return v }
