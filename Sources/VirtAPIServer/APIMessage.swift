@@ -34,6 +34,9 @@ public struct APIResponse: Sendable {
     public enum Body: Sendable {
         case bytes([UInt8])
         case stream(AsyncThrowingStream<[UInt8], any Error>)
+        /// Chunks written by the producer itself as it makes them, with no stream or task in between
+        /// (a watch with a thousand clients saves a task switch per client per event).
+        case producer(@Sendable (_ emit: ([UInt8]) async throws -> Void) async throws -> Void)
     }
 
     public var status: Int

@@ -34,6 +34,11 @@ struct HTTPEdge: HTTPResponder {
         switch response.body {
         case .bytes(let bytes):
             return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        case .producer(let produce):
+            return Response(status: status, headers: headers, body: ResponseBody { writer in
+                try await produce { chunk in try await writer.write(ByteBuffer(bytes: chunk)) }
+                try await writer.finish(nil)
+            })
         case .stream(let stream):
             return Response(status: status, headers: headers, body: ResponseBody { writer in
                 for try await chunk in stream {

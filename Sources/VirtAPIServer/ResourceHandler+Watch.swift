@@ -34,8 +34,55 @@ extension ResourceHandler {
             return line
         }
         let store = self.store
-        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
         let lastRevision = RevisionBox(startRevision)
+        // One store event as the line a watcher sends, or nil when the selector hides it.
+        let line: @Sendable (StoreEvent) -> [UInt8]? = { event in
+            let matchesNow = filter?(event.object) ?? true
+            let matchedBefore = event.previous.map { filter?($0) ?? true } ?? matchesNow
+            var kind: String
+            switch event.kind {
+            case .added: kind = "ADDED"
+            case .modified: kind = "MODIFIED"
+            case .deleted: kind = "DELETED"
+            }
+            if event.kind == .modified, filter != nil {
+                if matchesNow, !matchedBefore { kind = "ADDED" }
+                if !matchesNow, matchedBefore { kind = "DELETED" }
+            }
+            lastRevision.value.withLock { $0 = event.revision }
+            if !matchesNow, !(kind == "DELETED" && matchedBefore) { return nil }
+            if !asTable, let json = event.objectJSON {
+                // Keys in sorted order, as JSONValue writes them; the object's JSON is the store's own.
+                var line: [UInt8] = []
+                line.reserveCapacity(json.utf8.count + 32)
+                line.append(contentsOf: #"{"object":"#.utf8)
+                line.append(contentsOf: json.utf8)
+                line.append(contentsOf: #","type":""#.utf8)
+                line.append(contentsOf: kind.utf8)
+                line.append(contentsOf: "\"}\n".utf8)
+                return line
+            } else {
+                return encode(kind, event.object)
+            }
+        }
+        let initialObjects = initial
+        if timeout == nil, !bookmarks {
+            // No clock to run beside the events: write each line straight from the store's stream.
+            return APIResponse(status: 200, body: .producer { emit in
+                for object in initialObjects { try await emit(encode("ADDED", object)) }
+                let events: AsyncThrowingStream<StoreEvent, any Error>
+                do {
+                    events = try await store.watch(scope, afterRevision: startRevision)
+                } catch let error as VirtError where error.code == .gone {
+                    try await emit(encode("ERROR", error.statusObject))
+                    return
+                }
+                for try await event in events {
+                    if let line = line(event) { try await emit(line) }
+                }
+            })
+        }
+        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
         let task = Task {
             for object in initial { continuation.yield(encode("ADDED", object)) }
             let events: AsyncThrowingStream<StoreEvent, any Error>
@@ -51,32 +98,14 @@ extension ResourceHandler {
             }
             do {
                 for try await event in events {
-                    let matchesNow = filter?(event.object) ?? true
-                    let matchedBefore = event.previous.map { filter?($0) ?? true } ?? matchesNow
-                    var kind: String
-                    switch event.kind {
-                    case .added: kind = "ADDED"
-                    case .modified: kind = "MODIFIED"
-                    case .deleted: kind = "DELETED"
-                    }
-                    if event.kind == .modified, filter != nil {
-                        if matchesNow, !matchedBefore { kind = "ADDED" }
-                        if !matchesNow, matchedBefore { kind = "DELETED" }
-                    }
-                    lastRevision.value.withLock { $0 = event.revision }
-                    if !matchesNow, !(kind == "DELETED" && matchedBefore) { continue }
-                    if !asTable, let json = event.objectJSON {
-                        // Keys in sorted order, as JSONValue writes them.
-                        continuation.yield(Array("{\"object\":\(json),\"type\":\"\(kind)\"}\n".utf8))
-                    } else {
-                        continuation.yield(encode(kind, event.object))
-                    }
+                    if let line = line(event) { continuation.yield(line) }
                 }
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
             }
         }
+        // Timeouts and bookmarks need a clock beside the events.
         let timers = Task {
             let started = ContinuousClock.now
             while !Task.isCancelled {
