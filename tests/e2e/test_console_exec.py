@@ -115,6 +115,9 @@ def test_console_vnc_and_exec_of_a_running_vm(cluster):
     assert (failed.returncode, failed.stdout, failed.stderr) == (3, "to-out\n", "to-err\n")
     assert "qemu-img version" in d.kubectl("exec", pod, "--", "qemu-img", "--version").stdout
     assert d.kubectl("exec", pod, "--", "sh", "-c", "exit 4", check=False).returncode == 4
+    # stdin reaches the command (v5 marks its end).
+    assert d.swiftvirt("exec", "-i", pod, "--", "tr", "a-z", "A-Z", input="piped in\n").stdout == "PIPED IN\n"
+    assert d.kubectl("exec", "-i", pod, "--", "cat", input="through kubectl\n").stdout == "through kubectl\n"
 
     from kubernetes import client as kclient, config as kconfig
     from kubernetes.stream import stream

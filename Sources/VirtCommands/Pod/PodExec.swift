@@ -11,7 +11,7 @@ public struct PodExec: AsyncParsableCommand {
         commandName: "exec", abstract: "Run a command in a pod, e.g. swiftvirt exec virt-launcher-vm-abcde -- qemu-img info /path.")
     @OptionGroup public var global: GlobalOptions
     @Option(name: [.short, .customLong("container")], help: "The container (default: the pod's first).") public var container: String?
-    @Flag(name: [.short, .customLong("stdin")], help: "Send standard input to the command.") public var stdin = false
+    @Flag(name: [.customShort("i"), .customLong("stdin")], help: "Send standard input to the command.") public var stdin = false
     @Argument(help: "The pod's name.") public var pod: String
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.") public var command: [String] = []
 
