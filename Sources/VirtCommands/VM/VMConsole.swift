@@ -68,6 +68,7 @@ public struct VMConsole: AsyncParsableCommand {
     /// Retries while the VMI exists but does not run yet, as virtctl waits for it.
     static func retryingWhilePending(minutes: Int, _ body: () async throws -> Void) async throws {
         let deadline = ContinuousClock.now + .seconds(minutes * 60)
+        var told = false
         while true {
             do {
                 return try await body()
@@ -76,6 +77,10 @@ public struct VMConsole: AsyncParsableCommand {
                       failure.message.contains("not Running") || failure.message.contains("no running launcher pod"),
                       ContinuousClock.now < deadline
                 else { throw error }
+                if !told {
+                    Terminal.printError("\(failure.message.components(separatedBy: ";").first ?? failure.message); waiting up to \(minutes) min (--timeout)")
+                    told = true
+                }
                 try await Task.sleep(for: .seconds(1))
             }
         }
