@@ -3,7 +3,6 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOSSL
@@ -95,10 +94,8 @@ public struct APIServer: Service {
 
     public func run() async throws {
         let edge = WebSocketEdge(router: router)
-        let webSocketServer = HTTPServerBuilder.http1WebSocketUpgrade(
-            configuration: .init(http1: .init(), ws: .init(maxFrameSize: 1 << 20))
-        ) { request, _, _ in
-            await edge.shouldUpgrade(request)
+        let webSocketServer = HTTPServerBuilder { responder in
+            StreamingHTTP1Channel(responder: responder, decide: { head in await edge.decide(head) }, maxFrameSize: 1 << 20)
         }
         let server: HTTPServerBuilder
         if let credentials = configuration.credentials {

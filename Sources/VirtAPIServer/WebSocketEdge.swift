@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
-import HummingbirdWebSocket
+import NIOHTTP1
+import WSCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -14,28 +15,28 @@ struct WebSocketEdge: Sendable {
     let consoles = ConsoleSessions()
 
     /// A request upgrades only when it is a GET on a stream path that passes every check; anything else
-    /// falls through to the ordinary responder, which answers with a `Status`.
-    func shouldUpgrade(_ request: HTTPRequest) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
-        guard request.method == .get, let target = request.path else { return .dontUpgrade }
-        let (path, query) = Self.split(target)
-        guard StreamEndpoint.matches(path.split(separator: "/", omittingEmptySubsequences: true)) else { return .dontUpgrade }
-        let offered = request.headerFields[values: .secWebSocketProtocol]
+    /// goes on to the ordinary responder, which answers with a `Status` that says why.
+    func decide(_ head: HTTPRequestHead) async -> (HTTPFields, StreamingHTTP1Channel.Session)? {
+        guard head.method == .GET else { return nil }
+        let (path, query) = Self.split(head.uri)
+        guard StreamEndpoint.matches(path.split(separator: "/", omittingEmptySubsequences: true)) else { return nil }
+        let offered = head.headers["Sec-WebSocket-Protocol"]
             .flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: .whitespaces) }
-        guard let (stream, subprotocol) = await router.openStream(path: path, query: query, authorization: request.headerFields[.authorization], offered: offered),
+        guard let (stream, subprotocol) = await router.openStream(path: path, query: query, authorization: head.headers.first(name: "Authorization"), offered: offered),
               let streams = router.streams
-        else { return .dontUpgrade }
+        else { return nil }
         var headers = HTTPFields()
         if let subprotocol { headers[.secWebSocketProtocol] = subprotocol }
         let consoles = self.consoles
-        return .upgrade(headers) { inbound, outbound, context in
+        return (headers, { inbound, outbound in
             switch stream {
             case .guest(let kind, let socketPath):
                 try await Self.bridge(socketPath: socketPath, exclusive: kind == .console ? consoles : nil, inbound: inbound, outbound: outbound)
             case .exec(let exec):
                 try await Self.exec(exec, v5: subprotocol == StreamEndpoint.execProtocols[0], streams: streams, inbound: inbound, outbound: outbound)
             }
-        }
+        })
     }
 
     /// `/path?query` into the path and its decoded query pairs, keeping repeated keys (`command=a&command=b`).
