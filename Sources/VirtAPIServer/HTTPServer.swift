@@ -48,15 +48,18 @@ struct HTTPEdge: HTTPResponder {
         }
     }
 
-    /// `a=b&c=d`, with `+` as space and percent-escapes decoded, as Go's url package encodes.
+    /// `a=b&c=d`, with `+` as space and percent-escapes decoded, as Go's url package encodes; the last
+    /// of repeated keys wins.
     static func parseQuery(_ query: String) -> [String: String] {
-        var result: [String: String] = [:]
-        for pair in query.split(separator: "&") {
+        Dictionary(queryPairs(query), uniquingKeysWith: { _, last in last })
+    }
+
+    /// The decoded pairs of a query in order, repeated keys kept (`command=a&command=b`).
+    static func queryPairs(_ query: String) -> [(String, String)] {
+        query.split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = decode(parts[0])
-            result[key] = parts.count > 1 ? decode(parts[1]) : ""
+            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
         }
-        return result
     }
 
     static func decode(_ text: Substring) -> String {

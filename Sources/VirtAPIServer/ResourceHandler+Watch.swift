@@ -66,40 +66,28 @@ extension ResourceHandler {
             }
         }
         let initialObjects = initial
-        if timeout == nil, !bookmarks {
-            // No clock to run beside the events: write each line straight from the store's stream.
-            return APIResponse(status: 200, body: .producer { emit in
-                for object in initialObjects { try await emit(encode("ADDED", object)) }
-                let events: AsyncThrowingStream<StoreEvent, any Error>
-                do {
-                    events = try await store.watch(scope, afterRevision: startRevision)
-                } catch let error as VirtError where error.code == .gone {
-                    try await emit(encode("ERROR", error.statusObject))
-                    return
-                }
-                for try await event in events {
-                    if let line = line(event) { try await emit(line) }
-                }
-            })
-        }
-        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
-        let task = Task {
-            for object in initial { continuation.yield(encode("ADDED", object)) }
+        // The initial objects, then every event after the start revision, each as a line for `emit`.
+        let pump: @Sendable (_ emit: ([UInt8]) async throws -> Void) async throws -> Void = { emit in
+            for object in initialObjects { try await emit(encode("ADDED", object)) }
             let events: AsyncThrowingStream<StoreEvent, any Error>
             do {
                 events = try await store.watch(scope, afterRevision: startRevision)
             } catch let error as VirtError where error.code == .gone {
-                continuation.yield(encode("ERROR", error.statusObject))
-                continuation.finish()
-                return
-            } catch {
-                continuation.finish(throwing: error)
+                try await emit(encode("ERROR", error.statusObject))
                 return
             }
+            for try await event in events {
+                if let line = line(event) { try await emit(line) }
+            }
+        }
+        if timeout == nil, !bookmarks {
+            // No clock to run beside the events: write each line straight from the store's stream.
+            return APIResponse(status: 200, body: .producer(pump))
+        }
+        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let task = Task {
             do {
-                for try await event in events {
-                    if let line = line(event) { continuation.yield(line) }
-                }
+                try await pump { continuation.yield($0) }
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)

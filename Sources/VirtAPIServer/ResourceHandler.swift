@@ -200,7 +200,8 @@ public struct ResourceHandler: Sendable {
             if type.hasStatus { next["status"] = current.object["status"] }
         }
         let mode = try fieldValidationMode(fieldValidation)
-        let review = Admission.review(group: type.group, kind: type.kind, object: next, old: current.object)
+        // Decoded once, and only when needed: a status write that changes nothing needs no review.
+        lazy var review = Admission.review(group: type.group, kind: type.kind, object: next, old: current.object)
         let warnings = subresource == "status" ? [] : try checkFields(review.unknownFields, type: type, name: name, mode: mode)
         if Self.specChanged(current.object, next) {
             let generation = current.object[path: ["metadata", "generation"]]?.intValue ?? 1

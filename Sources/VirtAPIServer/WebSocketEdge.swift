@@ -42,11 +42,7 @@ struct WebSocketEdge: Sendable {
     /// `/path?query` into the path and its decoded query pairs, keeping repeated keys (`command=a&command=b`).
     static func split(_ target: String) -> (String, [(String, String)]) {
         guard let mark = target.firstIndex(of: "?") else { return (target, []) }
-        let pairs = target[target.index(after: mark)...].split(separator: "&").map { pair -> (String, String) in
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (HTTPEdge.decode(parts[0]), parts.count > 1 ? HTTPEdge.decode(parts[1]) : "")
-        }
-        return (String(target[..<mark]), pairs)
+        return (String(target[..<mark]), HTTPEdge.queryPairs(String(target[target.index(after: mark)...])))
     }
 
     // MARK: Console and VNC

@@ -38,6 +38,18 @@ def read_until(ws, marker, timeout):
     return seen
 
 
+def closed(ws):
+    """True once the server has closed the websocket (reads what arrives meanwhile, for a second)."""
+    try:
+        ws.settimeout(1)
+        opcode, _ = ws.recv_data(control_frame=True)
+        return opcode == websocket.ABNF.OPCODE_CLOSE
+    except websocket.WebSocketTimeoutException:
+        return False
+    except (websocket.WebSocketConnectionClosedException, OSError):
+        return True
+
+
 def launcher_pod(d, name):
     pods = d.request("GET", "/api/v1/namespaces/default/pods").json()["items"]
     running = [p for p in pods if p["metadata"]["name"].startswith(f"virt-launcher-{name}-")
@@ -76,16 +88,7 @@ def test_console_vnc_and_exec_of_a_running_vm(cluster):
     # A second console takes over; the first one is closed.
     ws2 = open_ws(d, console)
 
-    def first_closed():
-        try:
-            ws.settimeout(1)
-            opcode, _ = ws.recv_data(control_frame=True)
-            return opcode == websocket.ABNF.OPCODE_CLOSE
-        except websocket.WebSocketTimeoutException:
-            return False
-        except (websocket.WebSocketConnectionClosedException, OSError):
-            return True
-    wait_for(first_closed, 20, "the first console to be closed when a second one connects")
+    wait_for(lambda: closed(ws), 20, "the first console to be closed when a second one connects")
     ws2.close()
 
     # `swiftvirt console` with piped input prints the guest's answer and returns.
@@ -130,16 +133,7 @@ def test_console_vnc_and_exec_of_a_running_vm(cluster):
     ws3 = open_ws(d, console)
     assert d.request("PUT", f"{SUB}/cons/stop").status_code == 202
 
-    def console_ended():
-        try:
-            ws3.settimeout(1)
-            opcode, _ = ws3.recv_data(control_frame=True)
-            return opcode == websocket.ABNF.OPCODE_CLOSE
-        except websocket.WebSocketTimeoutException:
-            return False
-        except (websocket.WebSocketConnectionClosedException, OSError):
-            return True
-    wait_for(console_ended, 60, "the console to end when the VM stops")
+    wait_for(lambda: closed(ws3), 60, "the console to end when the VM stops")
 
 
 def test_streams_refuse_with_a_status_that_says_why(cluster):
@@ -157,6 +151,13 @@ def test_streams_refuse_with_a_status_that_says_why(cluster):
     except websocket.WebSocketBadStatusException as error:
         assert error.status_code == 400
         assert "not Running" in json.loads(error.resp_body)["message"]
+    # `swiftvirt console` waits for a VMI that does not run yet, and says so.
+    try:
+        subprocess.run([d.bin("swiftvirt"), "console", "huge", "--timeout", "1"], env=d.env(), input=b"",
+                       capture_output=True, timeout=5)
+        raise AssertionError("swiftvirt console returned for a VMI that cannot run")
+    except subprocess.TimeoutExpired as waited:
+        assert b"VMI is Scheduling, not Running yet; waiting up to 1 min" in (waited.stderr or b""), waited.stderr
     assert d.request("GET", f"{VMI_SUB}/missing/vnc").status_code == 404
     result = d.swiftvirt("console", "missing", check=False, input="")
     assert result.returncode != 0 and 'virtualmachineinstances.kubevirt.io "missing" not found' in result.stderr

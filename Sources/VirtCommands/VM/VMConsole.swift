@@ -27,7 +27,9 @@ public struct VMConsole: AsyncParsableCommand {
             let interactive = isatty(0) == 1
             let linger = self.linger
             let name = self.name
-            try await Self.retryingWhilePending(minutes: timeout) {
+            let vmiPath = ResourcePath(group: "kubevirt.io", version: "v1", resource: "virtualmachineinstances",
+                                       namespace: context.namespace, name: name)
+            try await Self.retryingWhilePending(minutes: timeout, phase: { try? await context.client.get(vmiPath)[path: ["status", "phase"]]?.stringValue }) {
                 try await context.client.webSocket(path, subprotocols: ["plain.kubevirt.io"]) { session in
                     let terminal = interactive ? RawTerminal.enter() : nil
                     if interactive {
@@ -65,20 +67,21 @@ public struct VMConsole: AsyncParsableCommand {
         }
     }
 
-    /// Retries while the VMI exists but does not run yet, as virtctl waits for it.
-    static func retryingWhilePending(minutes: Int, _ body: () async throws -> Void) async throws {
+    /// Retries while the VMI exists but does not run yet, as virtctl waits for it: a refusal (400) while
+    /// the VMI's phase is still before Running. Any other refusal, or one for a running or finished VMI, is
+    /// the answer.
+    static func retryingWhilePending(minutes: Int, phase: () async -> String?, _ body: () async throws -> Void) async throws {
         let deadline = ContinuousClock.now + .seconds(minutes * 60)
         var told = false
         while true {
             do {
                 return try await body()
             } catch {
-                guard let failure = error as? VirtError, failure.code == .badRequest,
-                      failure.message.contains("not Running") || failure.message.contains("no running launcher pod"),
-                      ContinuousClock.now < deadline
+                guard let failure = error as? VirtError, failure.code == .badRequest, ContinuousClock.now < deadline,
+                      let current = await phase(), !["Running", "Succeeded", "Failed"].contains(current)
                 else { throw error }
                 if !told {
-                    Terminal.printError("\(failure.message.components(separatedBy: ";").first ?? failure.message); waiting up to \(minutes) min (--timeout)")
+                    Terminal.printError("VMI is \(current.isEmpty ? "Pending" : current), not Running yet; waiting up to \(minutes) min (--timeout)")
                     told = true
                 }
                 try await Task.sleep(for: .seconds(1))
