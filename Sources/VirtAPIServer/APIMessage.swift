@@ -52,7 +52,12 @@ public struct APIResponse: Sendable {
     }
 
     static func json(_ value: JSONValue, status: Int = 200, warnings: [String] = []) -> APIResponse {
-        APIResponse(status: status, headers: warnings.map { ("Warning", "299 - \(JSONValue.string($0).serialized())") }, body: .bytes(value.serializedBytes()))
+        .json(bytes: value.serializedBytes(), status: status, warnings: warnings)
+    }
+
+    /// An object already serialized (as the store wrote it).
+    static func json(bytes: [UInt8], status: Int = 200, warnings: [String] = []) -> APIResponse {
+        APIResponse(status: status, headers: warnings.map { ("Warning", "299 - \(JSONValue.string($0).serialized())") }, body: .bytes(bytes))
     }
 
     /// A Kubernetes `Status` for an error.

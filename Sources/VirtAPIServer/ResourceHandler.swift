@@ -27,8 +27,10 @@ public struct ResourceHandler: Sendable {
             let object = try await fetch(target, name: name)
             return request.wantsTable ? .json(table(for: target.type, objects: [object], revision: nil)) : .json(object)
         case ("POST", nil, nil):
-            let (object, warnings) = try await create(request, target: target, dryRun: dryRun)
-            return .json(object, status: 201, warnings: warnings)
+            let body = try decodeBody(request, target: target)
+            let (stored, warnings) = try await createStored(body, target: target, fieldValidation: request.query["fieldValidation"], dryRun: dryRun)
+            if let json = stored.objectJSON { return .json(bytes: Array(json.utf8), status: 201, warnings: warnings) }
+            return .json(stored.object, status: 201, warnings: warnings)
         case ("POST", let name?, "eviction"):
             return try await evict(target: target, name: name, dryRun: dryRun)
         case ("PUT", let name?, let subresource):
@@ -100,10 +102,18 @@ public struct ResourceHandler: Sendable {
     }
 
     func create(_ body: JSONValue, target: RequestTarget, fieldValidation: String?, dryRun: Bool) async throws -> (JSONValue, [String]) {
+        let (stored, warnings) = try await createStored(body, target: target, fieldValidation: fieldValidation, dryRun: dryRun)
+        return (stored.object, warnings)
+    }
+
+    /// Creates after admission. The namespace is checked inside the store's transaction, so a namespace
+    /// deleted meanwhile cannot end up with new content; the answer carries the JSON the store wrote.
+    func createStored(_ body: JSONValue, target: RequestTarget, fieldValidation: String?, dryRun: Bool) async throws -> (StoredObject, [String]) {
         let type = target.type
         var object = body
         var metadata = object["metadata"]?.objectValue ?? [:]
         // Namespace: the path decides; a body that names another one is refused.
+        var namespaceCheck: StorePrecondition?
         if type.namespaced {
             guard let namespace = target.namespace else {
                 throw VirtError(.badRequest, "a namespace is required to create \(type.qualifiedName): use /namespaces/NAMESPACE/\(type.plural)")
@@ -112,53 +122,69 @@ public struct ResourceHandler: Sendable {
                 throw VirtError(.badRequest, "the namespace of the provided object (\(bodyNamespace)) does not match the namespace sent on the request (\(namespace))")
             }
             metadata["namespace"] = .string(namespace)
-            try await requireNamespace(namespace)
+            namespaceCheck = namespacePrecondition(namespace)
         } else {
             metadata["namespace"] = nil
         }
-        var name = metadata["name"]?.stringValue ?? ""
-        if name.isEmpty {
-            guard let prefix = metadata["generateName"]?.stringValue, !prefix.isEmpty else {
-                throw invalid(type, "", [VirtError.Cause(reason: "FieldValueRequired", message: "name or generateName is required", field: "metadata.name")])
-            }
-            name = prefix + Self.randomSuffix()
-        }
-        metadata["name"] = .string(name)
-        metadata["uid"] = .string(UUID().uuidString.lowercased())
-        metadata["creationTimestamp"] = .string(Timestamp.now())
-        metadata["generation"] = .int(1)
-        metadata["resourceVersion"] = nil
-        metadata["deletionTimestamp"] = nil
-        metadata["deletionGracePeriodSeconds"] = nil
-        metadata["selfLink"] = nil
-        object["metadata"] = .object(metadata)
-        if type.hasStatus, type.group != "" { object["status"] = nil }
-        if type.kind == "Namespace" {
-            object[path: ["status", "phase"]] = "Active"
-            if object[path: ["spec", "finalizers"]] == nil { object[path: ["spec", "finalizers"]] = ["kubernetes"] }
-        }
-
-        let mode = try fieldValidationMode(fieldValidation)
-        Admission.applyDefaults(group: type.group, kind: type.kind, object: &object)
-        let review = Admission.review(group: type.group, kind: type.kind, object: object, old: nil)
-        let warnings = try checkFields(review.unknownFields, type: type, name: name, mode: mode)
-        try validate(object, causes: review.causes, type: type, name: name)
-        if dryRun { return (object, warnings) }
+        let name: String
+        let warnings: [String]
         do {
-            return (try await store.create(target.key(name: name), object: object).object, warnings)
+            name = try createName(metadata, type: type)
+            metadata["name"] = .string(name)
+            metadata["uid"] = .string(UUID().uuidString.lowercased())
+            metadata["creationTimestamp"] = .string(Timestamp.now())
+            metadata["generation"] = .int(1)
+            metadata["resourceVersion"] = nil
+            metadata["deletionTimestamp"] = nil
+            metadata["deletionGracePeriodSeconds"] = nil
+            metadata["selfLink"] = nil
+            object["metadata"] = .object(metadata)
+            if type.hasStatus, type.group != "" { object["status"] = nil }
+            if type.kind == "Namespace" {
+                object[path: ["status", "phase"]] = "Active"
+                if object[path: ["spec", "finalizers"]] == nil { object[path: ["spec", "finalizers"]] = ["kubernetes"] }
+            }
+            let mode = try fieldValidationMode(fieldValidation)
+            Admission.applyDefaults(group: type.group, kind: type.kind, object: &object)
+            let review = Admission.review(group: type.group, kind: type.kind, object: object, old: nil)
+            warnings = try checkFields(review.unknownFields, type: type, name: name, mode: mode)
+            try validate(object, causes: review.causes, type: type, name: name)
+        } catch {
+            // A missing or terminating namespace is reported before anything wrong with the object.
+            if let namespaceCheck { try namespaceCheck.check(try await store.get(namespaceCheck.key)?.object) }
+            throw error
+        }
+        if dryRun {
+            if let namespaceCheck { try namespaceCheck.check(try await store.get(namespaceCheck.key)?.object) }
+            return (StoredObject(key: target.key(name: name), revision: 0, object: object), warnings)
+        }
+        do {
+            return (try await store.create(target.key(name: name), object: object, precondition: namespaceCheck), warnings)
         } catch let error as VirtError where error.code == .exists {
             throw VirtError(.exists, "\(type.qualifiedName) \"\(name)\" already exists", details: details(type, name))
         }
     }
 
-    func requireNamespace(_ namespace: String) async throws {
-        guard let type = registry.resource(group: "", version: "v1", plural: "namespaces") else { return }
-        let key = StoreKey(resource: type.storeResource, namespace: "", name: namespace)
-        guard let stored = try await store.get(key) else {
-            throw VirtError(.notFound, "namespaces \"\(namespace)\" not found", details: VirtError.Details(name: namespace, group: "", kind: "namespaces"))
+    /// `metadata.name`, or one made from `generateName`.
+    func createName(_ metadata: [String: JSONValue], type: ResourceType) throws -> String {
+        let name = metadata["name"]?.stringValue ?? ""
+        if !name.isEmpty { return name }
+        guard let prefix = metadata["generateName"]?.stringValue, !prefix.isEmpty else {
+            throw invalid(type, "", [VirtError.Cause(reason: "FieldValueRequired", message: "name or generateName is required", field: "metadata.name")])
         }
-        if stored.object.metaDeletionTimestamp != nil {
-            throw VirtError(.forbidden, "unable to create new content in namespace \(namespace) because it is being terminated")
+        return prefix + Self.randomSuffix()
+    }
+
+    /// Refuses a create in a namespace that does not exist or is being deleted.
+    func namespacePrecondition(_ namespace: String) -> StorePrecondition {
+        let resource = registry.resource(group: "", version: "v1", plural: "namespaces")?.storeResource ?? "/namespaces"
+        return StorePrecondition(key: StoreKey(resource: resource, namespace: "", name: namespace)) { stored in
+            guard let stored else {
+                throw VirtError(.notFound, "namespaces \"\(namespace)\" not found", details: VirtError.Details(name: namespace, group: "", kind: "namespaces"))
+            }
+            if stored.metaDeletionTimestamp != nil {
+                throw VirtError(.forbidden, "unable to create new content in namespace \(namespace) because it is being terminated")
+            }
         }
     }
 

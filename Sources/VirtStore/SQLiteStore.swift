@@ -84,7 +84,7 @@ public final class SQLiteStore: RevisionedStore {
             sql += " ORDER BY namespace, name"
             var items: [StoredObject] = []
             var continueAfter: StoreKey?
-            let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
             while let row = try cursor.next() {
                 let key = StoreKey(resource: scope.resource, namespace: row[0], name: row[1])
                 let object = try Self.decode(row[3], key: key)
@@ -99,15 +99,19 @@ public final class SQLiteStore: RevisionedStore {
         }
     }
 
-    public func create(_ key: StoreKey, object: JSONValue) async throws -> StoredObject {
+    public func create(_ key: StoreKey, object: JSONValue, precondition: StorePrecondition?) async throws -> StoredObject {
         try await write { db in
-            if try Self.fetch(db, key) != nil {
+            if let precondition {
+                try precondition.check(try Self.fetch(db, precondition.key)?.object)
+            }
+            if try Self.exists(db, key) {
                 throw VirtError(.exists, "\(key.name) already exists")
             }
             let revision = try Self.metaValue(db, "revision") + 1
             let stamped = object.stamped(revision: revision)
             let data = stamped.serialized()
-            try db.execute(sql: "INSERT INTO objects VALUES (?, ?, ?, ?, ?)", arguments: [key.resource, key.namespace, key.name, revision, data])
+            try db.cachedStatement(sql: "INSERT INTO objects VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [key.resource, key.namespace, key.name, revision, data])
             try Self.record(db, kind: .added, key: key, revision: revision, data: data)
             return StoreEvent(kind: .added, key: key, revision: revision, object: stamped, objectJSON: data)
         }.stored
@@ -124,9 +128,8 @@ public final class SQLiteStore: RevisionedStore {
             let revision = try Self.metaValue(db, "revision") + 1
             let stamped = object.stamped(revision: revision)
             let data = stamped.serialized()
-            try db.execute(
-                sql: "UPDATE objects SET revision = ?, data = ? WHERE resource = ? AND namespace = ? AND name = ?",
-                arguments: [revision, data, key.resource, key.namespace, key.name])
+            try db.cachedStatement(sql: "UPDATE objects SET revision = ?, data = ? WHERE resource = ? AND namespace = ? AND name = ?")
+                .execute(arguments: [revision, data, key.resource, key.namespace, key.name])
             try Self.record(db, kind: .modified, key: key, revision: revision, data: data)
             return StoreEvent(kind: .modified, key: key, revision: revision, object: stamped, previous: current.object, objectJSON: data)
         }.stored
@@ -142,9 +145,8 @@ public final class SQLiteStore: RevisionedStore {
             }
             let revision = try Self.metaValue(db, "revision") + 1
             let stamped = current.object.stamped(revision: revision)
-            try db.execute(
-                sql: "DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ?",
-                arguments: [key.resource, key.namespace, key.name])
+            try db.cachedStatement(sql: "DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ?")
+                .execute(arguments: [key.resource, key.namespace, key.name])
             let data = stamped.serialized()
             try Self.record(db, kind: .deleted, key: key, revision: revision, data: data)
             return StoreEvent(kind: .deleted, key: key, revision: revision, object: stamped, previous: current.object, objectJSON: data)
@@ -178,7 +180,7 @@ public final class SQLiteStore: RevisionedStore {
                 }
                 sql += " ORDER BY revision"
                 var events: [StoreEvent] = []
-                let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+                let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
                 while let row = try cursor.next() {
                     let key = StoreKey(resource: row[2], namespace: row[3], name: row[4])
                     let kind = StoreEvent.Kind(rawValue: row[1]) ?? .modified
@@ -268,22 +270,27 @@ public final class SQLiteStore: RevisionedStore {
     }
 
     private static func metaValue(_ db: Database, _ key: String) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: [key]) ?? 0
     }
 
     private static func record(_ db: Database, kind: StoreEvent.Kind, key: StoreKey, revision: Int64, data: String) throws {
-        try db.execute(
-            sql: "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [revision, kind.rawValue, key.resource, key.namespace, key.name, data])
-        try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'revision'", arguments: [revision])
+        try db.cachedStatement(sql: "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [revision, kind.rawValue, key.resource, key.namespace, key.name, data])
+        try db.cachedStatement(sql: "UPDATE meta SET value = ? WHERE key = 'revision'").execute(arguments: [revision])
     }
 
     private static func fetch(_ db: Database, _ key: StoreKey) throws -> StoredObject? {
         guard let row = try Row.fetchOne(
-            db, sql: "SELECT revision, data FROM objects WHERE resource = ? AND namespace = ? AND name = ?",
+            db.cachedStatement(sql: "SELECT revision, data FROM objects WHERE resource = ? AND namespace = ? AND name = ?"),
             arguments: [key.resource, key.namespace, key.name])
         else { return nil }
         return StoredObject(key: key, revision: row[0], object: try decode(row[1], key: key))
+    }
+
+    private static func exists(_ db: Database, _ key: StoreKey) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM objects WHERE resource = ? AND namespace = ? AND name = ?"),
+            arguments: [key.resource, key.namespace, key.name]) ?? false
     }
 
     private static func decode(_ data: String, key: StoreKey) throws -> JSONValue {
@@ -296,7 +303,7 @@ public final class SQLiteStore: RevisionedStore {
 }
 
 extension StoreEvent {
-    var stored: StoredObject { StoredObject(key: key, revision: revision, object: object) }
+    var stored: StoredObject { StoredObject(key: key, revision: revision, object: object, objectJSON: objectJSON) }
 }
 
 /// Live watchers of a store, guarded by the store's lock.

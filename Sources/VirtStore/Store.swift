@@ -22,11 +22,28 @@ public struct StoredObject: Sendable {
     public var key: StoreKey
     public var revision: Int64
     public var object: JSONValue
+    /// `object` as compact JSON with sorted keys, when the store has it at hand after a write: an answer
+    /// can send it instead of serializing the object again.
+    public var objectJSON: String?
 
-    public init(key: StoreKey, revision: Int64, object: JSONValue) {
+    public init(key: StoreKey, revision: Int64, object: JSONValue, objectJSON: String? = nil) {
         self.key = key
         self.revision = revision
         self.object = object
+        self.objectJSON = objectJSON
+    }
+}
+
+/// A check a create makes, inside its own transaction, on another object: that the namespace it is created
+/// in exists and is not being deleted. Nothing is written when `check` throws.
+public struct StorePrecondition: Sendable {
+    public var key: StoreKey
+    /// Given the object at `key` (nil when there is none); throws to refuse the create.
+    public var check: @Sendable (JSONValue?) throws -> Void
+
+    public init(key: StoreKey, check: @escaping @Sendable (JSONValue?) throws -> Void) {
+        self.key = key
+        self.check = check
     }
 }
 
@@ -103,8 +120,8 @@ public protocol RevisionedStore: Sendable {
     /// Lists objects in `scope`, ordered by namespace and name, after `startAfter`, keeping those `filter`
     /// accepts, at most `limit` (0: all).
     func list(_ scope: StoreScope, startAfter: StoreKey?, limit: Int, filter: (@Sendable (JSONValue) -> Bool)?) async throws -> StoreListPage
-    /// Creates; fails with `exists` when the key is taken.
-    func create(_ key: StoreKey, object: JSONValue) async throws -> StoredObject
+    /// Creates; fails with `exists` when the key is taken, or with what `precondition` throws.
+    func create(_ key: StoreKey, object: JSONValue, precondition: StorePrecondition?) async throws -> StoredObject
     /// Replaces; when `expectedRevision` is given and differs from the stored one, fails with `conflict`.
     func update(_ key: StoreKey, object: JSONValue, expectedRevision: Int64?) async throws -> StoredObject
     /// Deletes; returns the last state stamped with the deletion's revision.
@@ -115,6 +132,13 @@ public protocol RevisionedStore: Sendable {
     func compact(toRevision revision: Int64) async throws
     /// The oldest revision a watch can resume from.
     func compactedRevision() async throws -> Int64
+}
+
+extension RevisionedStore {
+    /// Creates, with no precondition.
+    public func create(_ key: StoreKey, object: JSONValue) async throws -> StoredObject {
+        try await create(key, object: object, precondition: nil)
+    }
 }
 
 extension JSONValue {
