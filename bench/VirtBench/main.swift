@@ -31,6 +31,13 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
     return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
 }
 
+/// CPU time (user + system) this process has used so far, in microseconds.
+func cpuMicroseconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
+}
+
 func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
 func fmt(_ v: Double) -> String { String(format: "%.2f", v) }
 
@@ -45,6 +52,7 @@ defer { try? FileManager.default.removeItem(atPath: dir) }
 // 1. Baseline: the same objects written straight into a store in-process, 8 concurrent writers.
 let rawStore = try SQLiteStore(path: dir + "/raw.db")
 let rawStart = clock.now
+let rawCPUStart = cpuMicroseconds()
 try await withThrowingTaskGroup(of: Void.self) { group in
     for c in 0..<clients {
         group.addTask {
@@ -58,6 +66,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     try await group.waitForAll()
 }
 let rawSeconds = ms(clock.now - rawStart) / 1000
+let rawCPU = (cpuMicroseconds() - rawCPUStart) / Double(total)
 let rawRate = Double(total) / rawSeconds
 
 // 2. The API server over HTTPS with the daemon's own credentials.
@@ -106,6 +115,7 @@ for i in 0..<clients { _ = try await post("warm-\(i)") }
 
 let latencies = Mutex<[Double]>([])
 let apiStart = clock.now
+let apiCPUStart = cpuMicroseconds()
 try await withThrowingTaskGroup(of: Void.self) { group in
     for c in 0..<clients {
         group.addTask {
@@ -118,6 +128,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     try await group.waitForAll()
 }
 let apiSeconds = ms(clock.now - apiStart) / 1000
+let apiCPU = (cpuMicroseconds() - apiCPUStart) / Double(total)
 let apiRate = Double(total) / apiSeconds
 let all = latencies.withLock { $0 }
 
@@ -148,8 +159,8 @@ try await withThrowingTaskGroup(of: Void.self) { group in
 let pacedValues = paced.withLock { $0 }
 
 print("SwiftVirt API benchmark (\(total) VirtualMachine creates, \(clients) concurrent clients, HTTPS)")
-print("  raw store (in-process):   \(fmt(rawRate)) creates/s")
-print("  API server (HTTPS):       \(fmt(apiRate)) creates/s  = \(fmt(apiRate / rawRate))x raw   (target >= 0.5x)")
+print("  raw store (in-process):   \(fmt(rawRate)) creates/s, \(Int(rawCPU)) µs CPU per create")
+print("  API server (HTTPS):       \(fmt(apiRate)) creates/s  = \(fmt(apiRate / rawRate))x raw   (target >= 0.5x), \(Int(apiCPU)) µs CPU per create (server and its in-process clients)")
 print("  API create latency:       p50 \(fmt(percentile(all, 0.5))) ms, p99 \(fmt(percentile(all, 0.99))) ms (saturated)")
 print("  paced 500 creates/s:      p50 \(fmt(percentile(pacedValues, 0.5))) ms, p99 \(fmt(percentile(pacedValues, 0.99))) ms (target p99 <= 20 ms)")
 

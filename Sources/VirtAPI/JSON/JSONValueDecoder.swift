@@ -365,21 +365,34 @@ struct JSONKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     var codingPath: [any CodingKey] { decoder.codingPath }
     var allKeys: [Key] { object.keys.sorted().compactMap { Key(stringValue: $0) } }
 
-    func use(_ key: Key) {
-        if let entry { decoder.tracker?.use(key.stringValue, entry: entry) }
+    /// The member at `key`, recorded as asked for when it is there (only members that are there can be
+    /// unknown). Most objects have a handful of members while their types model many optional fields, so a
+    /// small object is searched by comparing keys, which for short keys is cheaper than hashing them.
+    func member(_ key: Key) -> JSONValue? {
+        let name = key.stringValue
+        var found: JSONValue?
+        if object.count <= 8 {
+            for (candidate, value) in object where candidate == name {
+                found = value
+                break
+            }
+        } else {
+            found = object[name]
+        }
+        if found != nil, let entry { decoder.tracker?.use(name, entry: entry) }
+        return found
     }
 
     func contains(_ key: Key) -> Bool {
-        use(key)
-        return object[key.stringValue] != nil
+        member(key) != nil
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
-        use(key)
-        guard let member = object[key.stringValue] else {
+        guard let member = member(key) else {
             throw keyNotFound(key)
         }
-        return member == .null
+        if case .null = member { return true }
+        return false
     }
 
     func keyNotFound(_ key: Key) -> DecodingError {
@@ -387,8 +400,7 @@ struct JSONKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func childDecoder(_ key: Key) throws -> JSONValueDecoderImpl {
-        use(key)
-        guard let member = object[key.stringValue] else { throw keyNotFound(key) }
+        guard let member = member(key) else { throw keyNotFound(key) }
         return decoder.child(member, key: key)
     }
 
@@ -397,9 +409,7 @@ struct JSONKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
-        use(key)
-        guard let member = object[key.stringValue], member != .null else { return nil }
-        return try decoder.child(member, key: key).unbox(T.self)
+        try present(key)?.unbox(T.self)
     }
 
     func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try childDecoder(key).unboxBool() }
@@ -434,8 +444,8 @@ struct JSONKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     /// The child decoder for a key that is present and not null; records the key either way.
     func present(_ key: Key) -> JSONValueDecoderImpl? {
-        use(key)
-        guard let member = object[key.stringValue], member != .null else { return nil }
+        guard let member = member(key) else { return nil }
+        if case .null = member { return nil }
         return decoder.child(member, key: key)
     }
 
@@ -452,8 +462,7 @@ struct JSONKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
-        use(key)
-        return decoder.child(object[key.stringValue] ?? .null, key: key)
+        decoder.child(member(key) ?? .null, key: key)
     }
 }
 
