@@ -29,14 +29,23 @@ public struct APIRequest: Sendable {
     var wantsTable: Bool { accept.contains("as=Table") }
 }
 
+/// Where a pushed body goes.
+public protocol ChunkSink: Sendable {
+    /// Queues one chunk without blocking; chunks leave in the order of the calls.
+    func send(_ chunk: [UInt8])
+    /// Returns once the connection has closed.
+    func closed() async
+}
+
 /// A response: a whole body or a stream of chunks (watch).
 public struct APIResponse: Sendable {
     public enum Body: Sendable {
         case bytes([UInt8])
         case stream(AsyncThrowingStream<[UInt8], any Error>)
-        /// Chunks written by the producer itself as it makes them, with no stream or task in between
-        /// (a watch with a thousand clients saves a task switch per client per event).
-        case producer(@Sendable (_ emit: ([UInt8]) async throws -> Void) async throws -> Void)
+        /// Chunks handed straight to the connection by whatever thread makes them (for a watch, the
+        /// store's, as it publishes), with no task per chunk: a thousand watchers cost no task switch per
+        /// watcher per event. `run` returns when the watch is over (the client went away).
+        case push(@Sendable (_ sink: any ChunkSink) async throws -> Void)
     }
 
     public var status: Int

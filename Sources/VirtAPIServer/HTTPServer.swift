@@ -5,13 +5,14 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOHTTPTypes
 import NIOSSL
 import ServiceLifecycle
 import VirtAPI
 
 /// The HTTP(S) edge: turns Hummingbird requests into `APIRequest`s for the router and streams the answers.
 struct HTTPEdge: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = EdgeContext
     let router: APIRouter
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -33,9 +34,12 @@ struct HTTPEdge: HTTPResponder {
         switch response.body {
         case .bytes(let bytes):
             return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
-        case .producer(let produce):
+        case .push(let run):
+            let sink = ChannelChunkSink(channel: context.channel)
             return Response(status: status, headers: headers, body: ResponseBody { writer in
-                try await produce { chunk in try await writer.write(ByteBuffer(bytes: chunk)) }
+                // The head has gone to the channel; the chunks follow it on the same event loop queue.
+                await sink.prepare()
+                try await run(sink)
                 try await writer.finish(nil)
             })
         case .stream(let stream):
@@ -65,6 +69,47 @@ struct HTTPEdge: HTTPResponder {
     static func decode(_ text: Substring) -> String {
         let spaced = text.replacingOccurrences(of: "+", with: " ")
         return spaced.removingPercentEncoding ?? spaced
+    }
+}
+
+/// The request context: Hummingbird's, plus the connection, for bodies pushed straight to it.
+struct EdgeContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
+/// Writes a pushed body's chunks to its HTTP/1 connection from any thread, in call order: each goes
+/// through the connection's event loop queue, which runs in submission order.
+///
+/// A client that stops reading is dropped once `dropAfter` bytes wait for it, as Kubernetes drops a watcher
+/// that falls behind; a watch client resumes from the last resourceVersion it saw.
+struct ChannelChunkSink: ChunkSink {
+    let channel: any Channel
+    static let dropAfter = 8 << 20
+
+    func prepare() async {
+        try? await channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: Self.dropAfter / 2, high: Self.dropAfter))
+    }
+
+    func send(_ chunk: [UInt8]) {
+        let channel = self.channel
+        channel.eventLoop.execute {
+            guard channel.isActive else { return }
+            guard channel.isWritable else {
+                channel.close(promise: nil)
+                return
+            }
+            channel.writeAndFlush(HTTPResponsePart.body(ByteBuffer(bytes: chunk)), promise: nil)
+        }
+    }
+
+    func closed() async {
+        try? await channel.closeFuture.get()
     }
 }
 

@@ -81,8 +81,21 @@ extension ResourceHandler {
             }
         }
         if timeout == nil, !bookmarks {
-            // No clock to run beside the events: write each line straight from the store's stream.
-            return APIResponse(status: 200, body: .producer(pump))
+            // No clock to run beside the events: the store's thread hands each line to the connection.
+            return APIResponse(status: 200, body: .push { sink in
+                for object in initialObjects { sink.send(encode("ADDED", object)) }
+                let registration: StoreWatchRegistration
+                do {
+                    registration = try await store.watch(scope, afterRevision: startRevision) { event in
+                        if let line = line(event) { sink.send(line) }
+                    }
+                } catch let error as VirtError where error.code == .gone {
+                    sink.send(encode("ERROR", error.statusObject))
+                    return
+                }
+                await sink.closed()
+                registration.cancel()
+            })
         }
         let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
         let task = Task {

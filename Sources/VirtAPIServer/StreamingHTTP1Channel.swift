@@ -39,6 +39,8 @@ struct StreamingHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            // Next to TLS: the writes of one flush leave as one record.
+            try channel.pipeline.syncOperations.addHandler(WriteCoalescer())
             // The session chosen while deciding, handed to the pipeline once NIO has switched protocols.
             let chosen = NIOLoopBoundBox<Session?>(nil, eventLoop: channel.eventLoop)
             // NIO keeps neither the head nor the end of a request whose upgrade it tried: a refused one is

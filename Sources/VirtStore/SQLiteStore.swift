@@ -157,6 +157,13 @@ public final class SQLiteStore: RevisionedStore {
 
     public func watch(_ scope: StoreScope, afterRevision revision: Int64) async throws -> AsyncThrowingStream<StoreEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream<StoreEvent, any Error>.makeStream()
+        let registration = try await watch(scope, afterRevision: revision) { continuation.yield($0) }
+        continuation.onTermination = { _ in registration.cancel() }
+        return stream
+    }
+
+    public func watch(_ scope: StoreScope, afterRevision revision: Int64,
+                      deliver: @escaping @Sendable (StoreEvent) -> Void) async throws -> StoreWatchRegistration {
         // Under the hub's lock no event is published and no compaction runs: the history read here and the
         // live events after it meet exactly. Events at or below the snapshot's revision were in the snapshot,
         // so the watcher skips them if they are published after it registered.
@@ -191,13 +198,12 @@ public final class SQLiteStore: RevisionedStore {
                 }
                 return (events, try Self.metaValue(db, "revision"))
             }
-            for event in history { continuation.yield(event) }
-            return hub.add(scope: scope, after: max(revision, snapshotRevision), continuation: continuation)
+            for event in history { deliver(event) }
+            return hub.add(scope: scope, after: max(revision, snapshotRevision), deliver: deliver)
         }
-        continuation.onTermination = { [weak self] _ in
+        return StoreWatchRegistration { [weak self] in
             self?.hub.withLock { $0.remove(id) }
         }
-        return stream
     }
 
     public func compact(toRevision revision: Int64) async throws {
@@ -323,12 +329,12 @@ extension StoreEvent {
 /// Live watchers of a store, guarded by the store's lock.
 struct WatchHub: ~Copyable {
     private var nextID = 0
-    private var watchers: [Int: (scope: StoreScope, after: Int64, continuation: AsyncThrowingStream<StoreEvent, any Error>.Continuation)] = [:]
+    private var watchers: [Int: (scope: StoreScope, after: Int64, deliver: @Sendable (StoreEvent) -> Void)] = [:]
 
     /// Registers a watcher that already has every event up to revision `after`.
-    mutating func add(scope: StoreScope, after: Int64, continuation: AsyncThrowingStream<StoreEvent, any Error>.Continuation) -> Int {
+    mutating func add(scope: StoreScope, after: Int64, deliver: @escaping @Sendable (StoreEvent) -> Void) -> Int {
         nextID += 1
-        watchers[nextID] = (scope, after, continuation)
+        watchers[nextID] = (scope, after, deliver)
         return nextID
     }
 
@@ -338,7 +344,7 @@ struct WatchHub: ~Copyable {
 
     func publish(_ event: StoreEvent) {
         for watcher in watchers.values where event.revision > watcher.after && watcher.scope.contains(event.key) {
-            watcher.continuation.yield(event)
+            watcher.deliver(event)
         }
     }
 }

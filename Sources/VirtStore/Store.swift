@@ -128,10 +128,26 @@ public protocol RevisionedStore: Sendable {
     func delete(_ key: StoreKey, expectedRevision: Int64?) async throws -> StoredObject
     /// Every event in `scope` after `revision`, then live ones, until the consumer stops.
     func watch(_ scope: StoreScope, afterRevision revision: Int64) async throws -> AsyncThrowingStream<StoreEvent, any Error>
+    /// The same events handed to `deliver` one by one, in revision order, on whatever thread publishes them
+    /// (history before this returns), until the registration is cancelled. `deliver` must not block: it
+    /// runs while the store holds its watchers' lock. A watch with many watchers costs no task per event.
+    func watch(_ scope: StoreScope, afterRevision revision: Int64,
+               deliver: @escaping @Sendable (StoreEvent) -> Void) async throws -> StoreWatchRegistration
     /// Forgets history at or before `revision`; a later watch from before it gets `gone`.
     func compact(toRevision revision: Int64) async throws
     /// The oldest revision a watch can resume from.
     func compactedRevision() async throws -> Int64
+}
+
+/// A live callback watch; `cancel` stops its deliveries (those already running finish).
+public final class StoreWatchRegistration: Sendable {
+    private let onCancel: @Sendable () -> Void
+
+    public init(cancel: @escaping @Sendable () -> Void) {
+        onCancel = cancel
+    }
+
+    public func cancel() { onCancel() }
 }
 
 extension RevisionedStore {

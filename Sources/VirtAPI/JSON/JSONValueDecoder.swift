@@ -372,7 +372,7 @@ struct JSONKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         let name = key.stringValue
         var found: JSONValue?
         if object.count <= 8 {
-            for (candidate, value) in object where candidate == name {
+            for (candidate, value) in object where candidate.utf8.count == name.utf8.count && candidate == name {
                 found = value
                 break
             }

@@ -18,7 +18,11 @@ public struct FieldSelector: Sendable, Equatable, Hashable, CustomStringConverti
         }
 
         /// The dotted field path, e.g. `status.phase`.
-        public var field: String
+        public var field: String {
+            didSet { components = Self.components(of: field) }
+        }
+        /// `field` split at its dots, once: a watch tests every event against the selector.
+        private var components: [String]
         /// Whether the field must equal `value` or differ from it.
         public var `operator`: Operator
         /// The value, unescaped.
@@ -27,13 +31,18 @@ public struct FieldSelector: Sendable, Equatable, Hashable, CustomStringConverti
         /// Creates a requirement; `field` is not checked against any resource's selectable fields.
         public init(field: String, operator: Operator, value: String) {
             self.field = field
+            self.components = Self.components(of: field)
             self.operator = `operator`
             self.value = value
         }
 
+        static func components(of field: String) -> [String] {
+            field.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        }
+
         /// Whether `object`'s field satisfies the test. A missing field reads as `""`.
         public func matches(_ object: JSONValue) -> Bool {
-            let actual = FieldSelector.fieldValue(field, in: object)
+            let actual = FieldSelector.fieldValue(components, in: object)
             switch `operator` {
             case .equals: return actual == value
             case .notEquals: return actual != value
@@ -102,9 +111,13 @@ public struct FieldSelector: Sendable, Equatable, Hashable, CustomStringConverti
     /// The field at a dotted path as a string: strings as they are, numbers and booleans in JSON form,
     /// a missing field or `null` as `""`.
     static func fieldValue(_ path: String, in object: JSONValue) -> String {
+        fieldValue(Requirement.components(of: path), in: object)
+    }
+
+    static func fieldValue(_ components: [String], in object: JSONValue) -> String {
         var current = object
-        for component in path.split(separator: ".", omittingEmptySubsequences: false) {
-            guard let member = current[String(component)] else { return "" }
+        for component in components {
+            guard let member = current[component] else { return "" }
             current = member
         }
         switch current {

@@ -1,0 +1,39 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+@testable import VirtAPIServer
+
+@Suite struct WriteCoalescerTests {
+    func channel() throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(WriteCoalescer())
+        return channel
+    }
+
+    @Test func writesOfOneFlushLeaveAsOneBuffer() throws {
+        let channel = try channel()
+        var promises: [EventLoopFuture<Void>] = []
+        for part in ["2bc\r\n", "{\"type\":\"ADDED\"}", "\r\n"] {
+            let promise = channel.eventLoop.makePromise(of: Void.self)
+            channel.write(ByteBuffer(string: part), promise: promise)
+            promises.append(promise.futureResult)
+        }
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        channel.flush()
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "2bc\r\n{\"type\":\"ADDED\"}\r\n"))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        for future in promises { try future.wait() }
+    }
+
+    @Test func aLargeWritePassesThroughAfterWhatCameBefore() throws {
+        let channel = try channel()
+        let large = ByteBuffer(repeating: UInt8(ascii: "x"), count: WriteCoalescer.largeWrite + 1)
+        channel.write(ByteBuffer(string: "head"), promise: nil)
+        channel.write(large, promise: nil)
+        channel.write(ByteBuffer(string: "tail"), promise: nil)
+        channel.flush()
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "head"))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == large)
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "tail"))
+    }
+}
