@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "VirtControllersTests", dependencies: ["VirtControllers"]),
         .testTarget(name: "VirtClientTests", dependencies: ["VirtClient", "VirtCommands"]),
         .testTarget(name: "VirtStoreTests", dependencies: ["VirtStore"]),
-        .testTarget(name: "VirtAPIServerTests", dependencies: ["VirtAPIServer", "VirtClient", "VirtTestSupport", .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(name: "VirtAPIServerTests", dependencies: ["VirtAPIServer", "VirtClient", "VirtTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras")]),
     ],
     swiftLanguageModes: [.v6]
 )

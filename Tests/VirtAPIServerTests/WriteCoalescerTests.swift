@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import NIOHTTPTypes
 import Testing
 @testable import VirtAPIServer
 
@@ -35,5 +36,32 @@ import Testing
         #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "head"))
         #expect(try channel.readOutbound(as: ByteBuffer.self) == large)
         #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "tail"))
+    }
+}
+
+@Suite struct ChannelChunkSinkTests {
+    @Test func chunksLeaveInCallOrderAsBodyParts() throws {
+        let channel = EmbeddedChannel()
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        let sink = ChannelChunkSink(channel: channel)
+        for line in ["a\n", "b\n", "c\n"] { sink.send(Array(line.utf8)) }
+        channel.embeddedEventLoop.run()
+        var seen: [String] = []
+        while let part = try channel.readOutbound(as: HTTPResponsePart.self) {
+            guard case .body(let buffer) = part else { Issue.record("expected a body part, got \(part)"); continue }
+            seen.append(String(buffer: buffer))
+        }
+        #expect(seen == ["a\n", "b\n", "c\n"])
+    }
+
+    @Test func aClientThatStopsReadingIsDropped() throws {
+        let channel = EmbeddedChannel()
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        let sink = ChannelChunkSink(channel: channel)
+        channel.isWritable = false
+        sink.send(Array("late\n".utf8))
+        channel.embeddedEventLoop.run()
+        #expect(try channel.readOutbound(as: HTTPResponsePart.self) == nil)
+        #expect(!channel.isActive)
     }
 }
