@@ -49,6 +49,25 @@ let dir = NSTemporaryDirectory() + "swiftvirt-bench-\(UUID().uuidString)"
 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: dir) }
 
+// 0. Admission on its own, one thread: defaults, then the typed decode with unknown-field tracking and
+// validation, as a create runs them.
+var admitted = vmBody("admission")
+admitted[path: ["metadata", "namespace"]] = "default"
+Admission.applyDefaults(group: "kubevirt.io", kind: "VirtualMachine", object: &admitted)
+// `VirtBench admission N`: only this part, N rounds (for profilers that count instructions).
+let admissionOnly = arguments.dropFirst().first == "admission"
+let admissionRounds = admissionOnly ? Int(arguments.dropFirst(2).first ?? "") ?? 1_000 : 20_000
+let admissionStart = clock.now
+for _ in 0..<admissionRounds {
+    let review = Admission.review(group: "kubevirt.io", kind: "VirtualMachine", object: admitted, old: nil)
+    precondition(review.causes.isEmpty && review.unknownFields.isEmpty)
+}
+let admissionMicros = ms(clock.now - admissionStart) * 1000 / Double(admissionRounds)
+if admissionOnly {
+    print("admission review alone: \(fmt(admissionMicros)) µs per VirtualMachine (one thread, \(admissionRounds) rounds)")
+    exit(0)
+}
+
 // 1. Baseline: the same objects written straight into a store in-process, 8 concurrent writers.
 let rawStore = try SQLiteStore(path: dir + "/raw.db")
 let rawStart = clock.now
@@ -161,6 +180,7 @@ let pacedValues = paced.withLock { $0 }
 print("SwiftVirt API benchmark (\(total) VirtualMachine creates, \(clients) concurrent clients, HTTPS)")
 print("  raw store (in-process):   \(fmt(rawRate)) creates/s, \(Int(rawCPU)) µs CPU per create")
 print("  API server (HTTPS):       \(fmt(apiRate)) creates/s  = \(fmt(apiRate / rawRate))x raw   (target >= 0.5x), \(Int(apiCPU)) µs CPU per create (server and its in-process clients)")
+print("  admission review alone:   \(fmt(admissionMicros)) µs per VirtualMachine (one thread)")
 print("  API create latency:       p50 \(fmt(percentile(all, 0.5))) ms, p99 \(fmt(percentile(all, 0.99))) ms (saturated)")
 print("  paced 500 creates/s:      p50 \(fmt(percentile(pacedValues, 0.5))) ms, p99 \(fmt(percentile(pacedValues, 0.99))) ms (target p99 <= 20 ms)")
 
