@@ -86,30 +86,69 @@ struct EdgeContext: RequestContext {
 /// Writes a pushed body's chunks to its HTTP/1 connection from any thread, in call order: each goes
 /// through the connection's event loop queue, which runs in submission order.
 ///
+/// Each chunk is framed here (`size CRLF data CRLF`, the response being chunked) and handed to TLS below
+/// the HTTP encoder, as one buffer and so one TLS record. Where the pipeline has no `WriteCoalescer` to
+/// write below, chunks go through the HTTP encoder as body parts.
+///
 /// A client that stops reading is dropped once `dropAfter` bytes wait for it, as Kubernetes drops a watcher
 /// that falls behind; a watch client resumes from the last resourceVersion it saw.
-struct ChannelChunkSink: ChunkSink {
+final class ChannelChunkSink: ChunkSink {
     let channel: any Channel
     static let dropAfter = 8 << 20
+    /// The coalescer's context: a write from it goes straight to TLS.
+    private let belowEncoder: NIOLoopBoundBox<ChannelHandlerContext?>
+
+    init(channel: any Channel) {
+        self.channel = channel
+        belowEncoder = .makeEmptyBox(valueType: ChannelHandlerContext.self, eventLoop: channel.eventLoop)
+    }
 
     func prepare() async {
         try? await channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: Self.dropAfter / 2, high: Self.dropAfter))
+        try? await channel.eventLoop.submit { self.findCoalescer() }.get()
+    }
+
+    /// Finds the coalescer to write below; on the connection's event loop.
+    func findCoalescer() {
+        belowEncoder.value = try? channel.pipeline.syncOperations.context(handlerType: WriteCoalescer.self)
     }
 
     func send(_ chunk: [UInt8]) {
         let channel = self.channel
+        let box = belowEncoder
         channel.eventLoop.execute {
-            guard channel.isActive else { return }
+            guard channel.isActive, !chunk.isEmpty else { return }
             guard channel.isWritable else {
                 channel.close(promise: nil)
                 return
             }
-            channel.writeAndFlush(HTTPResponsePart.body(ByteBuffer(bytes: chunk)), promise: nil)
+            guard let context = box.value else {
+                channel.writeAndFlush(HTTPResponsePart.body(ByteBuffer(bytes: chunk)), promise: nil)
+                return
+            }
+            context.writeAndFlush(NIOAny(Self.frame(chunk, allocator: channel.allocator)), promise: nil)
         }
     }
 
+    /// One HTTP/1.1 chunk: the size in hex, CRLF, the data, CRLF.
+    static func frame(_ chunk: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
+        let size = String(chunk.count, radix: 16)
+        var buffer = allocator.buffer(capacity: chunk.count + size.utf8.count + 4)
+        buffer.writeString(size)
+        buffer.writeStaticString("\r\n")
+        buffer.writeBytes(chunk)
+        buffer.writeStaticString("\r\n")
+        return buffer
+    }
+
+    /// Returns once the connection has closed; cancelling the waiting task closes it.
     func closed() async {
-        try? await channel.closeFuture.get()
+        let channel = self.channel
+        await withTaskCancellationHandler {
+            try? await channel.closeFuture.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
     }
 }
 

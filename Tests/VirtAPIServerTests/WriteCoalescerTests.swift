@@ -54,6 +54,21 @@ import Testing
         #expect(seen == ["a\n", "b\n", "c\n"])
     }
 
+    @Test func belowACoalescerChunksLeaveFramedAsOneBufferEach() throws {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(WriteCoalescer())
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        let sink = ChannelChunkSink(channel: channel)
+        sink.findCoalescer()
+        let event = String(repeating: "e", count: 700) + "\n"
+        sink.send(Array(event.utf8))
+        sink.send(Array("b\n".utf8))
+        channel.embeddedEventLoop.run()
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "2bd\r\n" + event + "\r\n"))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "2\r\nb\n\r\n"))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+    }
+
     @Test func aClientThatStopsReadingIsDropped() throws {
         let channel = EmbeddedChannel()
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
