@@ -116,6 +116,7 @@ import VirtError
     @Test func walStartsOverUnderASteadyStreamOfWrites() async throws {
         // About seven pages per commit: a WAL that never starts over passes 110 MiB after these 4,000 commits;
         // one that starts over after each checkpoint stays near the frames of 500 to 1,000 commits.
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let padding = JSONValue.string(String(repeating: "x", count: 1_000))
         for i in 0..<4_000 {
             var value = object("w\(i)")
