@@ -104,7 +104,7 @@ final class ChannelChunkSink: ChunkSink {
     }
 
     func prepare() async {
-        try? await channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: Self.dropAfter / 2, high: Self.dropAfter))
+        _ = try? await channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: Self.dropAfter / 2, high: Self.dropAfter))
         try? await channel.eventLoop.submit { self.findCoalescer() }.get()
     }
 

@@ -96,11 +96,6 @@ public struct ResourceHandler: Sendable {
 
     // MARK: - Create
 
-    func create(_ request: APIRequest, target: RequestTarget, dryRun: Bool) async throws -> (JSONValue, [String]) {
-        let body = try decodeBody(request, target: target)
-        return try await create(body, target: target, fieldValidation: request.query["fieldValidation"], dryRun: dryRun)
-    }
-
     func create(_ body: JSONValue, target: RequestTarget, fieldValidation: String?, dryRun: Bool) async throws -> (JSONValue, [String]) {
         let (stored, warnings) = try await createStored(body, target: target, fieldValidation: fieldValidation, dryRun: dryRun)
         return (stored.object, warnings)
@@ -151,11 +146,11 @@ public struct ResourceHandler: Sendable {
             try validate(object, causes: review.causes, type: type, name: name)
         } catch {
             // A missing or terminating namespace is reported before anything wrong with the object.
-            if let namespaceCheck { try namespaceCheck.check(try await store.get(namespaceCheck.key)?.object) }
+            try await checkNow(namespaceCheck)
             throw error
         }
         if dryRun {
-            if let namespaceCheck { try namespaceCheck.check(try await store.get(namespaceCheck.key)?.object) }
+            try await checkNow(namespaceCheck)
             return (StoredObject(key: target.key(name: name), revision: 0, object: object), warnings)
         }
         do {
@@ -173,6 +168,12 @@ public struct ResourceHandler: Sendable {
             throw invalid(type, "", [VirtError.Cause(reason: "FieldValueRequired", message: "name or generateName is required", field: "metadata.name")])
         }
         return prefix + Self.randomSuffix()
+    }
+
+    /// Runs a precondition against the store as it is now, outside any write (dry runs, error paths).
+    func checkNow(_ precondition: StorePrecondition?) async throws {
+        guard let precondition else { return }
+        try precondition.check(try await store.get(precondition.key)?.object)
     }
 
     /// Refuses a create in a namespace that does not exist or is being deleted.

@@ -155,13 +155,6 @@ public final class SQLiteStore: RevisionedStore {
         }.stored
     }
 
-    public func watch(_ scope: StoreScope, afterRevision revision: Int64) async throws -> AsyncThrowingStream<StoreEvent, any Error> {
-        let (stream, continuation) = AsyncThrowingStream<StoreEvent, any Error>.makeStream()
-        let registration = try await watch(scope, afterRevision: revision) { continuation.yield($0) }
-        continuation.onTermination = { _ in registration.cancel() }
-        return stream
-    }
-
     public func watch(_ scope: StoreScope, afterRevision revision: Int64,
                       deliver: @escaping @Sendable (StoreEvent) -> Void) async throws -> StoreWatchRegistration {
         // Under the hub's lock no event is published and no compaction runs: the history read here and the
@@ -223,7 +216,7 @@ public final class SQLiteStore: RevisionedStore {
 
     /// Copies the WAL back into the database file now (a passive checkpoint: it never blocks the writer).
     public func checkpoint() async throws {
-        try await checkpointer.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        _ = try await checkpointer.writeWithoutTransaction { db in try db.checkpoint(.passive) }
     }
 
     // MARK: - Internals

@@ -126,11 +126,10 @@ public protocol RevisionedStore: Sendable {
     func update(_ key: StoreKey, object: JSONValue, expectedRevision: Int64?) async throws -> StoredObject
     /// Deletes; returns the last state stamped with the deletion's revision.
     func delete(_ key: StoreKey, expectedRevision: Int64?) async throws -> StoredObject
-    /// Every event in `scope` after `revision`, then live ones, until the consumer stops.
-    func watch(_ scope: StoreScope, afterRevision revision: Int64) async throws -> AsyncThrowingStream<StoreEvent, any Error>
-    /// The same events handed to `deliver` one by one, in revision order, on whatever thread publishes them
-    /// (history before this returns), until the registration is cancelled. `deliver` must not block: it
-    /// runs while the store holds its watchers' lock. A watch with many watchers costs no task per event.
+    /// Every event in `scope` after `revision`, then live ones, handed to `deliver` one by one in revision
+    /// order on whatever thread publishes them (history before this returns), until the registration is
+    /// cancelled. `deliver` must not block: it runs while the store holds its watchers' lock. A watch with
+    /// many watchers costs no task per event.
     func watch(_ scope: StoreScope, afterRevision revision: Int64,
                deliver: @escaping @Sendable (StoreEvent) -> Void) async throws -> StoreWatchRegistration
     /// Forgets history at or before `revision`; a later watch from before it gets `gone`.
@@ -151,6 +150,14 @@ public final class StoreWatchRegistration: Sendable {
 }
 
 extension RevisionedStore {
+    /// The same events as a stream, until the consumer stops.
+    public func watch(_ scope: StoreScope, afterRevision revision: Int64) async throws -> AsyncThrowingStream<StoreEvent, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<StoreEvent, any Error>.makeStream()
+        let registration = try await watch(scope, afterRevision: revision) { continuation.yield($0) }
+        continuation.onTermination = { _ in registration.cancel() }
+        return stream
+    }
+
     /// Creates, with no precondition.
     public func create(_ key: StoreKey, object: JSONValue) async throws -> StoredObject {
         try await create(key, object: object, precondition: nil)

@@ -448,7 +448,7 @@ struct JSONKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? { try present(key)?.unboxInteger(UInt32.self) }
     func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? { try present(key)?.unboxInteger(UInt64.self) }
 
-    /// The child decoder for a key that is present and not null; records the key either way.
+    /// The child decoder for a key that is present and not null.
     func present(_ key: Key) -> JSONValueDecoderImpl? {
         guard let member = member(key) else { return nil }
         if case .null = member { return nil }

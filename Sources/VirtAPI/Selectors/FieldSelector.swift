@@ -108,12 +108,8 @@ public struct FieldSelector: Sendable, Equatable, Hashable, CustomStringConverti
         requirements.map(\.description).joined(separator: ",")
     }
 
-    /// The field at a dotted path as a string: strings as they are, numbers and booleans in JSON form,
+    /// The field at a path (a dotted path split at its dots) as a string: strings as they are, numbers and booleans in JSON form,
     /// a missing field or `null` as `""`.
-    static func fieldValue(_ path: String, in object: JSONValue) -> String {
-        fieldValue(Requirement.components(of: path), in: object)
-    }
-
     static func fieldValue(_ components: [String], in object: JSONValue) -> String {
         var current = object
         for component in components {
