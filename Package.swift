@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(name: "swiftvirt", dependencies: ["VirtCommands"]),
         .executableTarget(name: "VirtBench", dependencies: ["VirtAPIServer", "VirtClient", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")], path: "bench/VirtBench"),
         .target(name: "VirtTestSupport", dependencies: ["VirtAPIServer", "VirtClient"]),
-        .testTarget(name: "VirtAPITests", dependencies: ["VirtAPI"]),
+        .testTarget(name: "VirtAPITests", dependencies: ["VirtAPI"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VirtRuntimeTests", dependencies: ["VirtRuntime"]),
         .testTarget(name: "VirtQEMUTests", dependencies: ["VirtQEMU"], resources: [.copy("Golden")]),
         .testTarget(name: "VirtDiskTests", dependencies: ["VirtDisk"]),

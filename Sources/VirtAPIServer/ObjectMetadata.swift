@@ -19,12 +19,76 @@ extension JSONValue {
     var metaOwnerReferences: [JSONValue] { self[path: ["metadata", "ownerReferences"]]?.arrayValue ?? [] }
 }
 
+/// Object UIDs: random (version 4) UUIDs in lowercase, as Kubernetes writes them. The bytes come from
+/// the system generator (`getrandom`); Foundation's `UUID()` opens and reads `/dev/urandom` on each call,
+/// three system calls on every create.
+enum ObjectUID {
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var high = generator.next() as UInt64
+        var low = generator.next() as UInt64
+        high = (high & ~0xF000) | 0x4000  // version 4
+        low = (low & ~(0xC << 60)) | (0x8 << 60)  // variant 10xx
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var at = 0
+            for word in [high, low] {
+                for nibble in 0..<16 {
+                    if at == 8 || at == 13 || at == 18 || at == 23 {
+                        buffer[at] = UInt8(ascii: "-")
+                        at += 1
+                    }
+                    buffer[at] = digits[Int((word >> UInt64(60 - 4 * nibble)) & 0xF)]
+                    at += 1
+                }
+            }
+            return at
+        }
+    }
+}
+
 /// RFC 3339 timestamps as Kubernetes writes them (seconds precision, UTC).
 enum Timestamp {
-    static func now() -> String { format(Date()) }
+    static func now() -> String {
+        var clock = timespec()
+        clock_gettime(CLOCK_REALTIME, &clock)
+        return format(seconds: Int(clock.tv_sec))
+    }
 
     static func format(_ date: Date) -> String {
-        date.formatted(.iso8601)
+        format(seconds: Int(date.timeIntervalSince1970.rounded(.down)))
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` for seconds since 1970, by the civil-from-days arithmetic (proleptic
+    /// Gregorian calendar), without a formatter or time-zone lookup.
+    static func format(seconds: Int) -> String {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let fields = [(year, 4, UInt8(ascii: "-")), (month, 2, UInt8(ascii: "-")), (day, 2, UInt8(ascii: "T")),
+                      (secondOfDay / 3_600, 2, UInt8(ascii: ":")), (secondOfDay / 60 % 60, 2, UInt8(ascii: ":")),
+                      (secondOfDay % 60, 2, UInt8(ascii: "Z"))]
+        return String(unsafeUninitializedCapacity: 20) { buffer in
+            var at = 0
+            for (value, width, separator) in fields {
+                var rest = value
+                for position in stride(from: width - 1, through: 0, by: -1) {
+                    buffer[at + position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                buffer[at + width] = separator
+                at += width + 1
+            }
+            return at
+        }
     }
 
     static func parse(_ text: String) -> Date? {

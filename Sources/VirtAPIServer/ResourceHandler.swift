@@ -126,7 +126,7 @@ public struct ResourceHandler: Sendable {
         do {
             name = try createName(metadata, type: type)
             metadata["name"] = .string(name)
-            metadata["uid"] = .string(UUID().uuidString.lowercased())
+            metadata["uid"] = .string(ObjectUID.make())
             metadata["creationTimestamp"] = .string(Timestamp.now())
             metadata["generation"] = .int(1)
             metadata["resourceVersion"] = nil

@@ -43,7 +43,7 @@ func fmt(_ v: Double) -> String { String(format: "%.2f", v) }
 
 let arguments = CommandLine.arguments
 let total = Int(arguments.dropFirst().first ?? "") ?? 10_000
-let clients = 8
+let clients = Int(ProcessInfo.processInfo.environment["BENCH_CLIENTS"] ?? "") ?? 8
 let clock = ContinuousClock()
 let dir = NSTemporaryDirectory() + "swiftvirt-bench-\(UUID().uuidString)"
 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -56,7 +56,7 @@ admitted[path: ["metadata", "namespace"]] = "default"
 Admission.applyDefaults(group: "kubevirt.io", kind: "VirtualMachine", object: &admitted)
 // `VirtBench admission N`: only this part, N rounds (for profilers that count instructions).
 let admissionOnly = arguments.dropFirst().first == "admission"
-let admissionRounds = admissionOnly ? Int(arguments.dropFirst(2).first ?? "") ?? 1_000 : 20_000
+let admissionRounds = admissionOnly ? Int(arguments.dropFirst(2).first ?? "") ?? 1_000 : arguments.dropFirst(2).first == "api" ? 0 : 20_000
 let admissionStart = clock.now
 for _ in 0..<admissionRounds {
     let review = Admission.review(group: "kubevirt.io", kind: "VirtualMachine", object: admitted, old: nil)
@@ -70,10 +70,11 @@ if admissionOnly {
 
 // 1. Baseline: the same objects written straight into a store in-process, 8 concurrent writers.
 let rawStore = try SQLiteStore(path: dir + "/raw.db")
+let mode = arguments.dropFirst(2).first
 let rawStart = clock.now
 let rawCPUStart = cpuMicroseconds()
 try await withThrowingTaskGroup(of: Void.self) { group in
-    for c in 0..<clients {
+    for c in 0..<clients where mode != "api" {
         group.addTask {
             for i in stride(from: c, to: total, by: clients) {
                 var object = vmBody("vm-\(i)")
@@ -153,6 +154,12 @@ let all = latencies.withLock { $0 }
 
 // 3. Paced creates at 500/s: latency when the server is not saturated. 16 senders, each on its own
 // schedule (open loop: a late reply does not delay the next send), over reused connections.
+// `VirtBench N creates`: only the create phases above; `VirtBench N api`: only the API's (for profilers).
+if mode == "creates" || mode == "api" {
+    print("raw \(fmt(rawRate))/s \(Int(rawCPU)) µs CPU; API \(fmt(apiRate))/s \(Int(apiCPU)) µs CPU = \(fmt(apiRate / rawRate))x")
+    exit(0)
+}
+
 let pacedCount = min(2_500, total / 2)
 let paced = Mutex<[Double]>([])
 let pacedStart = clock.now

@@ -98,16 +98,35 @@ struct KindAdmission: Sendable {
         validate: @escaping @Sendable (T, _ object: JSONValue, _ old: JSONValue?) -> [VirtError.Cause] = { _, _, _ in [] },
         defaults: @escaping @Sendable (inout JSONValue) -> Void = { _ in }
     ) -> KindAdmission {
+        make(group: group, kind: kind, decode: { object throws(VirtError) in try decodeTracking(T.self, from: object) },
+             validate: validate, defaults: defaults)
+    }
+
+    /// `typed` for a kind that reads itself (`JSONObjectDecodable`): the decode is called directly.
+    static func typed<T: JSONObjectDecodable & Sendable>(
+        _ type: T.Type, group: String, kind: String,
+        validate: @escaping @Sendable (T, _ object: JSONValue, _ old: JSONValue?) -> [VirtError.Cause] = { _, _, _ in [] },
+        defaults: @escaping @Sendable (inout JSONValue) -> Void = { _ in }
+    ) -> KindAdmission {
+        make(group: group, kind: kind, decode: { object throws(VirtError) in try decodeTracking(T.self, from: object) },
+             validate: validate, defaults: defaults)
+    }
+
+    private static func make<T: Sendable>(
+        group: String, kind: String,
+        decode: @escaping @Sendable (JSONValue) throws(VirtError) -> StrictDecodeResult<T>,
+        validate: @escaping @Sendable (T, _ object: JSONValue, _ old: JSONValue?) -> [VirtError.Cause],
+        defaults: @escaping @Sendable (inout JSONValue) -> Void
+    ) -> KindAdmission {
         KindAdmission(
             group: group, kind: kind,
             unknownFields: { object in
-                (try? decodeTracking(T.self, from: object))?.unknownFields ?? []
+                (try? decode(object))?.unknownFields ?? []
             },
             review: { object, old in
-                let decoded: (value: T, unknownFields: [String])
+                let decoded: StrictDecodeResult<T>
                 do throws(VirtError) {
-                    let tracked = try decodeTracking(T.self, from: object)
-                    decoded = (tracked.value, tracked.unknownFields)
+                    decoded = try decode(object)
                 } catch {
                     let causes = error.causes.isEmpty ? [VirtError.Cause(message: error.message, field: "")] : error.causes
                     return Admission.Review(causes: causes, unknownFields: [])

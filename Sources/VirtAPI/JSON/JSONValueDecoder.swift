@@ -21,6 +21,9 @@ extension StrictDecodeResult: Sendable where T: Sendable {}
 /// A type mismatch or a missing required field becomes `VirtError(.invalid, …)` with one cause in
 /// Kubernetes' wording (`FieldValueInvalid` or `FieldValueRequired`) naming the full field path.
 public func decodeTracking<T: Decodable>(_ type: T.Type, from json: JSONValue) throws(VirtError) -> StrictDecodeResult<T> {
+    if let readable = T.self as? any JSONObjectDecodable.Type {
+        return try decodeTracking(readable, as: T.self, from: json)
+    }
     let tracker = FieldTracker()
     let decoder = JSONValueDecoderImpl(value: json, tracker: tracker)
     do {
@@ -29,6 +32,23 @@ public func decodeTracking<T: Decodable>(_ type: T.Type, from json: JSONValue) t
     } catch {
         throw JSONValueDecoder.virtError(from: error, root: json)
     }
+}
+
+/// `decodeTracking` for a type that reads itself: no `Codable` containers, no existential on the way.
+public func decodeTracking<T: JSONObjectDecodable>(_ type: T.Type, from json: JSONValue) throws(VirtError) -> StrictDecodeResult<T> {
+    do {
+        let context = JSONReadContext(tracking: true)
+        let value = try T.read(json, at: .root, context)
+        return StrictDecodeResult(value: value, unknownFields: context.unknownFields.sorted())
+    } catch {
+        throw JSONValueDecoder.virtError(from: error, root: json)
+    }
+}
+
+/// `decodeTracking` of a type known to read itself only at run time (opened from an existential).
+private func decodeTracking<R: JSONObjectDecodable, T>(_ type: R.Type, as: T.Type, from json: JSONValue) throws(VirtError) -> StrictDecodeResult<T> {
+    let result = try decodeTracking(R.self, from: json)
+    return StrictDecodeResult(value: result.value as! T, unknownFields: result.unknownFields)
 }
 
 /// Decodes `Decodable` types straight from a `JSONValue`, without going through JSON text.
@@ -40,6 +60,9 @@ public struct JSONValueDecoder: Sendable {
 
     /// Decodes `type`, throwing `DecodingError` on a mismatch. Unknown fields are ignored.
     public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+        if let readable = T.self as? any JSONObjectDecodable.Type {
+            return try readable.read(value, at: .root, JSONReadContext(tracking: false)) as! T
+        }
         let decoder = JSONValueDecoderImpl(value: value, tracker: nil)
         return try decoder.unbox(T.self)
     }
@@ -173,6 +196,8 @@ final class FieldTracker {
     }
 
     var entries: [Entry] = []
+    /// Unknown fields found by `JSONObjectDecodable` values read inside this decode, as full paths.
+    var extraUnknown: [String] = []
 
     init() {
         entries.reserveCapacity(32)
@@ -192,14 +217,14 @@ final class FieldTracker {
         let suspects = entries.indices.filter { index in
             entries[index].object.keys.contains { !entries[index].used.contains($0) }
         }
-        if suspects.isEmpty { return [] }
+        if suspects.isEmpty { return Array(Set(extraUnknown)).sorted() }
         // The same object may have been opened more than once (a super decoder, a second look): a key asked
         // for through any of them counts.
         var usedByPath: [String: Set<String>] = [:]
         for entry in entries {
             usedByPath[JSONValueDecoder.fieldPath(entry.decoder.codingPath), default: []].formUnion(entry.used)
         }
-        var unknown: Set<String> = []
+        var unknown = Set(extraUnknown)
         for index in suspects {
             let path = JSONValueDecoder.fieldPath(entries[index].decoder.codingPath)
             let asked = usedByPath[path] ?? []

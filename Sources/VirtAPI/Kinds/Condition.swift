@@ -19,3 +19,17 @@ public struct Condition: Codable, Sendable, Equatable {
         self.message = message
     }
 }
+
+extension Condition: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        type = try object.required("type")
+        status = try object.required("status")
+        reason = try object.optional("reason")
+        message = try object.optional("message")
+        lastProbeTime = try object.optional("lastProbeTime")
+        lastTransitionTime = try object.optional("lastTransitionTime")
+        lastHeartbeatTime = try object.optional("lastHeartbeatTime")
+        lastUpdateTime = try object.optional("lastUpdateTime")
+        observedGeneration = try object.optional("observedGeneration")
+    }
+}

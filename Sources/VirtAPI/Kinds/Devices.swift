@@ -43,3 +43,33 @@ public struct Devices: Codable, Sendable, Equatable {
         self.interfaces = interfaces
     }
 }
+
+extension Devices: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        useVirtioTransitional = try object.optional("useVirtioTransitional")
+        disableHotplug = try object.optional("disableHotplug")
+        disks = try object.optional("disks")
+        watchdog = try object.optional("watchdog")
+        interfaces = try object.optional("interfaces")
+        inputs = try object.optional("inputs")
+        autoattachPodInterface = try object.optional("autoattachPodInterface")
+        autoattachGraphicsDevice = try object.optional("autoattachGraphicsDevice")
+        autoattachSerialConsole = try object.optional("autoattachSerialConsole")
+        logSerialConsole = try object.optional("logSerialConsole")
+        autoattachMemBalloon = try object.optional("autoattachMemBalloon")
+        autoattachInputDevice = try object.optional("autoattachInputDevice")
+        autoattachVSOCK = try object.optional("autoattachVSOCK")
+        rng = try object.optional("rng")
+        blockMultiQueue = try object.optional("blockMultiQueue")
+        networkInterfaceMultiqueue = try object.optional("networkInterfaceMultiqueue")
+        gpus = try object.optional("gpus")
+        downwardMetrics = try object.optional("downwardMetrics")
+        panicDevices = try object.optional("panicDevices")
+        filesystems = try object.optional("filesystems")
+        hostDevices = try object.optional("hostDevices")
+        clientPassthrough = try object.optional("clientPassthrough")
+        sound = try object.optional("sound")
+        tpm = try object.optional("tpm")
+        video = try object.optional("video")
+    }
+}

@@ -62,3 +62,46 @@ public struct LunTarget: Codable, Sendable, Equatable {
 
     public init(bus: String? = nil) { self.bus = bus }
 }
+
+extension Disk: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        name = try object.required("name")
+        disk = try object.optional("disk")
+        lun = try object.optional("lun")
+        cdrom = try object.optional("cdrom")
+        bootOrder = try object.optional("bootOrder")
+        serial = try object.optional("serial")
+        dedicatedIOThread = try object.optional("dedicatedIOThread")
+        cache = try object.optional("cache")
+        io = try object.optional("io")
+        tag = try object.optional("tag")
+        blockSize = try object.optional("blockSize")
+        shareable = try object.optional("shareable")
+        errorPolicy = try object.optional("errorPolicy")
+        changedBlockTracking = try object.optional("changedBlockTracking")
+    }
+}
+
+extension DiskTarget: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        bus = try object.optional("bus")
+        readonly = try object.optional("readonly")
+        pciAddress = try object.optional("pciAddress")
+    }
+}
+
+extension CDRomTarget: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        bus = try object.optional("bus")
+        readonly = try object.optional("readonly")
+        tray = try object.optional("tray")
+    }
+}
+
+extension LunTarget: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        bus = try object.optional("bus")
+        readonly = try object.optional("readonly")
+        reservation = try object.optional("reservation")
+    }
+}

@@ -153,3 +153,106 @@ public struct KernelBootContainer: Codable, Sendable, Equatable {
         self.initrdPath = initrdPath
     }
 }
+
+extension DomainSpec: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        resources = try object.optional("resources")
+        cpu = try object.optional("cpu")
+        memory = try object.optional("memory")
+        machine = try object.optional("machine")
+        firmware = try object.optional("firmware")
+        clock = try object.optional("clock")
+        features = try object.optional("features")
+        devices = try object.required("devices")
+        ioThreadsPolicy = try object.optional("ioThreadsPolicy")
+        ioThreads = try object.optional("ioThreads")
+        chassis = try object.optional("chassis")
+        launchSecurity = try object.optional("launchSecurity")
+        rebootPolicy = try object.optional("rebootPolicy")
+    }
+}
+
+extension DomainResourceRequirements: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        requests = try object.optional("requests")
+        limits = try object.optional("limits")
+        overcommitGuestOverhead = try object.optional("overcommitGuestOverhead")
+    }
+}
+
+extension CPU: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        cores = try object.optional("cores")
+        sockets = try object.optional("sockets")
+        maxSockets = try object.optional("maxSockets")
+        threads = try object.optional("threads")
+        model = try object.optional("model")
+        features = try object.optional("features")
+        dedicatedCpuPlacement = try object.optional("dedicatedCpuPlacement")
+        numa = try object.optional("numa")
+        isolateEmulatorThread = try object.optional("isolateEmulatorThread")
+        realtime = try object.optional("realtime")
+    }
+}
+
+extension Memory: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        hugepages = try object.optional("hugepages")
+        guest = try object.optional("guest")
+        maxGuest = try object.optional("maxGuest")
+        reservedOverhead = try object.optional("reservedOverhead")
+    }
+}
+
+extension Machine: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        type = try object.optional("type")
+    }
+}
+
+extension Firmware: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        uuid = try object.optional("uuid")
+        bootloader = try object.optional("bootloader")
+        serial = try object.optional("serial")
+        kernelBoot = try object.optional("kernelBoot")
+        acpi = try object.optional("acpi")
+    }
+}
+
+extension Bootloader: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        bios = try object.optional("bios")
+        efi = try object.optional("efi")
+    }
+}
+
+extension BIOS: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        useSerial = try object.optional("useSerial")
+    }
+}
+
+extension EFI: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        secureBoot = try object.optional("secureBoot")
+        persistent = try object.optional("persistent")
+    }
+}
+
+extension KernelBoot: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        kernelArgs = try object.optional("kernelArgs")
+        container = try object.optional("container")
+    }
+}
+
+extension KernelBootContainer: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        image = try object.optional("image")
+        imagePullSecret = try object.optional("imagePullSecret")
+        imagePullPolicy = try object.optional("imagePullPolicy")
+        kernelPath = try object.optional("kernelPath")
+        initrdPath = try object.optional("initrdPath")
+    }
+}

@@ -49,3 +49,33 @@ public struct PluginBinding: Codable, Sendable, Equatable {
 
     public init(name: String) { self.name = name }
 }
+
+extension Interface: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        name = try object.required("name")
+        model = try object.optional("model")
+        bridge = try object.optional("bridge")
+        slirp = try object.optional("slirp")
+        masquerade = try object.optional("masquerade")
+        sriov = try object.optional("sriov")
+        macvtap = try object.optional("macvtap")
+        passt = try object.optional("passt")
+        passtBinding = try object.optional("passtBinding")
+        binding = try object.optional("binding")
+        ports = try object.optional("ports")
+        portRanges = try object.optional("portRanges")
+        macAddress = try object.optional("macAddress")
+        bootOrder = try object.optional("bootOrder")
+        pciAddress = try object.optional("pciAddress")
+        dhcpOptions = try object.optional("dhcpOptions")
+        tag = try object.optional("tag")
+        acpiIndex = try object.optional("acpiIndex")
+        state = try object.optional("state")
+    }
+}
+
+extension PluginBinding: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        name = try object.required("name")
+    }
+}

@@ -29,3 +29,26 @@ public struct MultusNetwork: Codable, Sendable, Equatable {
 
     public init(networkName: String? = nil) { self.networkName = networkName }
 }
+
+extension Network: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        name = try object.required("name")
+        pod = try object.optional("pod")
+        multus = try object.optional("multus")
+        resourceClaim = try object.optional("resourceClaim")
+    }
+}
+
+extension PodNetwork: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        vmNetworkCIDR = try object.optional("vmNetworkCIDR")
+        vmIPv6NetworkCIDR = try object.optional("vmIPv6NetworkCIDR")
+    }
+}
+
+extension MultusNetwork: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        networkName = try object.optional("networkName")
+        self.default = try object.optional("default")
+    }
+}

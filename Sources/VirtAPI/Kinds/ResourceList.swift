@@ -26,13 +26,27 @@ public struct LocalObjectReference: Codable, Sendable, Equatable {
 public struct EmptyObject: Codable, Sendable, Equatable {
     public init() {}
 
-    public init(from decoder: any Decoder) throws {
-        _ = try decoder.container(keyedBy: NoKeys.self)
-    }
-
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: NoKeys.self)
     }
 
     enum NoKeys: CodingKey {}
+}
+
+extension ResourceRequirements: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        requests = try object.optional("requests")
+        limits = try object.optional("limits")
+        claims = try object.optional("claims")
+    }
+}
+
+extension LocalObjectReference: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        name = try object.optional("name")
+    }
+}
+
+extension EmptyObject: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {}
 }

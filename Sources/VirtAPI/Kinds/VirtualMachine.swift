@@ -101,3 +101,71 @@ public struct VirtualMachineStartFailure: Codable, Sendable, Equatable {
 
     public init() {}
 }
+
+extension VirtualMachine: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        apiVersion = try object.optional("apiVersion")
+        kind = try object.optional("kind")
+        metadata = try object.optional("metadata")
+        spec = try object.required("spec")
+        status = try object.optional("status")
+    }
+}
+
+extension VirtualMachineSpec: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        running = try object.optional("running")
+        runStrategy = try object.optional("runStrategy")
+        instancetype = try object.optional("instancetype")
+        preference = try object.optional("preference")
+        template = try object.optional("template")
+        dataVolumeTemplates = try object.optional("dataVolumeTemplates")
+        updateVolumesStrategy = try object.optional("updateVolumesStrategy")
+    }
+}
+
+extension VirtualMachineInstanceTemplateSpec: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        metadata = try object.optional("metadata")
+        spec = try object.optional("spec")
+    }
+}
+
+extension VirtualMachineStatus: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        snapshotInProgress = try object.optional("snapshotInProgress")
+        restoreInProgress = try object.optional("restoreInProgress")
+        created = try object.optional("created")
+        ready = try object.optional("ready")
+        printableStatus = try object.optional("printableStatus")
+        conditions = try object.optional("conditions")
+        stateChangeRequests = try object.optional("stateChangeRequests")
+        volumeRequests = try object.optional("volumeRequests")
+        volumeSnapshotStatuses = try object.optional("volumeSnapshotStatuses")
+        startFailure = try object.optional("startFailure")
+        memoryDumpRequest = try object.optional("memoryDumpRequest")
+        observedGeneration = try object.optional("observedGeneration")
+        desiredGeneration = try object.optional("desiredGeneration")
+        runStrategy = try object.optional("runStrategy")
+        volumeUpdateState = try object.optional("volumeUpdateState")
+        changedBlockTracking = try object.optional("changedBlockTracking")
+        instancetypeRef = try object.optional("instancetypeRef")
+        preferenceRef = try object.optional("preferenceRef")
+    }
+}
+
+extension VirtualMachineStateChangeRequest: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        action = try object.required("action")
+        data = try object.optional("data")
+        uid = try object.optional("uid")
+    }
+}
+
+extension VirtualMachineStartFailure: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        consecutiveFailCount = try object.optional("consecutiveFailCount")
+        lastFailedVMIUID = try object.optional("lastFailedVMIUID")
+        retryAfterTimestamp = try object.optional("retryAfterTimestamp")
+    }
+}

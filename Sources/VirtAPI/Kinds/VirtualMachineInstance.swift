@@ -54,3 +54,41 @@ public struct VirtualMachineInstanceSpec: Codable, Sendable, Equatable {
         self.domain = domain
     }
 }
+
+extension VirtualMachineInstance: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        apiVersion = try object.optional("apiVersion")
+        kind = try object.optional("kind")
+        metadata = try object.optional("metadata")
+        spec = try object.required("spec")
+        status = try object.optional("status")
+    }
+}
+
+extension VirtualMachineInstanceSpec: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        priorityClassName = try object.optional("priorityClassName")
+        domain = try object.required("domain")
+        nodeSelector = try object.optional("nodeSelector")
+        affinity = try object.optional("affinity")
+        schedulerName = try object.optional("schedulerName")
+        serviceAccountName = try object.optional("serviceAccountName")
+        tolerations = try object.optional("tolerations")
+        topologySpreadConstraints = try object.optional("topologySpreadConstraints")
+        evictionStrategy = try object.optional("evictionStrategy")
+        startStrategy = try object.optional("startStrategy")
+        terminationGracePeriodSeconds = try object.optional("terminationGracePeriodSeconds")
+        volumes = try object.optional("volumes")
+        livenessProbe = try object.optional("livenessProbe")
+        readinessProbe = try object.optional("readinessProbe")
+        hostname = try object.optional("hostname")
+        subdomain = try object.optional("subdomain")
+        networks = try object.optional("networks")
+        dnsPolicy = try object.optional("dnsPolicy")
+        dnsConfig = try object.optional("dnsConfig")
+        accessCredentials = try object.optional("accessCredentials")
+        architecture = try object.optional("architecture")
+        resourceClaims = try object.optional("resourceClaims")
+        utilityVolumes = try object.optional("utilityVolumes")
+    }
+}

@@ -40,3 +40,33 @@ public struct VirtualMachineInstanceMigrationStatus: Codable, Sendable, Equatabl
 
     public init() {}
 }
+
+extension VirtualMachineInstanceMigration: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        apiVersion = try object.optional("apiVersion")
+        kind = try object.optional("kind")
+        metadata = try object.optional("metadata")
+        spec = try object.required("spec")
+        status = try object.optional("status")
+    }
+}
+
+extension VirtualMachineInstanceMigrationSpec: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        vmiName = try object.optional("vmiName")
+        addedNodeSelector = try object.optional("addedNodeSelector")
+        sendTo = try object.optional("sendTo")
+        receive = try object.optional("receive")
+        priority = try object.optional("priority")
+    }
+}
+
+extension VirtualMachineInstanceMigrationStatus: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        phase = try object.optional("phase")
+        conditions = try object.optional("conditions")
+        phaseTransitionTimestamps = try object.optional("phaseTransitionTimestamps")
+        migrationState = try object.optional("migrationState")
+        synchronizationAddresses = try object.optional("synchronizationAddresses")
+    }
+}

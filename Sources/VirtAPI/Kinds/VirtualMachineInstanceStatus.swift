@@ -64,3 +64,56 @@ public struct VirtualMachineInstanceNetworkInterface: Codable, Sendable, Equatab
 
     public init(name: String? = nil) { self.name = name }
 }
+
+extension VirtualMachineInstanceStatus: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        nodeName = try object.optional("nodeName")
+        reason = try object.optional("reason")
+        conditions = try object.optional("conditions")
+        phase = try object.optional("phase")
+        phaseTransitionTimestamps = try object.optional("phaseTransitionTimestamps")
+        interfaces = try object.optional("interfaces")
+        guestOSInfo = try object.optional("guestOSInfo")
+        migrationState = try object.optional("migrationState")
+        migrationMethod = try object.optional("migrationMethod")
+        migrationTransport = try object.optional("migrationTransport")
+        qosClass = try object.optional("qosClass")
+        launcherContainerImageVersion = try object.optional("launcherContainerImageVersion")
+        evacuationNodeName = try object.optional("evacuationNodeName")
+        activePods = try object.optional("activePods")
+        volumeStatus = try object.optional("volumeStatus")
+        kernelBootStatus = try object.optional("kernelBootStatus")
+        fsFreezeStatus = try object.optional("fsFreezeStatus")
+        topologyHints = try object.optional("topologyHints")
+        virtualMachineRevisionName = try object.optional("virtualMachineRevisionName")
+        runtimeUser = try object.optional("runtimeUser")
+        VSOCKCID = try object.optional("VSOCKCID")
+        selinuxContext = try object.optional("selinuxContext")
+        machine = try object.optional("machine")
+        currentCPUTopology = try object.optional("currentCPUTopology")
+        memory = try object.optional("memory")
+        migratedVolumes = try object.optional("migratedVolumes")
+        changedBlockTracking = try object.optional("changedBlockTracking")
+    }
+}
+
+extension PhaseTransitionTimestamp: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        phase = try object.optional("phase")
+        phaseTransitionTimestamp = try object.optional("phaseTransitionTimestamp")
+    }
+}
+
+extension VirtualMachineInstanceNetworkInterface: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        name = try object.optional("name")
+        ipAddress = try object.optional("ipAddress")
+        ipAddresses = try object.optional("ipAddresses")
+        mac = try object.optional("mac")
+        podInterfaceName = try object.optional("podInterfaceName")
+        interfaceName = try object.optional("interfaceName")
+        infoSource = try object.optional("infoSource")
+        queueCount = try object.optional("queueCount")
+        linkState = try object.optional("linkState")
+    }
+}

@@ -135,3 +135,88 @@ public struct DataVolumeVolumeSource: Codable, Sendable, Equatable {
 
     public init(name: String? = nil) { self.name = name }
 }
+
+extension Volume: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        name = try object.required("name")
+        hostDisk = try object.optional("hostDisk")
+        persistentVolumeClaim = try object.optional("persistentVolumeClaim")
+        cloudInitNoCloud = try object.optional("cloudInitNoCloud")
+        cloudInitConfigDrive = try object.optional("cloudInitConfigDrive")
+        sysprep = try object.optional("sysprep")
+        containerDisk = try object.optional("containerDisk")
+        ephemeral = try object.optional("ephemeral")
+        emptyDisk = try object.optional("emptyDisk")
+        dataVolume = try object.optional("dataVolume")
+        configMap = try object.optional("configMap")
+        secret = try object.optional("secret")
+        downwardAPI = try object.optional("downwardAPI")
+        serviceAccount = try object.optional("serviceAccount")
+        downwardMetrics = try object.optional("downwardMetrics")
+        memoryDump = try object.optional("memoryDump")
+        containerPath = try object.optional("containerPath")
+    }
+}
+
+extension HostDisk: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        path = try object.optional("path")
+        type = try object.optional("type")
+        capacity = try object.optional("capacity")
+        shared = try object.optional("shared")
+    }
+}
+
+extension PersistentVolumeClaimVolumeSource: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        claimName = try object.optional("claimName")
+        readOnly = try object.optional("readOnly")
+        hotpluggable = try object.optional("hotpluggable")
+    }
+}
+
+extension CloudInitSource: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        secretRef = try object.optional("secretRef")
+        userDataBase64 = try object.optional("userDataBase64")
+        userData = try object.optional("userData")
+        networkDataSecretRef = try object.optional("networkDataSecretRef")
+        networkDataBase64 = try object.optional("networkDataBase64")
+        networkData = try object.optional("networkData")
+    }
+}
+
+extension ContainerDiskSource: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        image = try object.optional("image")
+        imagePullSecret = try object.optional("imagePullSecret")
+        path = try object.optional("path")
+        imagePullPolicy = try object.optional("imagePullPolicy")
+    }
+}
+
+extension EphemeralVolumeSource: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        persistentVolumeClaim = try object.optional("persistentVolumeClaim")
+    }
+}
+
+extension CorePersistentVolumeClaimVolumeSource: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        claimName = try object.optional("claimName")
+        readOnly = try object.optional("readOnly")
+    }
+}
+
+extension EmptyDiskSource: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        capacity = try object.required("capacity")
+    }
+}
+
+extension DataVolumeVolumeSource: JSONObjectDecodable {
+    public init(reading object: inout JSONObjectReader) throws {
+        name = try object.optional("name")
+        hotpluggable = try object.optional("hotpluggable")
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+@testable import VirtAPIServer
+
+@Suite("Server-set metadata values")
+struct ObjectMetadataTests {
+    @Test("timestamps match Foundation's ISO 8601 form across leap years, centuries and 1970")
+    func timestampsMatchFoundation() {
+        var samples = [0, 59, 86_399, 86_400, 951_782_400, 951_868_799, 4_107_542_399, 1_798_761_599, -1, -86_401, 1_764_201_600]
+        var seed: UInt64 = 42
+        for _ in 0..<2_000 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            samples.append(Int(seed >> 33) % 8_000_000_000 - 2_000_000_000)
+        }
+        for seconds in samples {
+            let date = Date(timeIntervalSince1970: TimeInterval(seconds))
+            #expect(Timestamp.format(seconds: seconds) == date.formatted(.iso8601), "seconds \(seconds)")
+        }
+        #expect(Timestamp.format(seconds: 951_782_400) == "2000-02-29T00:00:00Z")
+        #expect(Timestamp.parse(Timestamp.now()) != nil)
+    }
+
+    @Test("UIDs are lowercase version-4 UUIDs and do not repeat")
+    func uidsAreVersionFourUUIDs() {
+        var seen = Set<String>()
+        for _ in 0..<1_000 {
+            let uid = ObjectUID.make()
+            #expect(uid.count == 36)
+            #expect(UUID(uuidString: uid) != nil, "\(uid)")
+            #expect(uid == uid.lowercased())
+            let characters = Array(uid)
+            #expect(characters[14] == "4")
+            #expect("89ab".contains(characters[19]))
+            seen.insert(uid)
+        }
+        #expect(seen.count == 1_000)
+    }
+}
