@@ -122,10 +122,28 @@ struct Authenticator: Sendable {
 
     func authenticate(_ authorization: String?) throws {
         guard let tokens else { return }
-        guard let authorization, authorization.hasPrefix("Bearer "),
-              tokens.contains(String(authorization.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces))
+        guard let authorization, let presented = Self.bearerToken(authorization),
+              tokens.contains(where: { Self.sameBytes($0.utf8, presented) })
         else {
             throw VirtError(.unauthorized, "Unauthorized: send a valid bearer token (see the kubeconfig the daemon wrote in its data directory)")
         }
+    }
+
+    /// The token of `Bearer TOKEN`, without surrounding spaces or tabs.
+    static func bearerToken(_ header: String) -> Substring.UTF8View? {
+        let bytes = header.utf8
+        guard bytes.starts(with: "Bearer ".utf8) else { return nil }
+        var token = Substring(header).utf8.dropFirst(7)
+        while let first = token.first, first == 0x20 || first == 0x09 { token = token.dropFirst() }
+        while let last = token.last, last == 0x20 || last == 0x09 { token = token.dropLast() }
+        return token.isEmpty ? nil : token
+    }
+
+    /// Compares in time that depends on the lengths only, not on where the bytes first differ.
+    static func sameBytes(_ expected: String.UTF8View, _ presented: Substring.UTF8View) -> Bool {
+        guard expected.count == presented.count else { return false }
+        var difference: UInt8 = 0
+        for (a, b) in zip(expected, presented) { difference |= a ^ b }
+        return difference == 0
     }
 }

@@ -73,6 +73,18 @@ import VirtStore
         #expect(versionStatus == 200)
     }
 
+    @Test func onlyTheExactBearerTokenIsAccepted() throws {
+        let authenticator = Authenticator(tokens: ["s3cret-token", "other"])
+        for accepted in ["Bearer s3cret-token", "Bearer  s3cret-token\t", "Bearer other"] {
+            #expect(throws: Never.self, "\(accepted)") { try authenticator.authenticate(accepted) }
+        }
+        for refused in [nil, "", "Bearer", "Bearer ", "Bearer s3cret-toke", "Bearer s3cret-tokem", "Bearer s3cret-token2",
+                        "bearer s3cret-token", "Basic s3cret-token", "Bearer s3cret token"] {
+            #expect(throws: VirtError.self, "\(String(describing: refused))") { try authenticator.authenticate(refused) }
+        }
+        #expect(throws: Never.self) { try Authenticator(tokens: nil).authenticate(nil) }
+    }
+
     @Test func notFoundNamesTheObject() async throws {
         let (status, body) = try await send("GET", Self.vms + "/nope")
         #expect(status == 404)
