@@ -21,6 +21,12 @@ public final class SQLiteStore: RevisionedStore {
     private let hub = Mutex(WatchHub())
     /// Commits since the last checkpoint was scheduled, and whether one is running.
     private let checkpointState = Mutex((commits: 0, running: false))
+    /// Objects the writer read or wrote lately, parsed, with their revisions. A write that reads an object
+    /// (a create's namespace check, the current state an update or delete replaces) parses its JSON only when
+    /// the stored revision is not the one remembered: every create in a namespace reads the same namespace.
+    /// Only the writer queue uses it.
+    private let recent = Mutex<[StoreKey: (revision: Int64, object: JSONValue)]>([:])
+    static let recentLimit = 512
     /// Commits between two background checkpoints (SQLite's own default is about 1000 pages).
     static let commitsPerCheckpoint = 500
 
@@ -104,7 +110,7 @@ public final class SQLiteStore: RevisionedStore {
     public func create(_ key: StoreKey, object: JSONValue, precondition: StorePrecondition?) async throws -> StoredObject {
         try await write { db in
             if let precondition {
-                try precondition.check(try Self.fetch(db, precondition.key)?.object)
+                try precondition.check(try self.writerFetch(db, precondition.key)?.object)
             }
             if try Self.exists(db, key) {
                 throw VirtError(.exists, "\(key.name) already exists")
@@ -115,13 +121,14 @@ public final class SQLiteStore: RevisionedStore {
             try db.cachedStatement(sql: "INSERT INTO objects VALUES (?, ?, ?, ?, ?)")
                 .execute(arguments: [key.resource, key.namespace, key.name, revision, data])
             try Self.record(db, kind: .added, key: key, revision: revision, data: data)
+            self.remember(key, revision: revision, object: stamped)
             return StoreEvent(kind: .added, key: key, revision: revision, object: stamped, objectJSON: data)
         }.stored
     }
 
     public func update(_ key: StoreKey, object: JSONValue, expectedRevision: Int64?) async throws -> StoredObject {
         try await write { db in
-            guard let current = try Self.fetch(db, key) else {
+            guard let current = try self.writerFetch(db, key) else {
                 throw VirtError(.notFound, "\(key.name) not found")
             }
             if let expectedRevision, expectedRevision != current.revision {
@@ -133,13 +140,14 @@ public final class SQLiteStore: RevisionedStore {
             try db.cachedStatement(sql: "UPDATE objects SET revision = ?, data = ? WHERE resource = ? AND namespace = ? AND name = ?")
                 .execute(arguments: [revision, data, key.resource, key.namespace, key.name])
             try Self.record(db, kind: .modified, key: key, revision: revision, data: data)
+            self.remember(key, revision: revision, object: stamped)
             return StoreEvent(kind: .modified, key: key, revision: revision, object: stamped, previous: current.object, objectJSON: data)
         }.stored
     }
 
     public func delete(_ key: StoreKey, expectedRevision: Int64?) async throws -> StoredObject {
         try await write { db in
-            guard let current = try Self.fetch(db, key) else {
+            guard let current = try self.writerFetch(db, key) else {
                 throw VirtError(.notFound, "\(key.name) not found")
             }
             if let expectedRevision, expectedRevision != current.revision {
@@ -147,6 +155,7 @@ public final class SQLiteStore: RevisionedStore {
             }
             let revision = try Self.metaValue(db, "revision") + 1
             let stamped = current.object.stamped(revision: revision)
+            _ = self.recent.withLock { $0.removeValue(forKey: key) }
             try db.cachedStatement(sql: "DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ?")
                 .execute(arguments: [key.resource, key.namespace, key.name])
             let data = stamped.serialized()
@@ -298,6 +307,27 @@ public final class SQLiteStore: RevisionedStore {
             arguments: [key.resource, key.namespace, key.name])
         else { return nil }
         return StoredObject(key: key, revision: row[0], object: try decode(row[1], key: key))
+    }
+
+    /// `fetch` on the writer: the remembered parse when the stored revision matches it.
+    private func writerFetch(_ db: Database, _ key: StoreKey) throws -> StoredObject? {
+        guard let revision = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT revision FROM objects WHERE resource = ? AND namespace = ? AND name = ?"),
+            arguments: [key.resource, key.namespace, key.name])
+        else { return nil }
+        if let known = recent.withLock({ $0[key] }), known.revision == revision {
+            return StoredObject(key: key, revision: revision, object: known.object)
+        }
+        guard let current = try Self.fetch(db, key) else { return nil }
+        remember(key, revision: current.revision, object: current.object)
+        return current
+    }
+
+    private func remember(_ key: StoreKey, revision: Int64, object: JSONValue) {
+        recent.withLock { recent in
+            if recent.count >= Self.recentLimit { recent.removeAll(keepingCapacity: true) }
+            recent[key] = (revision, object)
+        }
     }
 
     private static func exists(_ db: Database, _ key: StoreKey) throws -> Bool {
