@@ -32,9 +32,8 @@ enum VirtualMachineAdmission {
     }
 
     static func applyDefaults(_ object: inout JSONValue) {
-        let path = ["spec", "template", "spec"]
-        guard var spec = object[path: path], spec.objectValue != nil else { return }
-        VMISpecDefaults.apply(to: &spec)
-        object[path: path] = spec
+        object.modify(path: ["spec", "template", "spec"]) { spec in
+            if spec.objectValue != nil { VMISpecDefaults.apply(to: &spec) }
+        }
     }
 }

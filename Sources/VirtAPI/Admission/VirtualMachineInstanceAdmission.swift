@@ -25,9 +25,9 @@ enum VirtualMachineInstanceAdmission {
     }
 
     static func applyDefaults(_ object: inout JSONValue) {
-        guard var spec = object["spec"], spec.objectValue != nil else { return }
-        VMISpecDefaults.apply(to: &spec)
-        object["spec"] = spec
+        object.modify(path: ["spec"]) { spec in
+            if spec.objectValue != nil { VMISpecDefaults.apply(to: &spec) }
+        }
     }
 }
 
@@ -55,25 +55,26 @@ enum VMISpecDefaults {
     /// A disk without a target becomes `disk: {bus: virtio}`; a target without a bus gets virtio (disk),
     /// sata (cdrom) or scsi (lun).
     static func defaultDiskTargets(_ spec: inout JSONValue) {
-        let path = ["domain", "devices", "disks"]
-        guard case .array(var disks)? = spec[path: path] else { return }
         let targets: [(String, String)] = [("disk", "virtio"), ("cdrom", "sata"), ("lun", "scsi")]
-        for i in disks.indices {
-            guard case .object(var disk) = disks[i] else { continue }
-            let present = targets.filter { key, _ in disk[key] != nil && disk[key] != .null }
-            if present.isEmpty {
-                disk["disk"] = .object(["bus": .string("virtio")])
-            } else {
+        spec.modify(path: ["domain", "devices", "disks"]) { value in
+            guard case .array(var disks) = value else { return }
+            value = .null  // each level below is taken out while it changes, so nothing is copied
+            for i in disks.indices {
+                guard case .object(var disk) = disks[i] else { continue }
+                disks[i] = .null
+                let present = targets.filter { key, _ in disk[key] != nil && disk[key] != .null }
+                if present.isEmpty {
+                    disk["disk"] = .object(["bus": .string("virtio")])
+                }
                 for (key, bus) in present {
                     guard case .object(var target)? = disk[key] else { continue }
-                    if target["bus"] == nil || target["bus"] == .null {
-                        target["bus"] = .string(bus)
-                        disk[key] = .object(target)
-                    }
+                    disk[key] = nil
+                    if target["bus"] == nil || target["bus"] == .null { target["bus"] = .string(bus) }
+                    disk[key] = .object(target)
                 }
+                disks[i] = .object(disk)
             }
-            disks[i] = .object(disk)
+            value = .array(disks)
         }
-        spec[path: path] = .array(disks)
     }
 }

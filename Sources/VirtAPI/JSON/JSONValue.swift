@@ -52,6 +52,7 @@ extension JSONValue {
         get { objectValue?[key] }
         set {
             guard case .object(var o) = self else { return }
+            self = .null  // `o` is then the only holder and changes in place
             o[key] = newValue
             self = .object(o)
         }
@@ -64,22 +65,44 @@ extension JSONValue {
             for key in path { current = current?[key] }
             return current
         }
-        set {
-            guard let first = path.first else {
-                if let newValue { self = newValue }
-                return
-            }
-            guard case .object(var o) = self else { return }
-            if path.count == 1 {
-                o[first] = newValue
-            } else {
-                var child = o[first] ?? .object([:])
-                if child.objectValue == nil { child = .object([:]) }
-                child[path: Array(path.dropFirst())] = newValue
-                o[first] = child
-            }
-            self = .object(o)
+        set { setValue(newValue, at: path[...]) }
+    }
+
+    /// Sets (or with `nil` removes) the member at `path`, creating objects on the way. Each level is taken
+    /// out of its parent while it changes, so no level is copied: the dictionaries stay uniquely held and
+    /// change in place.
+    mutating func setValue(_ newValue: JSONValue?, at path: ArraySlice<String>) {
+        guard let first = path.first else {
+            if let newValue { self = newValue }
+            return
         }
+        guard case .object(var members) = self else { return }
+        self = .null
+        if path.count == 1 {
+            members[first] = newValue
+        } else {
+            var child = members.removeValue(forKey: first) ?? .object([:])
+            if child.objectValue == nil { child = .object([:]) }
+            child.setValue(newValue, at: path.dropFirst())
+            members[first] = child
+        }
+        self = .object(members)
+    }
+
+    /// Changes the value at `path` in place (nothing happens when there is none). Unlike reading the value
+    /// out and writing it back, this copies none of the objects on the way.
+    public mutating func modify(path: [String], _ body: (inout JSONValue) -> Void) {
+        modify(path: path[...], body)
+    }
+
+    private mutating func modify(path: ArraySlice<String>, _ body: (inout JSONValue) -> Void) {
+        guard let first = path.first else { return body(&self) }
+        guard case .object(var members) = self, members[first] != nil else { return }
+        self = .null
+        var child = members.removeValue(forKey: first)!
+        child.modify(path: path.dropFirst(), body)
+        members[first] = child
+        self = .object(members)
     }
 }
 
