@@ -92,17 +92,24 @@ public struct JSONObjectReader {
     /// Members asked for, by position in `object` (objects of more than 64 members use `usedNames`).
     private var used: UInt64 = 0
     private var usedNames: Set<String> = []
+    /// Bit `n % 64` is set when some member's name is `n` bytes long. Types model many more fields than an
+    /// object carries, and most names asked for are missing: their length alone usually tells so.
+    private let lengths: UInt64
 
     init(object: [String: JSONValue], path: JSONReadPath, context: JSONReadContext) {
         self.object = object
         self.path = path
         self.context = context
+        var lengths: UInt64 = 0
+        for name in object.keys { lengths |= 1 << UInt64(name.utf8.count & 63) }
+        self.lengths = lengths
     }
 
     /// The member `key`, marked as asked for when it is there.
     mutating func member(_ key: String) -> JSONValue? {
+        let length = key.utf8.count
+        guard lengths & (1 << UInt64(length & 63)) != 0 else { return nil }
         if object.count <= 64 {
-            let length = key.utf8.count
             var position = 0
             var index = object.startIndex
             while index != object.endIndex {
