@@ -93,7 +93,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "swiftvirt", dependencies: ["VirtCommands"]),
-        .executableTarget(name: "VirtBench", dependencies: ["VirtAPIServer", "VirtClient", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")], path: "bench/VirtBench"),
+        .executableTarget(name: "VirtBench", dependencies: ["VirtAPIServer", "VirtClient", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")], path: "bench/VirtBench"),
         .target(name: "VirtTestSupport", dependencies: ["VirtAPIServer", "VirtClient"]),
         .testTarget(name: "VirtAPITests", dependencies: ["VirtAPI"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VirtRuntimeTests", dependencies: ["VirtRuntime"]),

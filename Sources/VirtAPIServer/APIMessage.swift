@@ -1,3 +1,4 @@
+import NIOCore
 import VirtAPI
 import VirtError
 
@@ -32,9 +33,32 @@ public struct APIRequest: Sendable {
 /// Where a pushed body goes.
 public protocol ChunkSink: Sendable {
     /// Queues one chunk without blocking; chunks leave in the order of the calls.
-    func send(_ chunk: [UInt8])
+    func send(_ chunk: PushChunk)
     /// Returns once the connection has closed.
     func closed() async
+}
+
+extension ChunkSink {
+    public func send(_ bytes: [UInt8]) { send(PushChunk(bytes)) }
+}
+
+/// One chunk of a pushed body, with its HTTP/1.1 chunk framing (`size CRLF data CRLF`) made once: a watch
+/// event that a thousand watchers send is framed once, not a thousand times.
+public final class PushChunk: Sendable {
+    public let bytes: [UInt8]
+    let framed: ByteBuffer
+
+    public init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        let size = String(bytes.count, radix: 16)
+        var framed = ByteBuffer()
+        framed.reserveCapacity(bytes.count + size.utf8.count + 4)
+        framed.writeString(size)
+        framed.writeStaticString("\r\n")
+        framed.writeBytes(bytes)
+        framed.writeStaticString("\r\n")
+        self.framed = framed
+    }
 }
 
 /// A response: a whole body or a stream of chunks (watch).

@@ -8,6 +8,7 @@ import NIOCore
 import NIOHTTPTypes
 import NIOSSL
 import ServiceLifecycle
+import Synchronization
 import VirtAPI
 
 /// The HTTP(S) edge: turns Hummingbird requests into `APIRequest`s for the router and streams the answers.
@@ -113,32 +114,22 @@ final class ChannelChunkSink: ChunkSink {
         belowEncoder.value = try? channel.pipeline.syncOperations.context(handlerType: WriteCoalescer.self)
     }
 
-    func send(_ chunk: [UInt8]) {
-        let channel = self.channel
-        let box = belowEncoder
-        channel.eventLoop.execute {
-            guard channel.isActive, !chunk.isEmpty else { return }
-            guard channel.isWritable else {
-                channel.close(promise: nil)
-                return
-            }
-            guard let context = box.value else {
-                channel.writeAndFlush(HTTPResponsePart.body(ByteBuffer(bytes: chunk)), promise: nil)
-                return
-            }
-            context.writeAndFlush(NIOAny(Self.frame(chunk, allocator: channel.allocator)), promise: nil)
-        }
+    func send(_ chunk: PushChunk) {
+        channel.eventLoop.execute { self.write(chunk) }
     }
 
-    /// One HTTP/1.1 chunk: the size in hex, CRLF, the data, CRLF.
-    static func frame(_ chunk: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
-        let size = String(chunk.count, radix: 16)
-        var buffer = allocator.buffer(capacity: chunk.count + size.utf8.count + 4)
-        buffer.writeString(size)
-        buffer.writeStaticString("\r\n")
-        buffer.writeBytes(chunk)
-        buffer.writeStaticString("\r\n")
-        return buffer
+    /// Writes one chunk; on the connection's event loop.
+    func write(_ chunk: PushChunk) {
+        guard channel.isActive, !chunk.bytes.isEmpty else { return }
+        guard channel.isWritable else {
+            channel.close(promise: nil)
+            return
+        }
+        guard let context = belowEncoder.value else {
+            channel.writeAndFlush(HTTPResponsePart.body(ByteBuffer(bytes: chunk.bytes)), promise: nil)
+            return
+        }
+        context.writeAndFlush(NIOAny(chunk.framed), promise: nil)
     }
 
     /// Returns once the connection has closed; cancelling the waiting task closes it.

@@ -35,8 +35,8 @@ extension ResourceHandler {
         }
         let store = self.store
         let lastRevision = RevisionBox(startRevision)
-        // One store event as the line a watcher sends, or nil when the selector hides it.
-        let line: @Sendable (StoreEvent) -> [UInt8]? = { event in
+        // One store event as the chunk a watcher sends, or nil when the selector hides it.
+        let line: @Sendable (StoreEvent) -> PushChunk? = { event in
             let matchesNow = filter?(event.object) ?? true
             let matchedBefore = event.previous.map { filter?($0) ?? true } ?? matchesNow
             var kind: String
@@ -52,17 +52,9 @@ extension ResourceHandler {
             lastRevision.value.withLock { $0 = event.revision }
             if !matchesNow, !(kind == "DELETED" && matchedBefore) { return nil }
             if !asTable, let json = event.objectJSON {
-                // Keys in sorted order, as JSONValue writes them; the object's JSON is the store's own.
-                var line: [UInt8] = []
-                line.reserveCapacity(json.utf8.count + 32)
-                line.append(contentsOf: #"{"object":"#.utf8)
-                line.append(contentsOf: json.utf8)
-                line.append(contentsOf: #","type":""#.utf8)
-                line.append(contentsOf: kind.utf8)
-                line.append(contentsOf: "\"}\n".utf8)
-                return line
+                return Self.sharedChunk(kind: kind, objectJSON: json)
             } else {
-                return encode(kind, event.object)
+                return PushChunk(encode(kind, event.object))
             }
         }
         let initialObjects = initial
@@ -77,7 +69,7 @@ extension ResourceHandler {
                 return
             }
             for try await event in events {
-                if let line = line(event) { try await emit(line) }
+                if let chunk = line(event) { try await emit(chunk.bytes) }
             }
         }
         if timeout == nil, !bookmarks {
@@ -87,7 +79,7 @@ extension ResourceHandler {
                 let registration: StoreWatchRegistration
                 do {
                     registration = try await store.watch(scope, afterRevision: startRevision) { event in
-                        if let line = line(event) { sink.send(line) }
+                        if let chunk = line(event) { sink.send(chunk) }
                     }
                 } catch let error as VirtError where error.code == .gone {
                     sink.send(encode("ERROR", error.statusObject))
@@ -130,6 +122,28 @@ extension ResourceHandler {
             timers.cancel()
         }
         return APIResponse(status: 200, body: .stream(stream))
+    }
+}
+
+extension ResourceHandler {
+    /// The chunk of the event the store published last, for every watcher that sends it as is.
+    private static let lastChunk = Mutex<(kind: String, objectJSON: String, chunk: PushChunk)?>(nil)
+
+    /// An event's line, `{"object":…,"type":…}` with the store's own JSON for the object (keys sorted, as
+    /// JSONValue writes them). The store hands one event to all its watchers in turn, so the line is built
+    /// and framed once and shared. The line depends on the kind and the JSON alone, so a match is always right.
+    static func sharedChunk(kind: String, objectJSON json: String) -> PushChunk {
+        if let last = lastChunk.withLock({ $0 }), last.kind == kind, last.objectJSON == json { return last.chunk }
+        var line: [UInt8] = []
+        line.reserveCapacity(json.utf8.count + 32)
+        line.append(contentsOf: #"{"object":"#.utf8)
+        line.append(contentsOf: json.utf8)
+        line.append(contentsOf: #","type":""#.utf8)
+        line.append(contentsOf: kind.utf8)
+        line.append(contentsOf: "\"}\n".utf8)
+        let chunk = PushChunk(line)
+        lastChunk.withLock { $0 = (kind, json, chunk) }
+        return chunk
     }
 }
 

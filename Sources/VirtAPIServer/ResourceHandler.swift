@@ -91,6 +91,10 @@ public struct ResourceHandler: Sendable {
         if labelText.isEmpty, fieldText.isEmpty { return nil }
         let labels = try LabelSelector(parsing: labelText)
         let fields = try FieldSelector(parsing: fieldText, supportedFields: type.supportedFieldSelectors)
+        // A watch runs this for every event and watcher: an empty half is not evaluated at all (reading the
+        // labels builds a dictionary).
+        if labelText.isEmpty { return { object in fields.matches(object) } }
+        if fieldText.isEmpty { return { object in labels.matches(object.metaLabels) } }
         return { object in labels.matches(object.metaLabels) && fields.matches(object) }
     }
 

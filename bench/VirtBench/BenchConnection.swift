@@ -2,7 +2,6 @@
 // client's own cost (it shares the two cores with the server) stays small beside the server's.
 import Foundation
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import Synchronization
@@ -172,10 +171,11 @@ final class ResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
 /// reaches it. Finding the name by its bytes instead of parsing the event keeps the client's cost out of
 /// what is measured.
 final class WatchRecorder: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = ByteBuffer
     private let onName: @Sendable (String, ContinuousClock.Instant) -> Void
     private let onHead: @Sendable (Int) -> Void
     private var pending: [UInt8] = []
+    private var sawHead = false
     private static let marker = Array(#""name":"watch-"#.utf8)
 
     init(onHead: @escaping @Sendable (Int) -> Void, onName: @escaping @Sendable (String, ContinuousClock.Instant) -> Void) {
@@ -183,21 +183,25 @@ final class WatchRecorder: ChannelInboundHandler {
         self.onName = onName
     }
 
+    /// The bytes as TLS hands them over, HTTP framing and all: the chunk-size lines sit on lines of their own,
+    /// and an event never spans a newline, so looking for names line by line needs no HTTP parser.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            onHead(Int(head.status.code))
-        case .body(let chunk):
-            let now = ContinuousClock.now
-
-            pending.append(contentsOf: chunk.readableBytesView)
-            while let newline = pending.firstIndex(of: 0x0A) {
-                if let name = Self.name(in: pending[..<newline]) { onName(name, now) }
-                pending.removeSubrange(...newline)
+        let now = ContinuousClock.now
+        let chunk = unwrapInboundIn(data)
+        pending.append(contentsOf: chunk.readableBytesView)
+        var start = 0
+        while let newline = pending[start...].firstIndex(of: 0x0A) {
+            let line = pending[start..<newline]
+            if !sawHead {
+                sawHead = true
+                let status = line.count > 12 ? Int(String(decoding: line.dropFirst(9).prefix(3), as: UTF8.self)) ?? 0 : 0
+                onHead(status)
+            } else if let name = Self.name(in: line) {
+                onName(name, now)
             }
-        case .end:
-            break
+            start = newline + 1
         }
+        pending.removeFirst(start)
     }
 
     /// The `watch-…` name in one event line, if there is one.
@@ -223,16 +227,13 @@ final class WatchRecorder: ChannelInboundHandler {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: nil))
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(WatchRecorder(onHead: onHead, onName: onName))
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
-        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
-        head.headers.add(name: "Host", value: "127.0.0.1")
-        head.headers.add(name: "Authorization", value: "Bearer \(token)")
-        channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
+        var request = channel.allocator.buffer(capacity: 256)
+        request.writeString("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n\r\n")
+        try await channel.writeAndFlush(request).get()
         return channel
     }
 }
