@@ -65,21 +65,63 @@ final class BenchConnection: Sendable {
     /// Sends `method path` with `body` and waits for the whole answer.
     func request(_ method: String, _ path: String, token: String, body: [UInt8]) async throws -> (status: Int, body: ByteBuffer) {
         let promise = channel.eventLoop.makePromise(of: (Int, ByteBuffer).self)
-        let channel = self.channel
-        let handler = self.handler
         channel.eventLoop.execute {
-            guard channel.isActive else { return promise.fail(ChannelError.ioOnClosedChannel) }
-            handler.value.pending.append(promise)
-            var request = channel.allocator.buffer(capacity: 200 + body.count)
-            request.writeString("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n")
-            request.writeString("Content-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n")
-            request.writeBytes(body)
-            channel.writeAndFlush(request, promise: nil)
+            self.send(method, path, token: token, body: body).cascade(to: promise)
         }
         return try await promise.futureResult.get()
     }
 
+    /// Sends one request; on the connection's event loop.
+    private func send(_ method: String, _ path: String, token: String, body: [UInt8]) -> EventLoopFuture<(Int, ByteBuffer)> {
+        let promise = channel.eventLoop.makePromise(of: (Int, ByteBuffer).self)
+        guard channel.isActive else {
+            promise.fail(ChannelError.ioOnClosedChannel)
+            return promise.futureResult
+        }
+        handler.value.pending.append(promise)
+        var request = channel.allocator.buffer(capacity: 200 + body.count)
+        request.writeString("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n")
+        request.writeString("Content-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n")
+        request.writeBytes(body)
+        channel.writeAndFlush(request, promise: nil)
+        return promise.futureResult
+    }
+
+    /// POSTs one body per name, one after another, driven from the connection's event loop: an answer's
+    /// arrival sends the next request there and then, with no task to wake in between, as an event-driven
+    /// load generator does. Answers with each request's latency in ms; fails at the first answer that is
+    /// not `201 Created`.
+    func postInSequence(_ path: String, token: String, names: [String],
+                        body: @escaping @Sendable (String) -> [UInt8]) async throws -> [Double] {
+        let done = channel.eventLoop.makePromise(of: [Double].self)
+        channel.eventLoop.execute {
+            let latencies = NIOLoopBoundBox([Double](), eventLoop: self.channel.eventLoop)
+            @Sendable func next(_ index: Int) {
+                guard index < names.count else { return done.succeed(latencies.value) }
+                let start = ContinuousClock.now
+                self.send("POST", path, token: token, body: body(names[index])).whenComplete { result in
+                    switch result {
+                    case .success((let status, let answer)) where status == 201:
+                        let elapsed = ContinuousClock.now - start
+                        latencies.value.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+                        next(index + 1)
+                    case .success((let status, let answer)):
+                        done.fail(BenchConnectionError(description: "create \(names[index]): HTTP \(status): \(String(buffer: answer))"))
+                    case .failure(let error):
+                        done.fail(error)
+                    }
+                }
+            }
+            next(0)
+        }
+        return try await done.futureResult.get()
+    }
+
     func close() { channel.close(promise: nil) }
+}
+
+struct BenchConnectionError: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// Reads HTTP/1.1 answers off the connection and completes the oldest waiting request with each.

@@ -173,10 +173,13 @@ for round in 0..<rounds {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for c in 0..<clients {
                     group.addTask {
-                        for i in stride(from: range.lowerBound + c, to: range.upperBound, by: clients) {
-                            let d = try await post("vm-\(i)")
-                            latencies.withLock { $0.append(ms(d)) }
+                        let names = stride(from: range.lowerBound + c, to: range.upperBound, by: clients).map { "vm-\($0)" }
+                        let connection = try await pool.acquire()
+                        let times = try await connection.postInSequence(createPath, token: credentials.token, names: names) { name in
+                            bodyParts.prefix + Array(name.utf8) + bodyParts.suffix
                         }
+                        pool.release(connection)
+                        latencies.withLock { $0 += times }
                     }
                 }
                 try await group.waitForAll()
