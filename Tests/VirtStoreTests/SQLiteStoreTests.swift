@@ -23,6 +23,7 @@ import VirtError
     }
 
     @Test func createStampsRevisionAndRefusesDuplicates() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try await store.create(key("a"), object: object("a"))
         let second = try await store.create(key("b"), object: object("b"))
         #expect(second.revision == first.revision + 1)
@@ -32,6 +33,7 @@ import VirtError
     }
 
     @Test func updateComparesAndSwaps() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let created = try await store.create(key("a"), object: object("a"))
         let updated = try await store.update(key("a"), object: object("a", 1), expectedRevision: created.revision)
         #expect(updated.revision > created.revision)
@@ -48,6 +50,7 @@ import VirtError
     }
 
     @Test func listPagesInKeyOrderWithFilter() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         for name in ["c", "a", "d", "b"] { _ = try await store.create(key(name), object: object(name)) }
         _ = try await store.create(key("z", namespace: "other"), object: object("z"))
         let scope = StoreScope(resource: "kubevirt.io/virtualmachines", namespace: "default")
@@ -63,6 +66,7 @@ import VirtError
     }
 
     @Test func watchFromRevisionDeliversHistoryThenLiveEventsInOrder() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let start = try await store.currentRevision()
         for i in 0..<5 { _ = try await store.create(key("h\(i)"), object: object("h\(i)")) }
         let stream = try await store.watch(StoreScope(resource: "kubevirt.io/virtualmachines"), afterRevision: start)
@@ -84,6 +88,7 @@ import VirtError
     }
 
     @Test func compactionMakesOldHistoryGone() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try await store.create(key("a"), object: object("a"))
         _ = try await store.update(key("a"), object: object("a", 1), expectedRevision: nil)
         let now = try await store.currentRevision()
@@ -98,6 +103,7 @@ import VirtError
     }
 
     @Test func createPreconditionRunsInTheTransactionAndRefusesWithItsError() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let namespaces = StoreKey(resource: "/namespaces", namespace: "", name: "team")
         let requireTeam = StorePrecondition(key: namespaces) { stored in
             if stored == nil { throw VirtError(.notFound, "namespaces \"team\" not found") }
@@ -111,6 +117,43 @@ import VirtError
         _ = try await store.create(namespaces, object: object("team"))
         let created = try await store.create(key("a", namespace: "team"), object: object("a"), precondition: requireTeam)
         #expect(created.objectJSON == created.object.serialized())
+    }
+
+    /// Writes read objects through a remembered parse (every create reads its namespace): the check must see
+    /// each update and delete of the object it reads, and a store opened afresh on the same file too.
+    @Test func preconditionsSeeTheLatestStateOfWhatTheyRead() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let namespaces = StoreKey(resource: "/namespaces", namespace: "", name: "team")
+        let requireLiveTeam = StorePrecondition(key: namespaces) { stored in
+            guard let stored else { throw VirtError(.notFound, "namespaces \"team\" not found") }
+            if stored[path: ["metadata", "deletionTimestamp"]] != nil { throw VirtError(.forbidden, "team is being terminated") }
+        }
+        let team = try await store.create(namespaces, object: object("team"))
+        _ = try await store.create(key("a", namespace: "team"), object: object("a"), precondition: requireLiveTeam)
+        var terminating = team.object
+        terminating[path: ["metadata", "deletionTimestamp"]] = "2026-11-27T00:00:00Z"
+        _ = try await store.update(namespaces, object: terminating, expectedRevision: team.revision)
+        await #expect(throws: VirtError.self) {
+            try await store.create(key("b", namespace: "team"), object: object("b"), precondition: requireLiveTeam)
+        }
+        _ = try await store.delete(namespaces, expectedRevision: nil)
+        do {
+            _ = try await store.create(key("c", namespace: "team"), object: object("c"), precondition: requireLiveTeam)
+            Issue.record("a create in a deleted namespace went through")
+        } catch let error as VirtError {
+            #expect(error.code == .notFound)
+        }
+        let live = try await store.create(namespaces, object: object("team"))
+        _ = try await store.create(key("d", namespace: "team"), object: object("d"), precondition: requireLiveTeam)
+        // Changed behind this store's back (another store on the same file): the revision differs, so the
+        // remembered parse is not used.
+        let other = try SQLiteStore(path: directory + "/store.db")
+        var renamed = live.object
+        renamed[path: ["metadata", "deletionTimestamp"]] = "2026-11-27T00:00:00Z"
+        _ = try await other.update(namespaces, object: renamed, expectedRevision: live.revision)
+        await #expect(throws: VirtError.self) {
+            try await store.create(key("e", namespace: "team"), object: object("e"), precondition: requireLiveTeam)
+        }
     }
 
     @Test func walStartsOverUnderASteadyStreamOfWrites() async throws {
@@ -127,6 +170,7 @@ import VirtError
     }
 
     @Test func dataSurvivesReopening() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let created = try await store.create(key("kept"), object: object("kept", 7))
         let reopened = try SQLiteStore(path: directory + "/store.db")
         let read = try await reopened.get(key("kept"))
