@@ -43,11 +43,16 @@ func fmt(_ v: Double) -> String { String(format: "%.2f", v) }
 
 let arguments = CommandLine.arguments
 let total = Int(arguments.dropFirst().first ?? "") ?? 10_000
-let clients = Int(ProcessInfo.processInfo.environment["BENCH_CLIENTS"] ?? "") ?? 8
+let clients = 8
 let clock = ContinuousClock()
 let dir = NSTemporaryDirectory() + "swiftvirt-bench-\(UUID().uuidString)"
 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(atPath: dir) }
+
+/// Removes the stores and credentials, then exits.
+func finish() -> Never {
+    try? FileManager.default.removeItem(atPath: dir)
+    exit(0)
+}
 
 // 0. Admission on its own, one thread: defaults, then the typed decode with unknown-field tracking and
 // validation, as a create runs them.
@@ -65,7 +70,7 @@ for _ in 0..<admissionRounds {
 let admissionMicros = ms(clock.now - admissionStart) * 1000 / Double(admissionRounds)
 if admissionOnly {
     print("admission review alone: \(fmt(admissionMicros)) µs per VirtualMachine (one thread, \(admissionRounds) rounds)")
-    exit(0)
+    finish()
 }
 
 let rawStore = try SQLiteStore(path: dir + "/raw.db")
@@ -196,7 +201,7 @@ let apiCPU = api.cpu / Double(total)
 let all = latencies.withLock { $0 }
 if mode == "raw" {
     print("raw \(fmt(rawRate))/s \(Int(rawCPU)) µs CPU")
-    exit(0)
+    finish()
 }
 
 // 3. Paced creates at 500/s: latency when the server is not saturated. 16 senders, each on its own
@@ -204,7 +209,7 @@ if mode == "raw" {
 // `VirtBench N creates`: only the create phases above; `VirtBench N api` or `raw`: only one (for profilers).
 if mode == "creates" || mode == "api" {
     print("raw \(fmt(rawRate))/s \(Int(rawCPU)) µs CPU; API \(fmt(apiRate))/s \(Int(apiCPU)) µs CPU = \(fmt(apiRate / rawRate))x")
-    exit(0)
+    finish()
 }
 
 let pacedCount = min(2_500, total / 2)
@@ -285,3 +290,4 @@ for watchers in [100, 1000] {
 
 pool.closeAll()
 serverTask.cancel()
+finish()
