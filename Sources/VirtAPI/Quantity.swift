@@ -177,23 +177,7 @@ public struct Quantity: Sendable, CustomStringConvertible {
 
 extension Quantity: Codable {
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let text = try? container.decode(String.self) {
-            guard let parsed = Quantity.parse(text) else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: Quantity.formatMessage)
-            }
-            self = parsed
-        } else if let integer = try? container.decode(Int64.self) {
-            self.init(text: String(integer), mantissa: Int128(integer), exponent10: 0, exponent2: 0)
-        } else if let number = try? container.decode(Double.self) {
-            guard number.isFinite, let parsed = Quantity.parse("\(number)") else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: Quantity.formatMessage)
-            }
-            self = parsed
-        } else {
-            throw DecodingError.typeMismatch(String.self, .init(
-                codingPath: decoder.codingPath, debugDescription: "a quantity must be a string such as \"1Gi\" or a number"))
-        }
+        self = try Quantity.read(try JSONValue(from: decoder), at: .root, JSONReadContext(tracking: false, prefix: decoder.codingPath))
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -104,9 +104,13 @@ final class ChannelChunkSink: ChunkSink {
         belowEncoder = .makeEmptyBox(valueType: ChannelHandlerContext.self, eventLoop: channel.eventLoop)
     }
 
+    /// Sets the limit for a client that stops reading and finds the coalescer, on the connection's loop,
+    /// before the first chunk is sent.
     func prepare() async {
-        _ = try? await channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: Self.dropAfter / 2, high: Self.dropAfter))
-        try? await channel.eventLoop.submit { self.findCoalescer() }.get()
+        try? await channel.eventLoop.submit {
+            try self.channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: Self.dropAfter / 2, high: Self.dropAfter))
+            self.findCoalescer()
+        }.get()
     }
 
     /// Finds the coalescer to write below; on the connection's event loop.

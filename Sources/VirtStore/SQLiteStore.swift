@@ -309,17 +309,19 @@ public final class SQLiteStore: RevisionedStore {
         return StoredObject(key: key, revision: row[0], object: try decode(row[1], key: key))
     }
 
-    /// `fetch` on the writer: the remembered parse when the stored revision matches it.
+    /// `fetch` on the writer: the remembered parse when the stored revision matches it. One statement; the
+    /// JSON column is only read (and parsed) when the revision does not match.
     private func writerFetch(_ db: Database, _ key: StoreKey) throws -> StoredObject? {
-        guard let revision = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT revision FROM objects WHERE resource = ? AND namespace = ? AND name = ?"),
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(sql: "SELECT revision, data FROM objects WHERE resource = ? AND namespace = ? AND name = ?"),
             arguments: [key.resource, key.namespace, key.name])
-        else { return nil }
+        guard let row = try rows.next() else { return nil }
+        let revision: Int64 = row[0]
         if let known = recent.withLock({ $0[key] }), known.revision == revision {
             return StoredObject(key: key, revision: revision, object: known.object)
         }
-        guard let current = try Self.fetch(db, key) else { return nil }
-        remember(key, revision: current.revision, object: current.object)
+        let current = StoredObject(key: key, revision: revision, object: try Self.decode(row[1], key: key))
+        remember(key, revision: revision, object: current.object)
         return current
     }
 

@@ -101,7 +101,7 @@ final class BenchConnection: Sendable {
                 let start = ContinuousClock.now
                 self.send("POST", path, token: token, body: body(names[index])).whenComplete { result in
                     switch result {
-                    case .success((let status, let answer)) where status == 201:
+                    case .success((let status, _)) where status == 201:
                         let elapsed = ContinuousClock.now - start
                         latencies.value.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
                         next(index + 1)

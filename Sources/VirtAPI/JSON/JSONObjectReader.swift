@@ -62,8 +62,8 @@ struct JSONReadKey: CodingKey {
     init?(intValue: Int) { return nil }
 }
 
-/// What one read shares across its objects: the root (for error messages) and, when unknown fields are
-/// wanted, the ones found.
+/// What one read shares across its objects: where it started and, when unknown fields are wanted, the ones
+/// found.
 public final class JSONReadContext {
     let tracking: Bool
     var unknownFields: [String] = []
@@ -77,10 +77,6 @@ public final class JSONReadContext {
 
     func codingPath(_ path: JSONReadPath) -> [any CodingKey] {
         prefix.isEmpty ? path.codingPath : prefix + path.codingPath
-    }
-
-    func codingPath(_ path: JSONReadPath, _ key: String) -> [any CodingKey] {
-        codingPath(path) + [JSONReadKey(key)]
     }
 }
 
@@ -232,41 +228,19 @@ extension Bool: JSONReadable {
     }
 }
 
-extension Int: JSONReadable {
-    public static func read(_ value: JSONValue, at path: JSONReadPath, _ context: JSONReadContext) throws -> Int {
-        try JSONReading.integer(Int.self, value, path, context)
+/// Integers read as the `Codable` decoder reads them: whole numbers only, within the type's range.
+extension JSONReadable where Self: FixedWidthInteger {
+    public static func read(_ value: JSONValue, at path: JSONReadPath, _ context: JSONReadContext) throws -> Self {
+        try JSONReading.integer(Self.self, value, path, context)
     }
 }
 
-extension Int32: JSONReadable {
-    public static func read(_ value: JSONValue, at path: JSONReadPath, _ context: JSONReadContext) throws -> Int32 {
-        try JSONReading.integer(Int32.self, value, path, context)
-    }
-}
-
-extension Int64: JSONReadable {
-    public static func read(_ value: JSONValue, at path: JSONReadPath, _ context: JSONReadContext) throws -> Int64 {
-        try JSONReading.integer(Int64.self, value, path, context)
-    }
-}
-
-extension UInt: JSONReadable {
-    public static func read(_ value: JSONValue, at path: JSONReadPath, _ context: JSONReadContext) throws -> UInt {
-        try JSONReading.integer(UInt.self, value, path, context)
-    }
-}
-
-extension UInt32: JSONReadable {
-    public static func read(_ value: JSONValue, at path: JSONReadPath, _ context: JSONReadContext) throws -> UInt32 {
-        try JSONReading.integer(UInt32.self, value, path, context)
-    }
-}
-
-extension UInt64: JSONReadable {
-    public static func read(_ value: JSONValue, at path: JSONReadPath, _ context: JSONReadContext) throws -> UInt64 {
-        try JSONReading.integer(UInt64.self, value, path, context)
-    }
-}
+extension Int: JSONReadable {}
+extension Int32: JSONReadable {}
+extension Int64: JSONReadable {}
+extension UInt: JSONReadable {}
+extension UInt32: JSONReadable {}
+extension UInt64: JSONReadable {}
 
 extension Double: JSONReadable {
     public static func read(_ value: JSONValue, at path: JSONReadPath, _ context: JSONReadContext) throws -> Double {
@@ -310,7 +284,7 @@ extension Dictionary: JSONReadable where Key == String, Value: JSONReadable {
 }
 
 extension Quantity: JSONReadable {
-    /// As `init(from:)`: a string in Kubernetes' quantity format, or a number.
+    /// A string in Kubernetes' quantity format, or a number (`init(from:)` reads through this too).
     public static func read(_ value: JSONValue, at path: JSONReadPath, _ context: JSONReadContext) throws -> Quantity {
         switch value {
         case .string(let text):
