@@ -22,8 +22,8 @@ extension JSONValue {
 /// Object UIDs: random (version 4) UUIDs in lowercase, as Kubernetes writes them. The bytes come from
 /// the system generator (`getrandom`); Foundation's `UUID()` opens and reads `/dev/urandom` on each call,
 /// three system calls on every create.
-enum ObjectUID {
-    static func make() -> String {
+public enum ObjectUID {
+    public static func make() -> String {
         var generator = SystemRandomNumberGenerator()
         var high = generator.next() as UInt64
         var low = generator.next() as UInt64
