@@ -1,66 +1,26 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
+import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import Synchronization
 import VirtAPI
 
-/// The HTTP(S) edge: turns Hummingbird requests into `APIRequest`s for the router and streams the answers.
-struct HTTPEdge: HTTPResponder {
-    typealias Context = EdgeContext
-    let router: APIRouter
-
-    func respond(to request: Request, context: Context) async throws -> Response {
-        let buffer = try await request.body.collect(upTo: 64 << 20)
-        let apiRequest = APIRequest(
-            method: request.method.rawValue,
-            path: request.uri.path,
-            query: Self.parseQuery(request.uri.query ?? ""),
-            accept: request.headers[.accept] ?? "application/json",
-            contentType: request.headers[.contentType] ?? "application/json",
-            body: Array(buffer.readableBytesView))
-        let response = await router.respond(apiRequest, authorization: request.headers[.authorization])
-        var headers = HTTPFields()
-        headers[.contentType] = response.contentType
-        for (name, value) in response.headers {
-            if let fieldName = HTTPField.Name(name) { headers.append(HTTPField(name: fieldName, value: value)) }
-        }
-        let status = HTTPResponse.Status(code: response.status)
-        switch response.body {
-        case .bytes(let bytes):
-            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
-        case .push(let run):
-            let sink = ChannelChunkSink(channel: context.channel)
-            return Response(status: status, headers: headers, body: ResponseBody { writer in
-                // The head has gone to the channel; the chunks follow it on the same event loop queue.
-                await sink.prepare()
-                try await run(sink)
-                try await writer.finish(nil)
-            })
-        case .stream(let stream):
-            return Response(status: status, headers: headers, body: ResponseBody { writer in
-                for try await chunk in stream {
-                    try await writer.write(ByteBuffer(bytes: chunk))
-                }
-                try await writer.finish(nil)
-            })
-        }
-    }
-
+/// Query strings as Kubernetes clients send them.
+enum RequestQuery {
     /// `a=b&c=d`, with `+` as space and percent-escapes decoded, as Go's url package encodes; the last
     /// of repeated keys wins.
-    static func parseQuery(_ query: String) -> [String: String] {
-        Dictionary(queryPairs(query), uniquingKeysWith: { _, last in last })
+    static func parse(_ query: String) -> [String: String] {
+        guard !query.isEmpty else { return [:] }
+        return Dictionary(pairs(query), uniquingKeysWith: { _, last in last })
     }
 
     /// The decoded pairs of a query in order, repeated keys kept (`command=a&command=b`).
-    static func queryPairs(_ query: String) -> [(String, String)] {
+    static func pairs(_ query: String) -> [(String, String)] {
         query.split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
@@ -68,19 +28,9 @@ struct HTTPEdge: HTTPResponder {
     }
 
     static func decode(_ text: Substring) -> String {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else { return String(text) }
         let spaced = text.replacingOccurrences(of: "+", with: " ")
         return spaced.removingPercentEncoding ?? spaced
-    }
-}
-
-/// The request context: Hummingbird's, plus the connection, for bodies pushed straight to it.
-struct EdgeContext: RequestContext {
-    var coreContext: CoreRequestContextStorage
-    let channel: any Channel
-
-    init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-        channel = source.channel
     }
 }
 
@@ -104,13 +54,11 @@ final class ChannelChunkSink: ChunkSink {
         belowEncoder = .makeEmptyBox(valueType: ChannelHandlerContext.self, eventLoop: channel.eventLoop)
     }
 
-    /// Sets the limit for a client that stops reading and finds the coalescer, on the connection's loop,
-    /// before the first chunk is sent.
-    func prepare() async {
-        try? await channel.eventLoop.submit {
-            try self.channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: Self.dropAfter / 2, high: Self.dropAfter))
-            self.findCoalescer()
-        }.get()
+    /// Sets the limit for a client that stops reading and finds the coalescer; on the connection's event
+    /// loop, before the first chunk is sent.
+    func prepareOnLoop() {
+        try? channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: Self.dropAfter / 2, high: Self.dropAfter))
+        findCoalescer()
     }
 
     /// Finds the coalescer to write below; on the connection's event loop.
@@ -130,7 +78,7 @@ final class ChannelChunkSink: ChunkSink {
             return
         }
         guard let context = belowEncoder.value else {
-            channel.writeAndFlush(HTTPResponsePart.body(ByteBuffer(bytes: chunk.bytes)), promise: nil)
+            channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: chunk.bytes))), promise: nil)
             return
         }
         context.writeAndFlush(NIOAny(chunk.framed), promise: nil)
@@ -176,27 +124,32 @@ public struct APIServer: Service {
 
     public func run() async throws {
         let edge = WebSocketEdge(router: router)
-        let webSocketServer = HTTPServerBuilder { responder in
-            StreamingHTTP1Channel(responder: responder, decide: { head in await edge.decide(head) }, maxFrameSize: 1 << 20)
-        }
-        let server: HTTPServerBuilder
+        let plain = StreamingHTTP1Channel(router: router, decide: { head in await edge.decide(head) }, maxFrameSize: 1 << 20)
         if let credentials = configuration.credentials {
-            let tls = TLSConfiguration.makeServerConfiguration(
+            var tls = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(credentials.certificatePEM.utf8)).map { .certificate($0) },
                 privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(credentials.privateKeyPEM.utf8), format: .pem)))
-            server = try .tls(webSocketServer, tlsConfiguration: tls)
+            // A closing connection waits this long for the client's close_notify (5 s by default), longer than
+            // the daemon's shutdown allows.
+            tls.shutdownTimeout = .milliseconds(500)
+            try await serve(TLSChannel(plain, tlsConfiguration: tls))
         } else {
-            server = webSocketServer
+            try await serve(plain)
         }
-        let onListening = self.onListening
+    }
+
+    /// Listens and serves connections until graceful shutdown, which lets each connection finish the answer
+    /// it is writing.
+    private func serve<Child: ServerChildChannel>(_ child: Child) async throws {
         var quietLogger = logger
-        quietLogger.logLevel = .warning
-        let app = Application(
-            responder: HTTPEdge(router: router),
-            server: server,
-            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "swiftvirt"),
+        quietLogger.logLevel = max(logger.logLevel, .warning)
+        let onListening = self.onListening
+        let server = Server(
+            childChannelSetup: child,
+            configuration: ServerConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "swiftvirt"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             logger: quietLogger)
-        try await app.run()
+        try await server.run()
     }
 }

@@ -8,20 +8,22 @@ import NIOHTTPTypesHTTP1
 import NIOWebSocket
 @_spi(WSInternal) import WSCore
 
-/// HTTP/1.1 with websocket upgrades for the stream paths (console, VNC, exec).
+/// HTTP/1.1 with websocket upgrades for the stream paths (console, VNC, exec); every other request is
+/// answered by `APIConnectionHandler`.
 ///
 /// A request that asks for an upgrade but is refused (no token, VMI not running, pod missing…) goes on as
 /// an ordinary request, so the router answers it with a Kubernetes `Status` that says why, the way the
 /// Kubernetes API server does. (hummingbird-websocket's channel answers every refused upgrade with an empty
 /// 400 instead.)
-struct StreamingHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
+struct StreamingHTTP1Channel: ServerChildChannel {
     /// Decides a request that asks to upgrade: the response headers and the session, or `nil` to refuse.
     typealias Decide = @Sendable (HTTPRequestHead) async -> (HTTPFields, Session)?
     typealias Session = @Sendable (WebSocketInboundStream, WebSocketOutboundWriter) async throws -> Void
 
     enum Negotiated: Sendable {
         case webSocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, Session)
-        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        /// Plain HTTP, answered by an `APIConnectionHandler` at the end of the pipeline.
+        case http(any Channel)
     }
 
     struct Value: ServerChildChannelValue {
@@ -33,7 +35,7 @@ struct StreamingHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
         let logger: Logger
     }
 
-    let responder: HTTPChannelHandler.Responder
+    let router: APIRouter
     let decide: Decide
     let maxFrameSize: Int
 
@@ -47,6 +49,7 @@ struct StreamingHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             // replayed from here into the HTTP side.
             let refused = NIOLoopBoundBox<HTTPRequestHead?>(nil, eventLoop: channel.eventLoop)
             let decide = self.decide
+            let router = self.router
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
                 maxFrameSize: maxFrameSize,
                 shouldUpgrade: { channel, head in
@@ -65,6 +68,8 @@ struct StreamingHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
                 },
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
+                        let http = try channel.pipeline.syncOperations.handler(type: APIConnectionHandler.self)
+                        channel.pipeline.syncOperations.removeHandler(http, promise: nil)
                         let frames = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                         guard let session = chosen.value else { throw ChannelError.inappropriateOperationForState }
@@ -74,20 +79,15 @@ struct StreamingHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             let upgrades = NIOTypedHTTPServerUpgradeConfiguration<Negotiated>(
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
-                    // Plain HTTP, refused upgrades included: the buffered request goes to the responder.
+                    // Plain HTTP, refused upgrades included: NIO hands the buffered request on to the
+                    // `APIConnectionHandler` at the end of the pipeline.
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(logger: logger))
-                        let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
-                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                         if let head = refused.value {
                             let upgrades = try channel.pipeline.syncOperations.context(handlerType: NIOTypedHTTPServerUpgradeHandler<Negotiated>.self)
                             upgrades.fireChannelRead(NIOAny(HTTPServerRequestPart.head(head)))
                             upgrades.fireChannelRead(NIOAny(HTTPServerRequestPart.end(nil)))
-                            // The async channel hands reads on at read-complete, which NIO does not fire here.
-                            upgrades.fireChannelReadComplete()
                         }
-                        return Negotiated.http(http)
+                        return Negotiated.http(channel)
                     }
                 })
             var configuration = NIOUpgradableHTTPServerPipelineConfiguration<Negotiated>(upgradeConfiguration: upgrades)
@@ -95,6 +95,9 @@ struct StreamingHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             configuration.enableErrorHandling = false
             configuration.enableResponseHeaderValidation = false
             let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            // At the end from the start, so that it also answers a first request that cannot be parsed (NIO
+            // decides about upgrades only once a head has been read); an upgrade removes it.
+            try channel.pipeline.syncOperations.addHandler(APIConnectionHandler(router: router))
             return Value(negotiated: negotiated, channel: channel)
         }
     }
@@ -102,8 +105,14 @@ struct StreamingHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     func handle(value: Value, logger: Logger) async {
         do {
             switch try await value.negotiated.get() {
-            case .http(let http):
-                await handleHTTP(asyncChannel: http, logger: logger)
+            case .http(let channel):
+                // The handler answers on the channel's loop; this task only keeps the connection counted
+                // until it closes, and closes it when cancelled.
+                await withTaskCancellationHandler {
+                    try? await channel.closeFuture.get()
+                } onCancel: {
+                    channel.close(promise: nil)
+                }
             case .webSocket(let frames, let session):
                 _ = try await WebSocketHandler.handle(
                     type: .server,

@@ -42,7 +42,7 @@ struct WebSocketEdge: Sendable {
     /// `/path?query` into the path and its decoded query pairs, keeping repeated keys (`command=a&command=b`).
     static func split(_ target: String) -> (String, [(String, String)]) {
         guard let mark = target.firstIndex(of: "?") else { return (target, []) }
-        return (String(target[..<mark]), HTTPEdge.queryPairs(String(target[target.index(after: mark)...])))
+        return (String(target[..<mark]), RequestQuery.pairs(String(target[target.index(after: mark)...])))
     }
 
     // MARK: Console and VNC

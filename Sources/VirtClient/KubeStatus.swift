@@ -79,6 +79,7 @@ public enum KubeStatus {
         case 406: return .notAcceptable
         case 409: return .conflict
         case 410: return .gone
+        case 413: return .requestEntityTooLarge
         case 415: return .unsupported
         case 422: return .invalid
         case 429: return .tooManyRequests

@@ -19,6 +19,7 @@ public struct VirtError: Error, Sendable, CustomStringConvertible {
         case notAcceptable = "NotAcceptable"
         case timeout = "Timeout"
         case tooManyRequests = "TooManyRequests"
+        case requestEntityTooLarge = "RequestEntityTooLarge"
         case `internal` = "InternalError"
         case serviceUnavailable = "ServiceUnavailable"
 
@@ -35,6 +36,7 @@ public struct VirtError: Error, Sendable, CustomStringConvertible {
             case .gone: 410
             case .unsupported: 415
             case .invalid: 422
+            case .requestEntityTooLarge: 413
             case .tooManyRequests: 429
             case .internal: 500
             case .serviceUnavailable: 503

@@ -105,3 +105,26 @@ def test_owner_deletion_collects_dependents(daemon):
         time.sleep(0.1)
     assert daemon.request("GET", VMS + "/owner").status_code == 404
     assert daemon.request("GET", vmis + "/owner").status_code == 404
+
+
+def test_sigterm_with_an_open_watch_ends_the_watch_and_exits_cleanly(daemon):
+    assert daemon.request("POST", VMS, vm_manifest("before-stop")).status_code == 201
+    lines = []
+    with requests.get(daemon.server + VMS, params={"watch": "1"}, headers={"Authorization": "Bearer " + daemon.token},
+                      verify=daemon.ca_path, stream=True, timeout=30) as response:
+        assert response.status_code == 200
+        reader = response.iter_lines()
+        lines.append(json.loads(next(reader)))
+        started = time.monotonic()
+        daemon.proc.terminate()
+        # The server ends the watch (a client resumes from the last resourceVersion it saw) and then exits.
+        try:
+            for line in reader:
+                lines.append(line)
+        except requests.exceptions.ChunkedEncodingError:
+            pass
+        ended = time.monotonic() - started
+    code = daemon.proc.wait(10)
+    assert lines[0]["type"] == "ADDED" and lines[0]["object"]["metadata"]["name"] == "before-stop"
+    assert ended < 5, f"the watch stayed open {ended:.1f} s after SIGTERM"
+    assert code == 0, open(daemon.log_path).read()[-2000:]
