@@ -34,6 +34,7 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private var streaming = false
     private var quiescing = false
     private var context: ChannelHandlerContext?
+    private var executor: EventLoopTaskExecutor!
 
     init(router: APIRouter) {
         self.router = router
@@ -41,6 +42,7 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        executor = EventLoopTaskExecutor(context.eventLoop)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -118,9 +120,18 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         let router = self.router
         let loop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: loop)
-        Task {
+        // A write (one object, or a collection deleted one write at a time) runs on this connection's loop:
+        // no thread hands it to the task or the answer back, and the store's writer wakes this loop directly.
+        // Reads, which may list thousands of objects or hold a watch, run in the shared pool and leave the
+        // loop to its other connections.
+        let onLoop = head.method != .GET
+        Task(executorPreference: onLoop ? executor : globalConcurrentExecutor) {
             let response = await router.respond(request, authorization: authorization)
-            loop.execute { handler.value.answer(response, to: head, keepAlive: head.isKeepAlive) }
+            if loop.inEventLoop {
+                handler.value.answer(response, to: head, keepAlive: head.isKeepAlive)
+            } else {
+                loop.execute { handler.value.answer(response, to: head, keepAlive: head.isKeepAlive) }
+            }
         }
     }
 
@@ -217,5 +228,19 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         case 1: return values[0]
         default: return values.joined(separator: ", ")
         }
+    }
+}
+
+/// Runs a task's jobs on one event loop, in the loop's order.
+final class EventLoopTaskExecutor: TaskExecutor {
+    let loop: any EventLoop
+
+    init(_ loop: any EventLoop) {
+        self.loop = loop
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

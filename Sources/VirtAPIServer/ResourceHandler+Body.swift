@@ -11,9 +11,10 @@ extension ResourceHandler {
 
     static func parseBody(_ bytes: [UInt8], contentType: String) throws -> JSONValue {
         let value: JSONValue
-        if contentType.contains("protobuf") {
+        // Media types are ASCII; a byte search, not Foundation's locale-aware one.
+        if contentType.utf8.firstRange(of: "protobuf".utf8) != nil {
             value = try ProtobufBody.decode(bytes)
-        } else if contentType.contains("yaml") {
+        } else if contentType.utf8.firstRange(of: "yaml".utf8) != nil {
             value = try JSONValue.parseYAML(String(decoding: bytes, as: UTF8.self))
         } else {
             value = try JSONValue.parse(bytes)
