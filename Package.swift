@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "VirtControllersTests", dependencies: ["VirtControllers"]),
         .testTarget(name: "VirtClientTests", dependencies: ["VirtClient", "VirtCommands"]),
         .testTarget(name: "VirtStoreTests", dependencies: ["VirtStore"]),
-        .testTarget(name: "VirtAPIServerTests", dependencies: ["VirtAPIServer", "VirtClient", "VirtTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras")]),
+        .testTarget(name: "VirtAPIServerTests", dependencies: ["VirtAPIServer", "VirtClient", "VirtTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
     ],
     swiftLanguageModes: [.v6]
 )

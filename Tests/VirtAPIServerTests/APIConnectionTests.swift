@@ -4,16 +4,16 @@ import Testing
 import VirtError
 @testable import VirtAPIServer
 import VirtStore
+import VirtTestSupport
 
 /// The HTTP/1.1 connection over a real socket: plain HTTP to an in-process server, the bytes written and read
 /// by hand, so that what is on the wire is what the test sees.
 @Suite struct APIConnectionTests {
     /// Runs `body` against a server on a free port, then stops the server and removes its store.
     func withServer(_ body: (Int) async throws -> Void) async throws {
-        let directory = NSTemporaryDirectory() + "swiftvirt-connection-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let router = APIRouter(store: try SQLiteStore(path: directory + "/store.db"), tokens: ["secret"])
+        let directory = try TemporaryDirectory(prefix: "swiftvirt-connection")
+        defer { withExtendedLifetime(directory) {} }
+        let router = APIRouter(store: try SQLiteStore(path: directory.path + "/store.db"), tokens: ["secret"])
         try await Bootstrap.ensureNamespaces(router.handler)
         let (ports, listening) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "test")

@@ -4,15 +4,16 @@ import VirtAPI
 import VirtError
 @testable import VirtAPIServer
 import VirtStore
+import VirtTestSupport
 
 /// The router in memory (no sockets): REST semantics end to end over a real SQLite store.
 @Suite struct APIRouterTests {
     let router: APIRouter
+    let directory: TemporaryDirectory
 
     init() async throws {
-        let directory = NSTemporaryDirectory() + "swiftvirt-router-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        router = APIRouter(store: try SQLiteStore(path: directory + "/store.db"), tokens: ["secret"])
+        directory = try TemporaryDirectory(prefix: "swiftvirt-router")
+        router = APIRouter(store: try SQLiteStore(path: directory.path + "/store.db"), tokens: ["secret"])
         try await Bootstrap.ensureNamespaces(router.handler)
     }
 
@@ -151,9 +152,9 @@ import VirtStore
 
 @Suite struct VirtSubresourceTests {
     @Test func startStopRestartFollowRunStrategy() async throws {
-        let directory = NSTemporaryDirectory() + "swiftvirt-sub-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let router = APIRouter(store: try SQLiteStore(path: directory + "/store.db"), tokens: nil)
+        let directory = try TemporaryDirectory(prefix: "swiftvirt-sub")
+        defer { withExtendedLifetime(directory) {} }
+        let router = APIRouter(store: try SQLiteStore(path: directory.path + "/store.db"), tokens: nil)
         try await Bootstrap.ensureNamespaces(router.handler)
         func send(_ method: String, _ path: String, _ body: JSONValue? = nil) async throws -> (Int, JSONValue) {
             let response = await router.respond(APIRequest(method: method, path: path, body: body?.serializedBytes() ?? []), authorization: nil)

@@ -4,6 +4,7 @@ import VirtAPI
 import VirtError
 @testable import VirtAPIServer
 import VirtStore
+import VirtTestSupport
 
 /// Console, VNC and exec requests are checked and resolved before any websocket opens.
 @Suite struct StreamEndpointTests {
@@ -20,11 +21,11 @@ import VirtStore
 
     let store: SQLiteStore
     let endpoint: StreamEndpoint
+    let directory: TemporaryDirectory
 
     init() async throws {
-        let directory = NSTemporaryDirectory() + "swiftvirt-streams-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        store = try SQLiteStore(path: directory + "/store.db")
+        directory = try TemporaryDirectory(prefix: "swiftvirt-streams")
+        store = try SQLiteStore(path: directory.path + "/store.db")
         endpoint = StreamEndpoint(handler: ResourceHandler(store: store, registry: .standard), streams: NamingStreams())
     }
 

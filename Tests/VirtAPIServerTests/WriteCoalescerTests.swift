@@ -1,6 +1,6 @@
 import NIOCore
 import NIOEmbedded
-import NIOHTTPTypes
+import NIOHTTP1
 import Testing
 @testable import VirtAPIServer
 
@@ -47,8 +47,8 @@ import Testing
         for line in ["a\n", "b\n", "c\n"] { sink.send(Array(line.utf8)) }
         channel.embeddedEventLoop.run()
         var seen: [String] = []
-        while let part = try channel.readOutbound(as: HTTPResponsePart.self) {
-            guard case .body(let buffer) = part else { Issue.record("expected a body part, got \(part)"); continue }
+        while let part = try channel.readOutbound(as: HTTPServerResponsePart.self) {
+            guard case .body(.byteBuffer(let buffer)) = part else { Issue.record("expected a body part, got \(part)"); continue }
             seen.append(String(buffer: buffer))
         }
         #expect(seen == ["a\n", "b\n", "c\n"])
@@ -76,7 +76,7 @@ import Testing
         channel.isWritable = false
         sink.send(Array("late\n".utf8))
         channel.embeddedEventLoop.run()
-        #expect(try channel.readOutbound(as: HTTPResponsePart.self) == nil)
+        #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil)
         #expect(!channel.isActive)
     }
 }
