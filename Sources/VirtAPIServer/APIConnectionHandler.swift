@@ -140,8 +140,9 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         guard let context, context.channel.isActive else { return }
         let keepAlive = requested && !quiescing
         var headers = HTTPHeaders()
-        headers.reserveCapacity(4 + response.headers.count)
+        headers.reserveCapacity(5 + response.headers.count)
         headers.add(name: "Content-Type", value: response.contentType)
+        headers.add(name: "Date", value: HTTPDate.now())
         for (name, value) in response.headers { headers.add(name: name, value: value) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         let status = HTTPResponseStatus(statusCode: response.status)

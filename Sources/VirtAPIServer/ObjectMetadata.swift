@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VirtAPI
 
 /// Reads and writes the `metadata` fields the server manages, on stored JSON.
@@ -59,31 +60,15 @@ enum Timestamp {
         format(seconds: Int(date.timeIntervalSince1970.rounded(.down)))
     }
 
-    /// `YYYY-MM-DDTHH:MM:SSZ` for seconds since 1970, by the civil-from-days arithmetic (proleptic
-    /// Gregorian calendar), without a formatter or time-zone lookup.
+    /// `YYYY-MM-DDTHH:MM:SSZ` for seconds since 1970, without a formatter or time-zone lookup.
     static func format(seconds: Int) -> String {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        let fields = [(year, 4, UInt8(ascii: "-")), (month, 2, UInt8(ascii: "-")), (day, 2, UInt8(ascii: "T")),
-                      (secondOfDay / 3_600, 2, UInt8(ascii: ":")), (secondOfDay / 60 % 60, 2, UInt8(ascii: ":")),
-                      (secondOfDay % 60, 2, UInt8(ascii: "Z"))]
+        let time = CivilTime(secondsSince1970: seconds)
+        let fields = [(time.year, 4, UInt8(ascii: "-")), (time.month, 2, UInt8(ascii: "-")), (time.day, 2, UInt8(ascii: "T")),
+                      (time.hour, 2, UInt8(ascii: ":")), (time.minute, 2, UInt8(ascii: ":")), (time.second, 2, UInt8(ascii: "Z"))]
         return String(unsafeUninitializedCapacity: 20) { buffer in
             var at = 0
             for (value, width, separator) in fields {
-                var rest = value
-                for position in stride(from: width - 1, through: 0, by: -1) {
-                    buffer[at + position] = UInt8(ascii: "0") + UInt8(rest % 10)
-                    rest /= 10
-                }
+                CivilTime.writeDigits(value, width: width, into: buffer, at: at)
                 buffer[at + width] = separator
                 at += width + 1
             }
@@ -109,6 +94,80 @@ enum Timestamp {
         case ..<(60 * 60 * 24 * 8): let h = (seconds / 3600) % 24; return "\(seconds / 86400)d" + (h == 0 ? "" : "\(h)h")
         case ..<(60 * 60 * 24 * 365 * 2): return "\(seconds / 86400)d"
         default: return "\(seconds / (86400 * 365))y"
+        }
+    }
+}
+
+/// A UTC instant's calendar fields, by the civil-from-days arithmetic (proleptic Gregorian calendar).
+struct CivilTime {
+    var year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int
+    /// 0 is Sunday.
+    var weekday: Int
+
+    init(secondsSince1970 seconds: Int) {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        hour = secondOfDay / 3_600
+        minute = secondOfDay / 60 % 60
+        second = secondOfDay % 60
+        // 1970-01-01 was a Thursday.
+        weekday = ((days % 7) + 11) % 7
+    }
+
+    /// Writes `value` as `width` decimal digits, zero-padded, at `at`.
+    static func writeDigits(_ value: Int, width: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at: Int) {
+        var rest = value
+        for position in stride(from: width - 1, through: 0, by: -1) {
+            buffer[at + position] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
+    }
+}
+
+/// The `Date` header's form (RFC 9110's IMF-fixdate, `Fri, 27 Nov 2026 04:30:00 GMT`), made once a second.
+enum HTTPDate {
+    private static let last = Mutex<(seconds: Int, text: String)>((-1, ""))
+    private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].map { Array($0.utf8) }
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].map { Array($0.utf8) }
+
+    static func now() -> String {
+        var clock = timespec()
+        clock_gettime(CLOCK_REALTIME, &clock)
+        let seconds = Int(clock.tv_sec)
+        return last.withLock { last in
+            if last.seconds != seconds { last = (seconds, format(seconds: seconds)) }
+            return last.text
+        }
+    }
+
+    static func format(seconds: Int) -> String {
+        let time = CivilTime(secondsSince1970: seconds)
+        return String(unsafeUninitializedCapacity: 29) { buffer in
+            func put(_ bytes: [UInt8], at: Int) { for (offset, byte) in bytes.enumerated() { buffer[at + offset] = byte } }
+            put(weekdays[time.weekday], at: 0)
+            put(Array(", ".utf8), at: 3)
+            CivilTime.writeDigits(time.day, width: 2, into: buffer, at: 5)
+            buffer[7] = UInt8(ascii: " ")
+            put(months[time.month - 1], at: 8)
+            buffer[11] = UInt8(ascii: " ")
+            CivilTime.writeDigits(time.year, width: 4, into: buffer, at: 12)
+            buffer[16] = UInt8(ascii: " ")
+            CivilTime.writeDigits(time.hour, width: 2, into: buffer, at: 17)
+            buffer[19] = UInt8(ascii: ":")
+            CivilTime.writeDigits(time.minute, width: 2, into: buffer, at: 20)
+            buffer[22] = UInt8(ascii: ":")
+            CivilTime.writeDigits(time.second, width: 2, into: buffer, at: 23)
+            put(Array(" GMT".utf8), at: 25)
+            return 29
         }
     }
 }

@@ -90,6 +90,7 @@ import VirtTestSupport
             #expect(version.lowerBound < namespace.lowerBound)
             #expect(answer.components(separatedBy: "HTTP/1.1 200 OK").count == 3)
             #expect(answer.lowercased().contains("connection: close"))
+            #expect(answer.contains("Date: \(HTTPDate.format(seconds: Int(Date().timeIntervalSince1970)).prefix(16))"))
         }
     }
 

@@ -20,6 +20,25 @@ struct ObjectMetadataTests {
         #expect(Timestamp.parse(Timestamp.now()) != nil)
     }
 
+    @Test("Date headers match Foundation's RFC 1123 form, weekdays included")
+    func httpDatesMatchFoundation() {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        var samples = [0, 86_399, 86_400, 951_782_400, 1_798_761_599, -1, -86_401, 1_795_750_184]
+        var seed: UInt64 = 7
+        for _ in 0..<2_000 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            samples.append(Int(seed >> 33) % 6_000_000_000 - 1_000_000_000)
+        }
+        for seconds in samples {
+            let date = Date(timeIntervalSince1970: TimeInterval(seconds))
+            #expect(HTTPDate.format(seconds: seconds) == formatter.string(from: date), "seconds \(seconds)")
+        }
+        #expect(HTTPDate.format(seconds: 1_795_750_184) == "Fri, 27 Nov 2026 03:29:44 GMT")
+    }
+
     @Test("UIDs are lowercase version-4 UUIDs and do not repeat")
     func uidsAreVersionFourUUIDs() {
         var seen = Set<String>()
