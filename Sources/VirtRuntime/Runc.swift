@@ -110,6 +110,12 @@ public struct Runc: Sendable {
         }
     }
 
+    /// Whether runc keeps state for container `id`: its directory under `root`, which runc creates with the
+    /// container and removes when it deletes it.
+    public func hasStateDirectory(_ id: String) -> Bool {
+        FileManager.default.fileExists(atPath: root + "/" + id)
+    }
+
     /// `runc list`: every container under `root`.
     public func list() async throws -> [ContainerState] {
         let result = try await checked("list", id: nil, ["list", "--format", "json"])

@@ -13,7 +13,7 @@ import VirtOS
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let runner = RecordingRunner(script: script)
         let sandbox = PodSandbox(configuration: .init(podsDirectory: directory + "/pods", cgroupParent: "/agent"),
-                                 runc: Runc(root: "/run/test/runc", runner: runner))
+                                 runc: Runc(root: directory + "/runc", runner: runner))
         try await body(sandbox, runner, directory)
     }
 
@@ -38,8 +38,8 @@ import VirtOS
             let state = try await sandbox.start("default_a")
             #expect(state.status == .stopped)
             #expect(runner.commandLines == [
-                "runc --root /run/test/runc run --detach --bundle \(bundle.path) --pid-file \(bundle.pidFilePath) default_a",
-                "runc --root /run/test/runc state default_a",
+                "runc --root \(directory)/runc run --detach --bundle \(bundle.path) --pid-file \(bundle.pidFilePath) default_a",
+                "runc --root \(directory)/runc state default_a",
             ])
             #expect(runner.recorded.first?.streams == StandardStreams(output: bundle.stdoutPath, error: bundle.stderrPath))
 
@@ -57,7 +57,20 @@ import VirtOS
             #expect(try await sandbox.status("default_gone") == nil)
             try await sandbox.stop("default_gone")
             #expect(!FileManager.default.fileExists(atPath: bundle.path))
-            #expect(runner.commandLines == ["runc --root /run/test/runc state default_gone", "runc --root /run/test/runc state default_gone"])
+            // runc's root has no directory for it: runc is not asked.
+            #expect(runner.commandLines.isEmpty)
+        }
+    }
+
+    @Test func runcIsAskedOnlyAboutContainersItHasStateFor() async throws {
+        try await withSandbox({ _ in CommandResult(exitCode: 1, stderr: runcErrorLine("container does not exist")) }) { sandbox, runner, directory in
+            #expect(try await sandbox.status("default_new") == nil)
+            #expect(runner.commandLines.isEmpty)
+            // A directory under the root (say, a container half deleted): runc decides, and its "does not
+            // exist" still means no container.
+            try FileManager.default.createDirectory(atPath: directory + "/runc/default_half", withIntermediateDirectories: true)
+            #expect(try await sandbox.status("default_half") == nil)
+            #expect(runner.commandLines == ["runc --root \(directory)/runc state default_half"])
         }
     }
 
