@@ -36,7 +36,9 @@ import VirtReconcile
         let controller = Controller(name: "t", reconciler: reconciler, queue: queue, workers: 1, logger: quietLogger)
         await queue.add(ObjectKey(namespace: "ns", name: "a"))
         let runner = Task { try await controller.run() }
-        let deadline = ContinuousClock.now + .seconds(5)
+        // Up to 30 s: it returns as soon as `done` holds, and a task can wait seconds for a thread while the
+        // suites that boot guests keep both cores busy.
+        let deadline = ContinuousClock.now + .seconds(30)
         while !done(), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
         try? await Task.sleep(for: .milliseconds(30))
         runner.cancel()

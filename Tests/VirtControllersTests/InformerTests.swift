@@ -13,8 +13,10 @@ import VirtReconcile
         var all: [String] { events.withLock { $0 } }
     }
 
+    /// Waits for `condition`, up to 30 s: it returns as soon as the condition holds, and the informer's task
+    /// can wait seconds for a thread while the suites that boot guests keep both cores busy.
     func eventually(_ condition: @Sendable () -> Bool) async {
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(30)
         while !condition(), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
     }
 
@@ -46,7 +48,9 @@ import VirtReconcile
     @Test func relistsWhenTheVersionIsGone() async throws {
         let client = FakeAPIClient()
         client.seed(vmPath, vmManifest(name: "one"))
-        let informer = Informer(client: client, path: KubeVirt.virtualMachines, retry: RetryBackoff(base: .milliseconds(5)), logger: quietLogger)
+        // A closed watch that brought nothing is retried after `base`: long enough for the changes below to be
+        // made while it is down, even on a loaded machine.
+        let informer = Informer(client: client, path: KubeVirt.virtualMachines, retry: RetryBackoff(base: .milliseconds(100)), logger: quietLogger)
         let seen = Seen()
         informer.addHandler { seen.add($0) }
         let task = Task { try await informer.run() }
