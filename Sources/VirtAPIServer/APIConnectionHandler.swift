@@ -6,9 +6,9 @@ import VirtError
 /// One HTTP/1.1 connection's requests, answered in the order they came: the end of the pipeline, where NIO's
 /// HTTP codec hands over a request's parts and takes its answer.
 ///
-/// A request is collected on the connection's event loop and answered by the router in a task; the answer
-/// goes back to the loop in one step. Nothing sits between the codec and the router: no request or response
-/// conversions, no async sequences over the connection. A pushed body (watch) is written below the HTTP
+/// A request is collected on the connection's event loop and answered by the router in a task: a write's
+/// task runs on this loop, a read's in the shared pool (see `answerNext`). Nothing sits between the codec and
+/// the router: no request or response conversions, no async sequences over the connection. A pushed body (watch) is written below the HTTP
 /// encoder by `ChannelChunkSink`; a streamed one (logs) a chunk at a time, each waited for.
 ///
 /// Requests that arrive while one is being answered wait their turn. On graceful shutdown an idle connection

@@ -86,11 +86,17 @@ final class ChannelChunkSink: ChunkSink {
 
     /// Returns once the connection has closed; cancelling the waiting task closes it.
     func closed() async {
-        let channel = self.channel
+        await channel.closedOrClosing()
+    }
+}
+
+extension Channel {
+    /// Returns once the channel has closed; cancelling the waiting task closes it.
+    func closedOrClosing() async {
         await withTaskCancellationHandler {
-            try? await channel.closeFuture.get()
+            try? await closeFuture.get()
         } onCancel: {
-            channel.close(promise: nil)
+            close(promise: nil)
         }
     }
 }

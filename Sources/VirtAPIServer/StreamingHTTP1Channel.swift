@@ -106,11 +106,7 @@ struct StreamingHTTP1Channel: ServerChildChannel {
             case .http(let channel):
                 // The handler answers on the channel's loop; this task only keeps the connection counted
                 // until it closes, and closes it when cancelled.
-                await withTaskCancellationHandler {
-                    try? await channel.closeFuture.get()
-                } onCancel: {
-                    channel.close(promise: nil)
-                }
+                await channel.closedOrClosing()
             case .webSocket(let frames, let session):
                 _ = try await WebSocketHandler.handle(
                     type: .server,

@@ -102,8 +102,7 @@ final class BenchConnection: Sendable {
                 self.send("POST", path, token: token, body: body(names[index])).whenComplete { result in
                     switch result {
                     case .success((let status, _)) where status == 201:
-                        let elapsed = ContinuousClock.now - start
-                        latencies.value.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+                        latencies.value.append(ms(ContinuousClock.now - start))
                         next(index + 1)
                     case .success((let status, let answer)):
                         done.fail(BenchConnectionError(description: "create \(names[index]): HTTP \(status): \(String(buffer: answer))"))
