@@ -141,8 +141,8 @@ struct VirtSubresources: Sendable {
         throw VirtError(.conflict, "the VirtualMachineInstance kept changing; try again")
     }
 
-    static let pauseAnnotation = "swiftvirt.io/paused"
-    static let softRebootAnnotation = "swiftvirt.io/softreboot-requested"
+    static let pauseAnnotation = KubeVirt.pauseRequestAnnotation
+    static let softRebootAnnotation = KubeVirt.softRebootRequestAnnotation
 
     static func runStrategy(_ vm: JSONValue) -> String {
         if let strategy = vm[path: ["spec", "runStrategy"]]?.stringValue { return strategy }

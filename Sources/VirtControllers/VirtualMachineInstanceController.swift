@@ -6,14 +6,17 @@ import VirtError
 import VirtReconcile
 
 /// Reconciles VirtualMachineInstances (KubeVirt's VMI controller): creates each VMI's launcher pod and
-/// moves the VMI through `Pending → Scheduling → Scheduled` as the pod is created and bound; the node
-/// agent takes it on to `Running` and reports interfaces; a pod that fails or disappears under a
-/// `Scheduling`, `Scheduled` or `Running` VMI makes it `Failed`, a pod that completes makes it
-/// `Succeeded`. Every phase change appends to `status.phaseTransitionTimestamps`.
+/// moves the VMI through `Pending → Scheduling → Scheduled` as the pod is created and bound. From
+/// `Scheduled` on, the phase belongs to the node agent of `status.nodeName` (`Running`, `Succeeded`,
+/// `Failed`), which sees QEMU; this controller fails a VMI only while it is still its own: a pod that
+/// fails or disappears under a `Scheduling` VMI. Every phase change it makes appends to
+/// `status.phaseTransitionTimestamps`. Who writes which status field is the table in
+/// `docs/ARCHITECTURE.md`.
 ///
-/// Also maintained: `status.nodeName`, `status.activePods` (pod UID → node), the `Ready` condition
-/// (from the pod, as KubeVirt derives it), and the pod's `PodScheduled=False` condition copied while
-/// scheduling (so the VM shows `ErrorUnschedulable` with the scheduler's message).
+/// Also maintained: `status.nodeName` (when the pod is bound), `status.activePods` (pod UID → node), the
+/// `Ready` condition (from the pod, as KubeVirt derives it), the pod's `PodScheduled=False` condition
+/// copied while scheduling (so the VM shows `ErrorUnschedulable` with the scheduler's message), and
+/// `Synchronized=False` while the launcher pod cannot be created.
 ///
 /// Deletion: the VMI carries the finalizer `kubevirt.io/foregroundDeleteVirtualMachine`; when it is
 /// deleted, its pods are deleted (with the VMI's grace period: the node agent shuts the guest down over
@@ -188,7 +191,8 @@ public struct VirtualMachineInstanceController: Reconciler {
 
     // MARK: - Phases
 
-    /// The phase a VMI moves to from `phase`, given its launcher pod (pure; the agent owns `Running`).
+    /// The phase a VMI moves to from `phase`, given its launcher pod (pure). Only the phases before the
+    /// node agent takes over move here: from `Scheduled` on, the agent writes the phase.
     public static func nextPhase(_ phase: String, pod: Pod?, podExists: Bool) -> String {
         let podPhase = pod?.status?.phase
         let podDown = pod?.metadata?.deletionTimestamp != nil || podPhase == "Failed" || podPhase == "Succeeded"
@@ -201,10 +205,6 @@ public struct VirtualMachineInstanceController: Reconciler {
         case KubeVirt.Phase.scheduling:
             if !podExists || podDown { return KubeVirt.Phase.failed }
             return bound ? KubeVirt.Phase.scheduled : KubeVirt.Phase.scheduling
-        case KubeVirt.Phase.scheduled, KubeVirt.Phase.running:
-            if !podExists || podPhase == "Failed" { return KubeVirt.Phase.failed }
-            if podPhase == "Succeeded" { return KubeVirt.Phase.succeeded }
-            return phase
         default:
             return phase
         }
@@ -221,8 +221,6 @@ public struct VirtualMachineInstanceController: Reconciler {
                 return (.warning, "Failed", "The virt-launcher pod \(podName) is being deleted; the VirtualMachineInstance has failed")
             }
             return (.warning, "Failed", "The virt-launcher pod \(podName) failed\(pod?.status?.message.map { ": \($0)" } ?? "")")
-        case KubeVirt.Phase.succeeded:
-            return (.normal, "Succeeded", "The virt-launcher pod \(podName) completed; the VirtualMachineInstance has stopped")
         default:
             return nil
         }

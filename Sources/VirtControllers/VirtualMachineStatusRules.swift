@@ -1,4 +1,5 @@
 import VirtAPI
+import VirtReconcile
 
 /// The pure parts of a VM's status, as KubeVirt computes them.
 public enum VirtualMachineStatusRules {

@@ -10,13 +10,17 @@ import VirtError
 public struct NodeRegistration: Service {
     public struct Configuration: Sendable {
         public var nodeName: String
+        /// The node's InternalIP.
+        public var nodeAddress: String
         public var accelerator: AcceleratorProbe.Result
         public var heartbeat: Duration
         /// Memory kept back from pods for the host and SwiftVirt itself.
         public var reservedMemoryBytes: Int64
 
-        public init(nodeName: String, accelerator: AcceleratorProbe.Result, heartbeat: Duration = .seconds(10), reservedMemoryBytes: Int64 = 512 << 20) {
+        public init(nodeName: String, nodeAddress: String = "127.0.0.1", accelerator: AcceleratorProbe.Result, heartbeat: Duration = .seconds(10),
+                    reservedMemoryBytes: Int64 = 512 << 20) {
             self.nodeName = nodeName
+            self.nodeAddress = nodeAddress
             self.accelerator = accelerator
             self.heartbeat = heartbeat
             self.reservedMemoryBytes = reservedMemoryBytes
@@ -37,7 +41,6 @@ public struct NodeRegistration: Service {
 
     public func run() async throws {
         try await cancelWhenGracefulShutdown {
-            try await register()
             while !Task.isCancelled {
                 do {
                     try await renewLease()
@@ -80,7 +83,7 @@ public struct NodeRegistration: Service {
             "status": [
                 "capacity": .object(capacityObject), "allocatable": .object(allocatable),
                 "conditions": .array(conditions()),
-                "addresses": [["type": "Hostname", "address": .string(configuration.nodeName)], ["type": "InternalIP", "address": "127.0.0.1"]],
+                "addresses": [["type": "Hostname", "address": .string(configuration.nodeName)], ["type": "InternalIP", "address": .string(configuration.nodeAddress)]],
                 "nodeInfo": [
                     "kubeletVersion": "v1.32.0-swiftvirt", "operatingSystem": "linux", "architecture": "amd64",
                     "kernelVersion": .string(Self.kernelVersion()), "osImage": "SwiftVirt node agent",
@@ -101,6 +104,7 @@ public struct NodeRegistration: Service {
         ]
     }
 
+    /// Creates the Node, or brings an existing one's labels and status up to date.
     func register() async throws {
         let node = nodeObject()
         let created: Bool

@@ -110,12 +110,12 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
         if role == .all, let credentials = kubeconfigCredentials {
             let emulation = self.emulation
             services.append(LocalClusterServices(ports: ports, host: host, credentials: credentials, logger: logger) { client in
-                [
-                    ControllerManager(client: client, configuration: .init(vmi: .init(emulation: emulation ? .enabled : .auto), host: node), logger: log),
-                    NodeAgent(client: client, configuration: .init(nodeName: node, forceEmulation: emulation,
-                                                                  podsDirectory: dataDir + "/pods", containerDiskCache: dataDir + "/containerdisks"),
-                              logger: log),
-                ]
+                let agent = NodeAgent(client: client, configuration: .init(nodeName: node, forceEmulation: emulation,
+                                                                          podsDirectory: dataDir + "/pods", containerDiskCache: dataDir + "/containerdisks",
+                                                                          probeCachePath: dataDir + "/accelerator.json"),
+                                      logger: log)
+                let controllers = ControllerManager(client: client, configuration: .init(vmi: .init(emulation: emulation ? .enabled : .auto), host: node), logger: log)
+                return (agent, [controllers])
             })
         }
         var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -142,7 +142,8 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
         if role == .node {
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
             service = NodeAgent(client: client, configuration: .init(nodeName: node, forceEmulation: emulation,
-                                                                     podsDirectory: dataDir + "/pods", containerDiskCache: dataDir + "/containerdisks"),
+                                                                     podsDirectory: dataDir + "/pods", containerDiskCache: dataDir + "/containerdisks",
+                                                                     probeCachePath: dataDir + "/accelerator.json"),
                                 logger: logger)
             logger.info("node agent for node \(node) joining \(configuration.server)")
         } else {
@@ -172,15 +173,16 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
 }
 
 /// The controllers and node agent of an all-in-one daemon: they talk to this process's own API server over
-/// HTTPS like any other client, once it listens.
+/// HTTPS like any other client, once it listens. The node agent registers its Node before the controllers
+/// start, so the scheduler never sees a cluster without nodes.
 struct LocalClusterServices: Service {
     let ports: AsyncStream<Int>
     let host: String
     let credentials: ServerCredentials
     let logger: Logger
-    let make: @Sendable (KubeClient) -> [any Service]
+    let make: @Sendable (KubeClient) -> (NodeAgent, [any Service])
 
-    init(ports: AsyncStream<Int>, host: String, credentials: ServerCredentials, logger: Logger, make: @escaping @Sendable (KubeClient) -> [any Service]) {
+    init(ports: AsyncStream<Int>, host: String, credentials: ServerCredentials, logger: Logger, make: @escaping @Sendable (KubeClient) -> (NodeAgent, [any Service])) {
         self.ports = ports
         self.host = host
         self.credentials = credentials
@@ -196,10 +198,11 @@ struct LocalClusterServices: Service {
         let client = try KubeClient(configuration: ClientConfiguration(
             server: "https://\(connectHost):\(port)", certificateAuthorityPEM: Array(credentials.caPEM.utf8), bearerToken: credentials.token,
             userAgent: "swiftvirtd/local"))
-        let services = make(client)
+        let (agent, others) = make(client)
         do {
+            try await agent.register()
             try await withThrowingDiscardingTaskGroup { group in
-                for service in services {
+                for service in [agent as any Service] + others {
                     group.addTask { try await service.run() }
                 }
             }

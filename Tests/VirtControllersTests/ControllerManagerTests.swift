@@ -3,6 +3,7 @@ import VirtAPI
 import VirtClient
 import VirtControllers
 import VirtReconcile
+import VirtTestSupport
 
 @Suite struct ControllerManagerTests {
     func eventually(_ what: String, _ condition: @Sendable () -> Bool) async {

@@ -5,6 +5,7 @@ import VirtAPI
 import VirtClient
 import VirtControllers
 import VirtReconcile
+import VirtTestSupport
 
 @Suite struct InformerTests {
     final class Seen: Sendable {

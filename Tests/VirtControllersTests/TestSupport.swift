@@ -5,6 +5,7 @@ import VirtAPI
 import VirtClient
 import VirtControllers
 import VirtReconcile
+import VirtTestSupport
 
 /// A clock tests move by hand.
 final class TestClock: Sendable {

@@ -1,18 +1,7 @@
-import VirtClient
-
-/// Names KubeVirt gives its labels, annotations, finalizers, condition types and phases; SwiftVirt uses the
-/// same strings so tools written for KubeVirt find what they expect.
+/// Names KubeVirt gives its labels, annotations, finalizers, condition types, reasons and phases; SwiftVirt
+/// uses the same strings so tools written for KubeVirt find what they expect. Every component takes them
+/// from here, so each name is written once.
 public enum KubeVirt {
-    // MARK: Resource paths
-
-    /// `kubevirt.io/v1` VirtualMachines (all namespaces).
-    public static let virtualMachines = ResourcePath(group: "kubevirt.io", version: "v1", resource: "virtualmachines")
-    /// `kubevirt.io/v1` VirtualMachineInstances (all namespaces).
-    public static let virtualMachineInstances = ResourcePath(group: "kubevirt.io", version: "v1", resource: "virtualmachineinstances")
-    /// core/v1 Pods (all namespaces).
-    public static let pods = ResourcePath.core("pods")
-    /// core/v1 Nodes.
-    public static let nodes = ResourcePath.core("nodes")
     /// `apiVersion` of KubeVirt's kinds.
     public static let apiVersion = "kubevirt.io/v1"
 
@@ -33,10 +22,22 @@ public enum KubeVirt {
     /// `kubectl.kubernetes.io/default-container`.
     public static let defaultContainerAnnotation = "kubectl.kubernetes.io/default-container"
 
+    /// `kubevirt.io/migrationJobUID`: on a migration's target pod, the migration's UID.
+    public static let migrationJobLabel = "kubevirt.io/migrationJobUID"
+
     // MARK: Finalizers
 
     /// Held on a VMI until its launcher pods are gone.
     public static let vmiFinalizer = "kubevirt.io/foregroundDeleteVirtualMachine"
+    /// Held by the node agent on every launcher pod it runs, so a deleted pod waits for its guest to stop.
+    public static let nodeAgentFinalizer = "swiftvirt.io/node-agent"
+
+    // MARK: Requests the API server leaves for the node agent
+
+    /// On a VMI: `"true"` asks its node agent to pause the guest, `"false"` to run it again.
+    public static let pauseRequestAnnotation = "swiftvirt.io/paused"
+    /// On a VMI while a soft reboot is wanted; its node agent removes it once the guest was asked.
+    public static let softRebootRequestAnnotation = "swiftvirt.io/softreboot-requested"
 
     // MARK: Resources
 
@@ -100,5 +101,19 @@ public enum KubeVirt {
         public static let podScheduled = "PodScheduled"
         public static let synchronized = "Synchronized"
         public static let restartRequired = "RestartRequired"
+    }
+
+    // MARK: Condition reasons
+
+    /// Reasons of VMI conditions.
+    public enum ConditionReason {
+        /// `Paused`: the user paused the guest (pause subresource).
+        public static let pausedByUser = "PausedByUser"
+        /// `Paused`: QEMU stopped the guest after a disk I/O error.
+        public static let pausedIOError = "PausedIOError"
+        /// `Paused`: QEMU stopped the guest's CPUs for a reason neither the user nor an I/O error gives.
+        public static let pausedByQEMU = "PausedByQEMU"
+        /// `Synchronized=False`: the node agent could not bring the guest to what the VMI asks (KubeVirt's wording).
+        public static let failedSync = "Synchronizing with the Domain failed."
     }
 }

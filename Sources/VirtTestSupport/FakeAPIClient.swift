@@ -8,48 +8,48 @@ import VirtReconcile
 /// An in-memory API server with the Kubernetes semantics controllers rely on: resourceVersion
 /// preconditions, status subresources, finalizers and `deletionTimestamp`, background garbage collection
 /// of owned objects, and watches that replay from a revision (410 once compacted).
-final class FakeAPIClient: APIClient {
-    struct Key: Hashable, Comparable {
-        var group: String
-        var resource: String
-        var namespace: String
-        var name: String
+package final class FakeAPIClient: APIClient {
+    package struct Key: Hashable, Comparable {
+        package var group: String
+        package var resource: String
+        package var namespace: String
+        package var name: String
 
-        static func < (a: Key, b: Key) -> Bool {
+        package static func < (a: Key, b: Key) -> Bool {
             (a.group, a.resource, a.namespace, a.name) < (b.group, b.resource, b.namespace, b.name)
         }
     }
 
-    struct Recorded: Sendable {
-        var revision: Int64
-        var key: Key
-        var type: WatchEvent.EventType
-        var object: JSONValue
+    package struct Recorded: Sendable {
+        package var revision: Int64
+        package var key: Key
+        package var type: WatchEvent.EventType
+        package var object: JSONValue
     }
 
-    struct Watcher {
-        var group: String
-        var resource: String
-        var namespace: String?
-        var continuation: AsyncThrowingStream<WatchEvent, any Error>.Continuation
+    package struct Watcher {
+        package var group: String
+        package var resource: String
+        package var namespace: String?
+        package var continuation: AsyncThrowingStream<WatchEvent, any Error>.Continuation
     }
 
-    struct State {
-        var objects: [Key: JSONValue] = [:]
-        var revision: Int64 = 100
-        var history: [Recorded] = []
-        var compactedThrough: Int64 = 0
-        var watchers: [Int: Watcher] = [:]
-        var nextWatcher = 0
-        var log: [String] = []
-        var injected: [(verb: String, resource: String, error: VirtError)] = []
-        var uids = 0
+    package struct State {
+        package var objects: [Key: JSONValue] = [:]
+        package var revision: Int64 = 100
+        package var history: [Recorded] = []
+        package var compactedThrough: Int64 = 0
+        package var watchers: [Int: Watcher] = [:]
+        package var nextWatcher = 0
+        package var log: [String] = []
+        package var injected: [(verb: String, resource: String, error: VirtError)] = []
+        package var uids = 0
     }
 
-    let state = Mutex(State())
-    let now: @Sendable () -> Date
+    package let state = Mutex(State())
+    package let now: @Sendable () -> Date
 
-    init(now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(now: @escaping @Sendable () -> Date = { Date() }) {
         self.now = now
     }
 
@@ -57,7 +57,7 @@ final class FakeAPIClient: APIClient {
 
     /// Stores an object as-is (status included), stamping uid, resourceVersion and timestamps when absent.
     @discardableResult
-    func seed(_ path: ResourcePath, _ object: JSONValue) -> JSONValue {
+    package func seed(_ path: ResourcePath, _ object: JSONValue) -> JSONValue {
         state.withLock { state in
             var object = object
             let key = Self.key(path, name: object.metadataName ?? "")
@@ -71,40 +71,40 @@ final class FakeAPIClient: APIClient {
         }
     }
 
-    func object(_ path: ResourcePath) -> JSONValue? {
+    package func object(_ path: ResourcePath) -> JSONValue? {
         state.withLock { $0.objects[Self.key(path, name: path.name ?? "")] }
     }
 
-    func objects(_ path: ResourcePath) -> [JSONValue] {
+    package func objects(_ path: ResourcePath) -> [JSONValue] {
         state.withLock { state in
             state.objects.filter { Self.matches($0.key, path) }.sorted { $0.key < $1.key }.map(\.value)
         }
     }
 
     /// Events recorded (core/v1 Event objects), oldest first.
-    func events(reason: String? = nil) -> [JSONValue] {
+    package func events(reason: String? = nil) -> [JSONValue] {
         objects(ResourcePath.core("events")).filter { reason == nil || $0["reason"]?.stringValue == reason }
             .sorted { ($0.metadataResourceVersion.flatMap { Int64($0) } ?? 0) < ($1.metadataResourceVersion.flatMap { Int64($0) } ?? 0) }
     }
 
     /// Requests made, as `VERB resource[/name][/subresource]`.
-    var log: [String] { state.withLock { $0.log } }
+    package var log: [String] { state.withLock { $0.log } }
 
-    func clearLog() { state.withLock { $0.log.removeAll() } }
+    package func clearLog() { state.withLock { $0.log.removeAll() } }
 
     /// Makes the next request with this verb (`GET`, `LIST`, `POST`, `PUT`, `PATCH`, `DELETE`) on this
     /// resource fail.
-    func failNext(_ verb: String, _ resource: String, _ error: VirtError) {
+    package func failNext(_ verb: String, _ resource: String, _ error: VirtError) {
         state.withLock { $0.injected.append((verb, resource, error)) }
     }
 
     /// Forgets history up to now: watches from older versions get 410 Expired.
-    func compact() {
+    package func compact() {
         state.withLock { $0.compactedThrough = $0.revision }
     }
 
     /// Ends every open watch, as a server does when its watch timeout passes.
-    func closeWatches() {
+    package func closeWatches() {
         let watchers = state.withLock { state in
             let all = state.watchers
             state.watchers.removeAll()
@@ -113,11 +113,11 @@ final class FakeAPIClient: APIClient {
         for watcher in watchers.values { watcher.continuation.finish() }
     }
 
-    var openWatches: Int { state.withLock { $0.watchers.count } }
+    package var openWatches: Int { state.withLock { $0.watchers.count } }
 
     // MARK: - APIClient
 
-    func get(_ path: ResourcePath) async throws(VirtError) -> JSONValue {
+    package func get(_ path: ResourcePath) async throws(VirtError) -> JSONValue {
         try state.withLock { state throws(VirtError) in
             try Self.inject(&state, "GET", path)
             guard let object = state.objects[Self.key(path, name: path.name ?? "")] else { throw Self.notFound(path) }
@@ -125,7 +125,7 @@ final class FakeAPIClient: APIClient {
         }
     }
 
-    func list(_ path: ResourcePath, labelSelector: String?, fieldSelector: String?) async throws(VirtError) -> JSONValue {
+    package func list(_ path: ResourcePath, labelSelector: String?, fieldSelector: String?) async throws(VirtError) -> JSONValue {
         try state.withLock { state throws(VirtError) in
             try Self.inject(&state, "LIST", path)
             let selector = try LabelSelector(parsing: labelSelector ?? "")
@@ -136,7 +136,7 @@ final class FakeAPIClient: APIClient {
         }
     }
 
-    func create(_ path: ResourcePath, body: JSONValue) async throws(VirtError) -> JSONValue {
+    package func create(_ path: ResourcePath, body: JSONValue) async throws(VirtError) -> JSONValue {
         try state.withLock { state throws(VirtError) in
             try Self.inject(&state, "POST", path)
             var object = body
@@ -159,7 +159,7 @@ final class FakeAPIClient: APIClient {
         }
     }
 
-    func update(_ path: ResourcePath, body: JSONValue) async throws(VirtError) -> JSONValue {
+    package func update(_ path: ResourcePath, body: JSONValue) async throws(VirtError) -> JSONValue {
         if path.subresource == "status" { return try await updateStatus(path.subresource(nil), body: body) }
         return try state.withLock { state throws(VirtError) in
             try Self.inject(&state, "PUT", path)
@@ -173,7 +173,7 @@ final class FakeAPIClient: APIClient {
         }
     }
 
-    func updateStatus(_ path: ResourcePath, body: JSONValue) async throws(VirtError) -> JSONValue {
+    package func updateStatus(_ path: ResourcePath, body: JSONValue) async throws(VirtError) -> JSONValue {
         try state.withLock { state throws(VirtError) in
             try Self.inject(&state, "PUT", path.subresource("status"))
             let key = Self.key(path, name: path.name ?? "")
@@ -185,7 +185,7 @@ final class FakeAPIClient: APIClient {
         }
     }
 
-    func patch(_ path: ResourcePath, mergePatch: JSONValue) async throws(VirtError) -> JSONValue {
+    package func patch(_ path: ResourcePath, mergePatch: JSONValue) async throws(VirtError) -> JSONValue {
         try state.withLock { state throws(VirtError) in
             try Self.inject(&state, "PATCH", path)
             let key = Self.key(path, name: path.name ?? "")
@@ -198,7 +198,7 @@ final class FakeAPIClient: APIClient {
         }
     }
 
-    func delete(_ path: ResourcePath, propagationPolicy: PropagationPolicy?, gracePeriodSeconds: Int?) async throws(VirtError) -> JSONValue {
+    package func delete(_ path: ResourcePath, propagationPolicy: PropagationPolicy?, gracePeriodSeconds: Int?) async throws(VirtError) -> JSONValue {
         try state.withLock { state throws(VirtError) in
             try Self.inject(&state, "DELETE", path)
             let key = Self.key(path, name: path.name ?? "")
@@ -207,7 +207,7 @@ final class FakeAPIClient: APIClient {
         }
     }
 
-    func watch(_ path: ResourcePath, resourceVersion: String?, labelSelector: String?, fieldSelector: String?)
+    package func watch(_ path: ResourcePath, resourceVersion: String?, labelSelector: String?, fieldSelector: String?)
         -> AsyncThrowingStream<WatchEvent, any Error>
     {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: WatchEvent.self, throwing: (any Error).self)

@@ -1,28 +1,27 @@
 import VirtAPI
-import VirtReconcile
 
 /// Edits a list of status conditions the way Kubernetes controllers do: one condition per type, and
 /// `lastTransitionTime` kept unless `status` changes, so writing the same state twice changes nothing.
-struct ConditionList {
-    var conditions: [Condition]
+public struct ConditionList: Sendable, Equatable {
+    public var conditions: [Condition]
 
-    init(_ conditions: [Condition]?) {
+    public init(_ conditions: [Condition]?) {
         self.conditions = conditions ?? []
     }
 
     /// The condition of a type.
-    func get(_ type: String) -> Condition? {
+    public func get(_ type: String) -> Condition? {
         conditions.first { $0.type == type }
     }
 
     /// Whether a condition of the type has this status.
-    func has(_ type: String, status: String, reason: String? = nil) -> Bool {
+    public func has(_ type: String, status: String, reason: String? = nil) -> Bool {
         guard let condition = get(type), condition.status == status else { return false }
         return reason == nil || condition.reason == reason
     }
 
     /// Sets a condition; `now` becomes its `lastTransitionTime` when its status changes (or when it is new).
-    mutating func set(_ condition: Condition, now: String) {
+    public mutating func set(_ condition: Condition, now: String) {
         var condition = condition
         if let index = conditions.firstIndex(where: { $0.type == condition.type }) {
             let old = conditions[index]
@@ -38,10 +37,10 @@ struct ConditionList {
     }
 
     /// Removes the condition of a type.
-    mutating func remove(_ type: String) {
+    public mutating func remove(_ type: String) {
         conditions.removeAll { $0.type == type }
     }
 
     /// The list, or `nil` when empty (so an empty list is not written).
-    var value: [Condition]? { conditions.isEmpty ? nil : conditions }
+    public var value: [Condition]? { conditions.isEmpty ? nil : conditions }
 }

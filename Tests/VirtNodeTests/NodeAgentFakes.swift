@@ -1,0 +1,1 @@
+// Fakes of the node agent's runtimes, for its unit tests.
