@@ -17,6 +17,7 @@ enum VirtualMachineAdmission {
                 "spec.running",
                 "running and runStrategy are mutually exclusive; remove spec.running (runStrategy Always is running: true)"))
         }
+        causes += UnsupportedFeatures.causes(in: spec)
         guard let template = spec.template else {
             causes.append(FieldErrors.required("spec.template", "the VirtualMachineInstance template to run"))
             return causes

@@ -16,7 +16,8 @@ struct VirtualMachineInstanceSpecValidator {
     static let evictionStrategies = ["None", "LiveMigrate", "LiveMigrateIfPossible", "External"]
     static let startStrategies = ["Paused"]
     static let interfaceModels = ["virtio", "e1000", "e1000e", "igb", "ne2k_pci", "pcnet", "rtl8139"]
-    static let bindingNames = "masquerade, bridge, sriov, passt, slirp, macvtap or binding"
+    /// The binding methods SwiftVirt runs (the others are refused by `UnsupportedFeatures`).
+    static let bindingNames = "masquerade: {} (or slirp: {}) on the pod network"
     /// KubeVirt's smallest memory size.
     static let minimumMemoryBytes: Int64 = 1_000_000
 
@@ -31,6 +32,7 @@ struct VirtualMachineInstanceSpecValidator {
         causes += validateNetworking()
         causes += validateBootOrder()
         causes += validateScheduling()
+        causes += UnsupportedFeatures.causes(in: spec, prefix: prefix)
         return causes
     }
 
@@ -175,8 +177,8 @@ struct VirtualMachineInstanceSpecValidator {
         let sources = volume.sourceTypes
         if sources.isEmpty {
             causes.append(FieldErrors.required(
-                path, "set exactly one volume source (containerDisk, persistentVolumeClaim, dataVolume, emptyDisk, "
-                    + "cloudInitNoCloud, hostDisk, …)"))
+                path, "set exactly one volume source (containerDisk, emptyDisk, hostDisk, cloudInitNoCloud or "
+                    + "cloudInitConfigDrive)"))
         } else if sources.count > 1 {
             causes.append(FieldErrors.invalid(
                 path, "must have exactly one source type set (found \(sources.joined(separator: ", ")))"))
@@ -353,7 +355,7 @@ struct VirtualMachineInstanceSpecValidator {
             }
             if iface.masquerade != nil, let n = networkIndex[iface.name], networks[n].pod == nil {
                 causes.append(FieldErrors.invalid(
-                    "\(path).masquerade", "the masquerade binding works only with a pod network; use bridge for \(networksField)[\(n)]"))
+                    "\(path).masquerade", "the masquerade binding works only with the pod network; \(networksField)[\(n)] is not the pod network"))
             }
             if let model = iface.model, !Self.interfaceModels.contains(model) {
                 causes.append(FieldErrors.notSupported("\(path).model", model, Self.interfaceModels))
