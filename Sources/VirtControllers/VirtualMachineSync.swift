@@ -226,7 +226,7 @@ struct VirtualMachineSync {
         }
     }
 
-    /// The VMI to create: `spec.template` verbatim, named after the VM and owned by it.
+    /// The VMI to create: `spec.template`, named after the VM and owned by it, with the firmware UUID defaulted.
     func vmiFromTemplate() throws(VirtError) -> JSONValue {
         guard let template = object[path: ["spec", "template"]], var spec = template["spec"], spec.objectValue != nil,
               let uid = object.metadataUID
@@ -244,6 +244,10 @@ struct VirtualMachineSync {
         annotations[KubeVirt.vmGenerationAnnotation] = .string(String(object.metadataGeneration ?? 1))
         metadata["annotations"] = .object(annotations)
         metadata["ownerReferences"] = [ownerReference(uid: uid)]
+        // KubeVirt's rule: a VM's guests keep one firmware UUID, named after the VM, unless the template sets one.
+        if (spec[path: ["domain", "firmware", "uuid"]]?.stringValue ?? "").isEmpty, spec["domain"]?.objectValue != nil {
+            spec[path: ["domain", "firmware", "uuid"]] = .string(FirmwareUUID.forVirtualMachine(named: key.name))
+        }
         if let first = requests.first, first.action == "Start", first.data?["paused"] == "true" {
             spec["startStrategy"] = "Paused"
         }

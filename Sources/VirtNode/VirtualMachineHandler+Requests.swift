@@ -15,7 +15,7 @@ extension VirtualMachineHandler {
                 state.pausedByUser = true
                 registry.update(uid) { $0.runState = "paused" }
                 try state.move(to: .paused)
-            } else if wanted == "false", !status.running, status.status == "paused" {
+            } else if wanted == "false", !status.running, status.status == "paused" || status.status == "prelaunch" {
                 try await monitor.cont()
                 state.pausedByUser = false
                 registry.update(uid) { $0.runState = "running" }

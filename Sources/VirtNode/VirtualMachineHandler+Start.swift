@@ -108,11 +108,13 @@ extension VirtualMachineHandler {
             initrd = boot.container?.initrdPath.map { Self.join(image, $0) }
             for path in [kernel, initrd].compactMap({ $0 }) { bind((path as NSString).deletingLastPathComponent, readOnly: true) }
         }
-        let context = LaunchContext(
+        var context = LaunchContext(
             accelerator: configuration.accelerator, vmiUID: uid,
             qmpSocketPath: stateDirectory + "/" + PodFiles.qmpSocket, serialSocketPath: stateDirectory + "/" + PodFiles.serialSocket,
             serialLogPath: stateDirectory + "/" + PodFiles.serialLog, vncSocketPath: stateDirectory + "/" + PodFiles.vncSocket,
             disks: disks, kernelPath: kernel, initrdPath: initrd, interfaces: backends)
+        // startStrategy: Paused, and a VM started with `start --paused`: QEMU waits with its CPUs stopped.
+        context.startPaused = vmi.spec.startStrategy == "Paused"
         let command = try QEMUCommand.build(vmi: vmi, context: context)
         var binds = [PodSandboxSpec.BindMount(source: stateDirectory, destination: stateDirectory, readOnly: false)]
         // A file bound on its own must not be shadowed by a read-only bind of its directory made after it.

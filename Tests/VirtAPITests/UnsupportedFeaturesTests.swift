@@ -162,7 +162,6 @@ import VirtError
         // Where and how the VMI runs.
         set("architecture", "arm64"),
         set("evictionStrategy", "LiveMigrate"),
-        set("startStrategy", "Paused"),
         set("livenessProbe", ["tcpSocket": ["port": 22]]),
         set("readinessProbe", ["guestAgentPing": [:]]),
         set("accessCredentials", [["sshPublicKey": ["source": ["secret": ["secretName": "keys"]]]]]),

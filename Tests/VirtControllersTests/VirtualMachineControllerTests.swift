@@ -22,6 +22,26 @@ import VirtReconcile
         world.vm()?[path: ["status", "stateChangeRequests"]]?.arrayValue ?? []
     }
 
+    // MARK: - Identity
+
+    @Test func theVMIGetsAFirmwareUUIDNamedAfterTheVMUnlessTheTemplateSetsOne() async throws {
+        let world = World()
+        world.client.seed(vmPath, vmManifest())
+        try await world.reconcileVM()
+        let uuid = try #require(world.vmi()?[path: ["spec", "domain", "firmware", "uuid"]]?.stringValue)
+        // The version 5 UUID of the name in KubeVirt's namespace (Python: uuid.uuid5(UUID('6a1a24a1-…'), 'testvm')).
+        #expect(uuid == "5a9fc181-957e-5c32-9e5a-2de5e9673531")
+        #expect(FirmwareUUID.forVirtualMachine(named: "testvm") == uuid)
+        #expect(FirmwareUUID.forVirtualMachine(named: "other") != uuid)
+
+        let other = World()
+        var manifest = vmManifest()
+        manifest[path: ["spec", "template", "spec", "domain", "firmware", "uuid"]] = "5d307ca9-b3ef-428c-8861-06e72d69f223"
+        other.client.seed(vmPath, manifest)
+        try await other.reconcileVM()
+        #expect(other.vmi()?[path: ["spec", "domain", "firmware", "uuid"]] == "5d307ca9-b3ef-428c-8861-06e72d69f223")
+    }
+
     // MARK: - Always
 
     @Test func alwaysCreatesTheVMIFromTheTemplate() async throws {

@@ -256,9 +256,6 @@ enum UnsupportedFeatures {
                "live migration is not supported yet, so an evicted VMI is stopped; remove evictionStrategy or set it to None") {
             ["LiveMigrate", "LiveMigrateIfPossible", "External"].contains($0.evictionStrategy ?? "")
         },
-        .field("startStrategy", "starting paused is not supported yet; remove startStrategy and pause the VMI once it runs") {
-            $0.startStrategy == "Paused"
-        },
         .field("livenessProbe", "liveness probes are not supported yet; remove livenessProbe") { present($0.livenessProbe) },
         .field("readinessProbe", "readiness probes are not supported yet; remove readinessProbe") { present($0.readinessProbe) },
         .field("accessCredentials", "injecting access credentials is not supported yet; put SSH keys and passwords in cloud-init user data") {

@@ -1,0 +1,288 @@
+import Foundation
+import Testing
+import VirtAPI
+import VirtDisk
+import VirtError
+import VirtNode
+import VirtReconcile
+
+@Suite struct VirtualMachineHandlerTests {
+    // MARK: - Start
+
+    @Test func aScheduledVMIStartsQEMUInItsPodAndRuns() async throws {
+        let world = AgentWorld()
+        world.seedScheduled()
+        try await world.reconcile()
+
+        let spec = try #require(world.runtime.started.first)
+        #expect(spec.id == world.sandboxID)
+        let argv = spec.process.arguments
+        #expect(argv.first == "qemu-system-x86_64")
+        // The firmware UUID is the VM's name-based one, the same that cloud-init gets.
+        let uuid = try #require(argv.firstIndex(of: "-uuid").map { argv[$0 + 1] })
+        #expect(uuid == FirmwareUUID.forVirtualMachine(named: "testvm"))
+        #expect(uuid == CloudInitSeed.firmwareUUID(of: try #require(world.vmi).decoded(as: VirtualMachineInstance.self)))
+        #expect(world.volumes.prepared.withLock { $0 } == ["testvm"])
+
+        let vmi = try #require(world.vmi)
+        #expect(vmi[path: ["status", "phase"]] == "Running")
+        #expect(vmi[path: ["status", "phaseTransitionTimestamps"]]?.arrayValue?.last?["phase"] == "Running")
+        #expect(vmi[path: ["status", "interfaces"]]?.arrayValue?.first?["name"] == "default")
+        #expect(vmi[path: ["status", "nodeName"]] == "node-a")  // the controllers' field, untouched
+        let pod = try #require(world.pod())
+        #expect(pod[path: ["status", "phase"]] == "Running")
+        #expect(pod[path: ["status", "hostIP"]] == "192.0.2.10")
+        #expect(pod.metadataFinalizers.contains(KubeVirt.nodeAgentFinalizer))
+        #expect(world.client.events(reason: "Started").count == 1)
+
+        // A second pass changes nothing and starts nothing.
+        world.client.clearLog()
+        try await world.reconcile()
+        #expect(world.runtime.started.count == 1)
+        #expect(!world.client.log.contains { $0.hasPrefix("UPDATE") || $0.hasPrefix("PATCH") })
+    }
+
+    @Test func startStrategyPausedStartsQEMUWithItsCPUsStopped() async throws {
+        let world = AgentWorld()
+        world.seedScheduled { $0[path: ["spec", "startStrategy"]] = "Paused" }
+        world.monitor.status.withLock { $0 = (false, "prelaunch") }
+        try await world.reconcile()
+        #expect(world.runtime.started.first?.process.arguments.contains("-S") == true)
+        #expect(world.vmi?[path: ["status", "phase"]] == "Running")
+        #expect(world.condition("Paused")?["reason"] == "PausedByUser")
+    }
+
+    @Test func aVMIStillBeingScheduledIsNotStarted() async throws {
+        let world = AgentWorld()
+        world.seedScheduled { $0[path: ["status", "phase"]] = "Scheduling" }
+        try await world.reconcile()
+        #expect(world.runtime.started.isEmpty)
+        #expect(world.vmi?[path: ["status", "phase"]] == "Scheduling")
+    }
+
+    @Test func aVMIOfAnotherNodeIsNotStartedHere() async throws {
+        let world = AgentWorld(nodeName: "node-b")
+        world.seedScheduled(node: "node-a")
+        try await world.reconcile()
+        #expect(world.runtime.calls.isEmpty)
+    }
+
+    // MARK: - Re-adoption
+
+    @Test func aRestartedAgentAdoptsTheRunningGuestInsteadOfStartingItAgain() async throws {
+        let world = AgentWorld()
+        world.seedScheduled()
+        try await world.reconcile()
+        #expect(world.runtime.started.count == 1)
+
+        let restarted = world.restartedHandler()
+        try await world.reconcile(with: restarted)
+        #expect(world.runtime.started.count == 1)
+        #expect(!world.runtime.calls.contains { $0.hasPrefix("stop") })
+        #expect(world.vmi?[path: ["status", "phase"]] == "Running")
+        // The adopted guest is followed again: the new agent opens its monitor.
+        #expect(try await world.eventually { world.connector.connects.withLock { $0 } >= 2 })
+    }
+
+    @Test func aGuestLeftRunningBeforeTheVMIWasMarkedRunningIsReported() async throws {
+        let world = AgentWorld()
+        world.seedScheduled()
+        world.runtime.adopt(world.sandboxID)
+        try await world.reconcile()
+        #expect(world.runtime.started.isEmpty)
+        #expect(world.vmi?[path: ["status", "phase"]] == "Running")
+    }
+
+    // MARK: - QEMU's state
+
+    @Test func qemuDyingFailsThePodAndTheVMI() async throws {
+        let world = AgentWorld()
+        world.seedScheduled()
+        try await world.reconcile()
+        world.monitor.send("SHUTDOWN", ["guest": false, "reason": "host-signal"])
+        world.runtime.processExited(world.sandboxID)
+        world.monitor.close()
+        #expect(try await world.eventually { world.vmi?[path: ["status", "phase"]] == "Failed" })
+        #expect(world.pod()?[path: ["status", "phase"]] == "Failed")
+        #expect(world.runtime.calls.contains("stop \(world.sandboxID)"))
+        #expect(world.networks.detached.withLock { $0 }.contains(world.sandboxID))
+    }
+
+    @Test func aGuestThatPowersItselfOffSucceeds() async throws {
+        let world = AgentWorld()
+        world.seedScheduled()
+        try await world.reconcile()
+        world.monitor.send("SHUTDOWN", ["guest": true, "reason": "guest-shutdown"])
+        world.runtime.processExited(world.sandboxID)
+        world.monitor.close()
+        #expect(try await world.eventually { world.vmi?[path: ["status", "phase"]] == "Succeeded" })
+        #expect(world.pod()?[path: ["status", "phase"]] == "Succeeded")
+        #expect(world.vmi?[path: ["status", "phaseTransitionTimestamps"]]?.arrayValue?.last?["phase"] == "Succeeded")
+    }
+
+    @Test func anInternalErrorStopFailsTheVMIWithQEMUsWords() async throws {
+        let world = AgentWorld()
+        world.seedScheduled()
+        try await world.reconcile()
+        world.runtime.state.withLock { $0.stderr[world.sandboxID] = "KVM internal error. Suberror: 1" }
+        world.monitor.status.withLock { $0 = (false, "internal-error") }
+        world.monitor.send("STOP")
+        #expect(try await world.eventually { world.vmi?[path: ["status", "phase"]] == "Failed" })
+        #expect(world.condition("Paused") == nil)  // nobody paused it
+        let message = world.pod()?[path: ["status", "message"]]?.stringValue ?? ""
+        #expect(message.contains("internal error"))
+        #expect(message.contains("KVM internal error. Suberror: 1"))
+        #expect(world.runtime.calls.contains("stop \(world.sandboxID)"))
+    }
+
+    @Test func anIOErrorPauseIsPausedIOErrorNotPausedByUser() async throws {
+        let world = AgentWorld()
+        world.seedScheduled()
+        try await world.reconcile()
+        world.monitor.status.withLock { $0 = (false, "io-error") }
+        world.monitor.send("STOP")
+        #expect(try await world.eventually { world.condition("Paused")?["reason"] == "PausedIOError" })
+        #expect(world.vmi?[path: ["status", "phase"]] == "Running")
+    }
+
+    // MARK: - Requests
+
+    @Test func pauseAndUnpauseAreCarriedOutAndReportedAsTheUsers() async throws {
+        let world = AgentWorld()
+        world.seedScheduled()
+        try await world.reconcile()
+        world.editVMI { $0[path: ["metadata", "annotations", KubeVirt.pauseRequestAnnotation]] = "true" }
+        #expect(try await world.eventually { world.condition("Paused")?["reason"] == "PausedByUser" })
+        #expect(world.monitor.sent.contains("stop"))
+
+        world.editVMI { $0[path: ["metadata", "annotations", KubeVirt.pauseRequestAnnotation]] = "false" }
+        #expect(try await world.eventually { world.condition("Paused") == nil })
+        #expect(world.monitor.sent.contains("cont"))
+    }
+
+    @Test func aSoftRebootSendsCtrlAltDeleteOnceAndClearsTheRequest() async throws {
+        let world = AgentWorld()
+        world.seedScheduled()
+        try await world.reconcile()
+        world.editVMI { $0[path: ["metadata", "annotations", KubeVirt.softRebootRequestAnnotation]] = "2026-01-01T00:00:00Z" }
+        try await world.reconcile()
+        try await world.reconcile()
+        #expect(world.monitor.sent.filter { $0 == "send-key ctrl-alt-delete" }.count == 1)
+        #expect(world.vmi?[path: ["metadata", "annotations", KubeVirt.softRebootRequestAnnotation]] == nil)
+    }
+
+    // MARK: - Deletion
+
+    @Test func aDeletedPodGetsAnACPIShutdownThenIsKilledAndReleased() async throws {
+        let world = AgentWorld()
+        world.seedScheduled()
+        try await world.reconcile()
+        _ = try await world.client.delete(AgentWorld.podPath.named("virt-launcher-testvm-abcde"), propagationPolicy: nil, gracePeriodSeconds: 1)
+        #expect(world.pod()?.metadataDeletionTimestamp != nil)  // held by the agent's finalizer
+        try await world.reconcile()
+        #expect(world.monitor.sent.contains("system_powerdown"))
+        #expect(world.runtime.calls.last == "stop \(world.sandboxID)")
+        #expect(world.pod() == nil)  // finalizer removed, the pod is gone
+        #expect(world.vmi?[path: ["status", "phase"]] == "Failed")
+    }
+
+    @Test func aPodWhoseVMIIsGoneIsStoppedAndReleased() async throws {
+        let world = AgentWorld()
+        world.seedScheduled()
+        try await world.reconcile()
+        world.client.state.withLock { state in
+            state.objects = state.objects.filter { $0.key.resource != "virtualmachineinstances" }
+        }
+        try await world.reconcile()
+        #expect(world.runtime.calls.contains("stop \(world.sandboxID)"))
+        #expect(world.pod()?.metadataFinalizers.contains(KubeVirt.nodeAgentFinalizer) == false)
+    }
+
+    @Test func aScheduledVMIWhosePodIsGoneFails() async throws {
+        let world = AgentWorld()
+        world.seedScheduled()
+        world.client.state.withLock { state in
+            state.objects = state.objects.filter { $0.key.resource != "pods" }
+        }
+        try await world.reconcile()
+        #expect(world.vmi?[path: ["status", "phase"]] == "Failed")
+        #expect(world.vmi?[path: ["status", "reason"]] == "PodDisappeared")
+    }
+
+    // MARK: - Failures reach the user
+
+    @Test func anImageThatCannotBeHadLeavesThePodWaitingAndSaysWhy() async throws {
+        let world = AgentWorld()
+        world.seedScheduled()
+        world.volumes.failure.withLock {
+            $0 = VirtError(.invalid, "spec.volumes[0].containerDisk.image: Invalid value: quay.io/x is a registry reference",
+                           cause: ContainerDiskError.registryNotSupported(image: "quay.io/x"))
+        }
+        let result = try await world.reconcile()
+        #expect(result == .requeue(after: .seconds(10)))
+        #expect(world.runtime.started.isEmpty)
+        let waiting = world.pod()?[path: ["status", "containerStatuses"]]?.arrayValue?.first?[path: ["state", "waiting"]]
+        #expect(waiting?["reason"] == "ErrImagePull")
+        #expect(world.pod()?[path: ["status", "phase"]] == "Pending")
+        let synchronized = try #require(world.condition("Synchronized"))
+        #expect(synchronized["status"] == "False")
+        #expect(synchronized["reason"] == "ErrImagePull")
+        #expect(synchronized["message"]?.stringValue?.contains("registry reference") == true)
+        #expect(world.vmi?[path: ["status", "phase"]] == "Scheduled")
+
+        // Still failing: the pull backs off.
+        try await world.reconcile()
+        #expect(world.condition("Synchronized")?["reason"] == "ImagePullBackOff")
+
+        // Fixed: it starts, and the condition goes.
+        world.volumes.failure.withLock { $0 = nil }
+        try await world.reconcile()
+        #expect(world.vmi?[path: ["status", "phase"]] == "Running")
+        #expect(world.condition("Synchronized") == nil)
+    }
+
+    @Test func qemuThatDoesNotStartFailsTheVMIWithTheReason() async throws {
+        let world = AgentWorld()
+        world.seedScheduled()
+        world.runtime.state.withLock { state in
+            state.startError = VirtError(.internal, "runc run failed")
+            state.stderr[world.sandboxID] = "qemu-system-x86_64: -drive: Could not open disk"
+        }
+        try await world.reconcile()
+        #expect(world.vmi?[path: ["status", "phase"]] == "Failed")
+        let synchronized = try #require(world.condition("Synchronized"))
+        #expect(synchronized["status"] == "False")
+        #expect(synchronized["message"]?.stringValue == "runc run failed; QEMU said: qemu-system-x86_64: -drive: Could not open disk")
+        #expect(world.pod()?[path: ["status", "phase"]] == "Failed")
+        #expect(world.client.events(reason: "SyncFailed").count == 1)
+    }
+
+    // MARK: - Roles
+
+    @Test func aSecondPodForTheVMIHereIsAMigrationTargetAndNeverBootsTheGuest() async throws {
+        let world = AgentWorld(nodeName: "node-b")
+        let (vmi, _) = world.seedScheduled(node: "node-a") { vmi in
+            vmi[path: ["status", "phase"]] = "Running"
+        }
+        world.seedPod(name: "virt-launcher-testvm-target", node: "node-b", vmiUID: vmi.metadataUID ?? "",
+                      labels: [KubeVirt.migrationJobLabel: "mig-1"])
+        try await world.reconcile()
+        #expect(world.runtime.started.isEmpty)
+        let target = try #require(world.pod("virt-launcher-testvm-target"))
+        #expect(target.metadataFinalizers.contains(KubeVirt.nodeAgentFinalizer))
+        #expect(target[path: ["status", "containerStatuses"]]?.arrayValue?.first?[path: ["state", "waiting", "reason"]] == "WaitingForMigration")
+        // The source's VMI is not touched by the target node.
+        #expect(world.vmi?[path: ["status", "phase"]] == "Running")
+        #expect(world.vmi?[path: ["status", "nodeName"]] == "node-a")
+    }
+
+    @Test func whichVMIsConcernANode() {
+        let here: JSONValue = ["status": ["nodeName": "node-a"]]
+        let target: JSONValue = ["status": ["nodeName": "node-b", "migrationState": ["targetNode": "node-a", "sourceNode": "node-b"]]]
+        let elsewhere: JSONValue = ["status": ["nodeName": "node-b"]]
+        #expect(VirtualMachineHandler.concerns(here, nodeName: "node-a"))
+        #expect(VirtualMachineHandler.concerns(target, nodeName: "node-a"))
+        #expect(!VirtualMachineHandler.concerns(elsewhere, nodeName: "node-a"))
+        #expect(!VirtualMachineHandler.concerns(["status": [:]], nodeName: "node-a"))
+    }
+}
