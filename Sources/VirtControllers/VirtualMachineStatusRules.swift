@@ -7,7 +7,9 @@ public enum VirtualMachineStatusRules {
     static let notCopied: Set<String> = [KubeVirt.ConditionType.ready, KubeVirt.ConditionType.failure, KubeVirt.ConditionType.restartRequired]
 
     /// `printableStatus`: the first that applies of Terminating, Stopping, Paused, Running,
-    /// ErrorUnschedulable, Starting, CrashLoopBackOff, Stopped (KubeVirt's precedence).
+    /// ErrorUnschedulable, ErrImagePull, ImagePullBackOff, Starting, CrashLoopBackOff, Stopped (KubeVirt's
+    /// precedence). The image states come from the VMI's `Synchronized=False` reason, which the node agent
+    /// copies from the launcher pod's waiting container.
     public static func printableStatus(
         vmDeleting: Bool, vmi: VirtualMachineInstance?, vmiDeleting: Bool, startFailure: VirtualMachineStartFailure?, runStrategy: String
     ) -> String {
@@ -22,6 +24,11 @@ public enum VirtualMachineStatusRules {
         }
         if conditions.has(KubeVirt.ConditionType.podScheduled, status: "False", reason: "Unschedulable") {
             return KubeVirt.PrintableStatus.unschedulable
+        }
+        if vmi != nil, !final, let synchronized = conditions.get(KubeVirt.ConditionType.synchronized), synchronized.status == "False",
+           let reason = synchronized.reason, [KubeVirt.PrintableStatus.errImagePull, KubeVirt.PrintableStatus.imagePullBackOff].contains(reason)
+        {
+            return reason
         }
         if vmi != nil, ["", KubeVirt.Phase.pending, KubeVirt.Phase.scheduling, KubeVirt.Phase.scheduled].contains(phase) {
             return KubeVirt.PrintableStatus.starting

@@ -412,6 +412,12 @@ import VirtReconcile
         #expect(VirtualMachineStatusRules.printableStatus(vmDeleting: false, vmi: nil, vmiDeleting: false, startFailure: failure, runStrategy: "Always") == "CrashLoopBackOff")
         #expect(VirtualMachineStatusRules.printableStatus(vmDeleting: false, vmi: nil, vmiDeleting: false, startFailure: failure, runStrategy: "Manual") == "Stopped")
         #expect(VirtualMachineStatusRules.printableStatus(vmDeleting: false, vmi: vmi(uid: "p", phases: ["Pending"]), vmiDeleting: false, startFailure: nil, runStrategy: "Always") == "Starting")
+        // An image the node cannot have: the node agent's Synchronized reason, not Starting or CrashLoopBackOff.
+        for reason in ["ErrImagePull", "ImagePullBackOff"] {
+            var pulling = vmi(uid: "i", phases: ["Pending", "Scheduling", "Scheduled"])
+            pulling.status?.conditions = [Condition(type: "Synchronized", status: "False", reason: reason, message: "no such image")]
+            #expect(VirtualMachineStatusRules.printableStatus(vmDeleting: false, vmi: pulling, vmiDeleting: false, startFailure: nil, runStrategy: "Always") == reason)
+        }
     }
 
     @Test func requestTrimming() {

@@ -88,6 +88,8 @@ public enum KubeVirt {
         public static let terminating = "Terminating"
         public static let crashLoopBackOff = "CrashLoopBackOff"
         public static let unschedulable = "ErrorUnschedulable"
+        public static let errImagePull = "ErrImagePull"
+        public static let imagePullBackOff = "ImagePullBackOff"
         public static let unknown = "Unknown"
     }
 

@@ -1,0 +1,153 @@
+"""The node agent as a user meets it: the accelerator a daemon picks by default, every volume type the
+README lists booting in a real guest (writable ones written by the guest and read back after a restart),
+the firmware UUID kept across restarts, and why a VM does not start shown on the VM itself."""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import uuid
+
+import pytest
+
+from conftest import Daemon
+from test_vms import GUEST, SUB, VMIS, VMS, cluster, phase, printable, qemu_pids, serial_log, vm, vmi, wait_for  # noqa: F401
+
+# KubeVirt's namespace for firmware UUIDs: a VM's guests get uuid5(this, VM name).
+FIRMWARE_NAMESPACE = uuid.UUID("6a1a24a1-4061-4607-8bf4-a3963d0c5895")
+
+
+@pytest.fixture
+def default_cluster():
+    """The all-in-one daemon as `make run` starts it: no --emulation, so the node agent probes KVM itself."""
+    data_dir = tempfile.mkdtemp(prefix="swiftvirt-default-")
+    d = Daemon(data_dir, ["--node-name", "node-default"], role="all").start()
+    wait_for(lambda: d.request("GET", "/api/v1/nodes/node-default").status_code == 200, 60, "the node to register")
+    yield d
+    d.request("DELETE", VMS)
+    wait_for(lambda: not qemu_pids(data_dir), 60, "QEMU to stop", fail=False)
+    d.stop()
+    for pid in qemu_pids(data_dir):
+        os.kill(pid, signal.SIGKILL)
+    runc_root = os.path.join(data_dir, "pods", ".runc")
+    for container in subprocess.run(["runc", "--root", runc_root, "list", "-q"], capture_output=True, text=True).stdout.split():
+        subprocess.run(["runc", "--root", runc_root, "delete", "--force", container], capture_output=True)
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_the_default_daemon_picks_an_accelerator_that_really_runs_guests(default_cluster):
+    d = default_cluster
+    node = d.request("GET", "/api/v1/nodes/node-default").json()
+    kvm = [c for c in node["status"]["conditions"] if c["type"] == "KVMAvailable"][0]
+    # Whatever it chose, it says why; KVM only when a guest kernel really booted under it.
+    assert kvm["message"]
+    if kvm["status"] == "True":
+        assert "booted under KVM" in kvm["message"]
+    else:
+        assert "TCG" in kvm["message"]
+    assert d.request("POST", VMS, vm("plain")).status_code == 201
+    wait_for(lambda: phase(d, "plain") == "Running", 120, "the VMI to run")
+    # Running means a guest that boots: its login prompt on the serial console, and nobody paused it.
+    wait_for(lambda: "login:" in serial_log(d, "plain"), 180, "the login prompt")
+    conditions = vmi(d, "plain")["status"].get("conditions", [])
+    assert not [c for c in conditions if c["type"] == "Paused"]
+    log = open(d.log_path).read()
+    assert "no nodes available" not in log.lower()
+
+
+PROBE_SCRIPT = """#!/bin/sh
+echo "probe-uuid: $(cat /sys/class/dmi/id/product_uuid)"
+for b in /sys/block/vd*; do
+  d=${b##*/}
+  echo "probe-size $d $(cat $b/size)"
+  case $(cat $b/size) in 81920) n=empty ;; 98304) n=hostdisk ;; 131072) n=created ;; *) continue ;; esac
+  old=$(dd if=/dev/$d bs=32 count=1 2>/dev/null | tr -cd 'a-z0-9-')
+  echo "probe-disk $n had [$old]"
+  echo "mark-$n-$(cut -c1-8 /proc/sys/kernel/random/boot_id)" | dd of=/dev/$d bs=32 count=1 conv=sync,notrunc 2>/dev/null
+done
+sync
+echo probe-done
+"""
+
+
+def volumes_vm(name, data_dir):
+    manifest = vm(name)
+    spec = manifest["spec"]["template"]["spec"]
+    spec["domain"]["devices"]["disks"] = [
+        {"name": "root", "disk": {"bus": "virtio"}},
+        {"name": "scratch", "disk": {"bus": "virtio"}},
+        {"name": "kept", "disk": {"bus": "virtio"}},
+        {"name": "made", "disk": {"bus": "virtio"}},
+        {"name": "seed", "disk": {"bus": "virtio"}},
+    ]
+    spec["volumes"] = [
+        {"name": "root", "containerDisk": {"image": f"{GUEST}/disk.qcow2"}},
+        {"name": "scratch", "emptyDisk": {"capacity": "40Mi"}},
+        {"name": "kept", "hostDisk": {"path": os.path.join(data_dir, "kept.img"), "type": "Disk"}},
+        {"name": "made", "hostDisk": {"path": os.path.join(data_dir, "made.img"), "type": "DiskOrCreate", "capacity": "64Mi"}},
+        {"name": "seed", "cloudInitNoCloud": {"userData": PROBE_SCRIPT}},
+    ]
+    return manifest
+
+
+def probe_lines(text):
+    """The script's lines, wherever they fell on the console (the login prompt can land before one)."""
+    return [line[line.index("probe-"):].strip() for line in text.splitlines() if "probe-" in line]
+
+
+def test_every_volume_type_boots_and_host_disks_keep_what_the_guest_wrote(cluster):
+    d = cluster
+    with open(os.path.join(d.data_dir, "kept.img"), "wb") as f:
+        f.truncate(48 << 20)
+    assert d.request("POST", VMS, volumes_vm("disks", d.data_dir)).status_code == 201
+    drive = vm("drive")
+    drive["spec"]["template"]["spec"]["volumes"][1] = {
+        "name": "seed", "cloudInitConfigDrive": {"userData": "#!/bin/sh\necho configdrive-user-data-ran\n"}}
+    assert d.request("POST", VMS, drive).status_code == 201
+
+    wait_for(lambda: "probe-done" in serial_log(d, "disks"), 240, "the guest to write its disks")
+    first = probe_lines(serial_log(d, "disks"))
+    expected_uuid = str(uuid.uuid5(FIRMWARE_NAMESPACE, "disks"))
+    assert f"probe-uuid: {expected_uuid}" in first
+    for disk in ("empty", "hostdisk", "created"):
+        assert f"probe-disk {disk} had []" in first, "\n".join(first)
+    wait_for(lambda: "configdrive-user-data-ran" in serial_log(d, "drive"), 240, "the config drive's user data")
+    old_uid = vmi(d, "disks")["metadata"]["uid"]
+
+    assert d.request("PUT", f"{SUB}/disks/restart").status_code in (200, 202)
+    wait_for(lambda: (vmi(d, "disks") or {}).get("metadata", {}).get("uid") not in (None, old_uid) and phase(d, "disks") == "Running",
+             180, "the restarted VMI to run")
+    wait_for(lambda: "probe-done" in serial_log(d, "disks"), 240, "the restarted guest to read its disks")
+    second = probe_lines(serial_log(d, "disks"))
+    # The same machine to the guest, and the host disks kept what the first boot wrote; the empty disk is new.
+    assert f"probe-uuid: {expected_uuid}" in second
+    assert "probe-disk empty had []" in second
+    kept = [line for line in second if line.startswith("probe-disk hostdisk had [mark-hostdisk-")]
+    made = [line for line in second if line.startswith("probe-disk created had [mark-created-")]
+    assert kept and made, "\n".join(second)
+
+    # And the host sees the guest's writes in the files themselves.
+    assert d.request("PATCH", f"{VMS}/disks", {"spec": {"runStrategy": "Halted"}},
+                     content_type="application/merge-patch+json").status_code == 200
+    wait_for(lambda: vmi(d, "disks") is None, 120, "the VM to stop")
+    with open(os.path.join(d.data_dir, "made.img"), "rb") as f:
+        assert f.read(32).startswith(b"mark-created-")
+    assert os.path.getsize(os.path.join(d.data_dir, "made.img")) == 64 << 20
+
+
+def test_an_image_the_node_cannot_have_shows_on_the_vm_with_the_reason(cluster):
+    d = cluster
+    quickstart = vm("quickstart")
+    quickstart["spec"]["template"]["spec"]["volumes"][0] = {
+        "name": "root", "containerDisk": {"image": "quay.io/kubevirt/cirros-container-disk-demo"}}
+    assert d.request("POST", VMS, quickstart).status_code == 201
+    wait_for(lambda: printable(d, "quickstart") in ("ErrImagePull", "ImagePullBackOff"), 60, "ErrImagePull")
+    synchronized = [c for c in vmi(d, "quickstart")["status"]["conditions"] if c["type"] == "Synchronized"][0]
+    assert synchronized["status"] == "False" and "registry reference" in synchronized["message"]
+    wait_for(lambda: printable(d, "quickstart") == "ImagePullBackOff", 60, "ImagePullBackOff")
+    described = d.kubectl("describe", "vm", "quickstart").stdout
+    assert "registry reference" in described
+    events = d.kubectl("get", "events", "--field-selector", "involvedObject.kind=VirtualMachineInstance").stdout
+    assert "registry reference" in events
+    assert phase(d, "quickstart") == "Scheduled"
+    assert not qemu_pids(d.data_dir)
