@@ -83,6 +83,10 @@ enum ProtobufBody {
 
     static func decodeMessage(_ reader: inout Reader, schema: [Int: (String, FieldType)]) throws -> JSONValue {
         var object: [String: JSONValue] = [:]
+        // Repeated fields and maps grow here, in place: growing them inside `object` would copy them
+        // for every element, quadratic in a body that repeats one field a million times.
+        var lists: [String: [JSONValue]] = [:]
+        var maps: [String: [String: JSONValue]] = [:]
         while let (field, wire) = try reader.nextTag() {
             guard let (name, type) = schema[field] else {
                 try reader.skip(wire)
@@ -90,31 +94,36 @@ enum ProtobufBody {
             }
             switch type {
             case .repeated(let element):
-                var items = object[name]?.arrayValue ?? []
-                items.append(try decodeValue(&reader, type: element, wire: wire))
-                object[name] = .array(items)
+                lists[name, default: []].append(try decodeValue(&reader, type: element, wire: wire))
             case .stringMap, .bytesMap:
+                guard wire == 2 else { throw reader.fail() }
                 var entry = try reader.subReader()
                 var key = "", value: JSONValue = ""
                 while let (f, w) = try entry.nextTag() {
-                    switch f {
-                    case 1: key = try entry.string()
-                    case 2:
+                    switch (f, w) {
+                    case (1, 2): key = try entry.string()
+                    case (2, 2):
                         if case .bytesMap = type { value = .string(Data(try entry.bytes()).base64EncodedString()) } else { value = .string(try entry.string()) }
                     default: try entry.skip(w)
                     }
                 }
-                var map = object[name]?.objectValue ?? [:]
-                map[key] = value
-                object[name] = .object(map)
+                maps[name, default: [:]][key] = value
             default:
                 object[name] = try decodeValue(&reader, type: type, wire: wire)
             }
         }
+        for (name, items) in lists { object[name] = .array(items) }
+        for (name, map) in maps { object[name] = .object(map) }
         return .object(object)
     }
 
     static func decodeValue(_ reader: inout Reader, type: FieldType, wire: Int) throws -> JSONValue {
+        switch type {
+        case .int, .bool:
+            guard wire == 0 else { throw reader.fail() }
+        default:
+            guard wire == 2 else { throw reader.fail() }
+        }
         switch type {
         case .string: return .string(try reader.string())
         case .bytes: return .string(Data(try reader.bytes()).base64EncodedString())
@@ -124,9 +133,12 @@ enum ProtobufBody {
             var sub = try reader.subReader()
             var seconds: Int64 = 0
             while let (f, w) = try sub.nextTag() {
-                if f == 1 { seconds = Int64(bitPattern: try sub.varint()) } else { try sub.skip(w) }
+                if f == 1, w == 0 { seconds = Int64(bitPattern: try sub.varint()) } else { try sub.skip(w) }
             }
-            return .string(Timestamp.format(Date(timeIntervalSince1970: TimeInterval(seconds))))
+            guard validSeconds.contains(seconds) else {
+                throw VirtError(.badRequest, "malformed protobuf body: a timestamp of \(seconds) seconds is outside years 1 to 9999")
+            }
+            return .string(Timestamp.format(seconds: Int(seconds)))
         case .message(let schema):
             var sub = try reader.subReader()
             return try decodeMessage(&sub, schema: schema)
@@ -135,7 +147,11 @@ enum ProtobufBody {
         }
     }
 
-    /// A cursor over protobuf wire data.
+    /// The seconds a protobuf `Timestamp` may hold: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+    static let validSeconds: ClosedRange<Int64> = -62_135_596_800...253_402_300_799
+
+    /// A cursor over protobuf wire data. Every length is checked against the bytes left before it is
+    /// used, so no input can index past the end or overflow an offset.
     struct Reader {
         let data: [UInt8]
         var index: Int
@@ -162,9 +178,25 @@ enum ProtobufBody {
             return (Int(tag >> 3), Int(tag & 7))
         }
 
+        /// A length prefix that fits in the bytes left.
+        mutating func length() throws -> Int {
+            let start = index
+            let length = try varint()
+            guard length <= UInt64(end - index) else {
+                index = start
+                throw fail()
+            }
+            return Int(length)
+        }
+
+        /// Moves past `count` bytes, which must be there.
+        mutating func advance(_ count: Int) throws {
+            guard count <= end - index else { throw fail() }
+            index += count
+        }
+
         mutating func bytes() throws -> [UInt8] {
-            let length = Int(try varint())
-            guard length >= 0, index + length <= end else { throw fail() }
+            let length = try length()
             defer { index += length }
             return Array(data[index..<(index + length)])
         }
@@ -172,8 +204,7 @@ enum ProtobufBody {
         mutating func string() throws -> String { String(decoding: try bytes(), as: UTF8.self) }
 
         mutating func subReader() throws -> Reader {
-            let length = Int(try varint())
-            guard length >= 0, index + length <= end else { throw fail() }
+            let length = try length()
             defer { index += length }
             return Reader(data: data, index: index, end: index + length)
         }
@@ -181,12 +212,11 @@ enum ProtobufBody {
         mutating func skip(_ wire: Int) throws {
             switch wire {
             case 0: _ = try varint()
-            case 1: index += 8
-            case 2: _ = try bytes()
-            case 5: index += 4
+            case 1: try advance(8)
+            case 2: try advance(try length())
+            case 5: try advance(4)
             default: throw fail()
             }
-            if index > end { throw fail() }
         }
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import VirtAPI
 import VirtOS
@@ -68,7 +69,7 @@ extension ContainerDiskStore {
 
         let layers = try layerValues.map { try Descriptor($0, layout: directory) }
         let blobs = try layers.map { try blobPath($0, layout: directory) }
-        try await verifyDigests(zip(blobs, layers).map { ($0, $1.digest) })
+        try await verifyDigests(zip(blobs, layers).map { ($0, $1.digest) }, layout: directory)
         var listings: [[String]] = []
         for blob in blobs {
             let result = try await runner.check("tar", ["-t", "--quoting-style=literal", "-f", blob])
@@ -178,24 +179,60 @@ extension ContainerDiskStore {
 
     func readBlobJSON(_ descriptor: Descriptor, layout: String) async throws -> JSONValue {
         let path = try blobPath(descriptor, layout: layout)
-        try await verifyDigests([(path, descriptor.digest)])
+        try await verifyDigests([(path, descriptor.digest)], layout: layout)
         return try readJSON(path, layout: layout)
     }
 
-    /// Checks blobs against their digests with `sha256sum` / `sha512sum` (one run per algorithm).
-    func verifyDigests(_ blobs: [(path: String, digest: String)]) async throws {
-        for algorithm in ["sha256", "sha512"] {
-            let group = blobs.filter { $0.digest.hasPrefix(algorithm + ":") }
-            guard !group.isEmpty else { continue }
-            let result = try await runner.check("\(algorithm)sum", ["-b", "--"] + group.map(\.path))
-            let sums = result.stdoutText.split(separator: "\n").map { String($0.prefix { $0 != " " }) }
-            for (i, blob) in group.enumerated() {
-                let actual = i < sums.count ? "\(algorithm):\(sums[i])" : "none"
-                guard actual == blob.digest else {
-                    throw ContainerDiskError.digestMismatch(blob: blob.path, expected: blob.digest, actual: actual)
-                }
+    /// Checks blobs against their digests (`sha256:` or `sha512:`), one at a time, each hashed as it is
+    /// read in 1 MiB pieces: layers can be many gigabytes.
+    func verifyDigests(_ blobs: [(path: String, digest: String)], layout: String) async throws {
+        for blob in blobs {
+            let actual: String
+            if blob.digest.hasPrefix("sha256:") {
+                actual = "sha256:" + (try await Self.hexDigest(SHA256.self, of: blob.path))
+            } else if blob.digest.hasPrefix("sha512:") {
+                actual = "sha512:" + (try await Self.hexDigest(SHA512.self, of: blob.path))
+            } else {
+                throw ContainerDiskError.invalidLayout(path: layout, detail: "unsupported digest \(blob.digest)")
+            }
+            guard actual == blob.digest else {
+                throw ContainerDiskError.digestMismatch(blob: blob.path, expected: blob.digest, actual: actual)
             }
         }
+    }
+
+    /// The lowercase hex digest of the file at `path`, hashed on a thread of its own: a large blob takes
+    /// seconds, too long to hold one of the few threads tasks share.
+    static func hexDigest<Hash: HashFunction>(_ hash: Hash.Type, of path: String) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try hexDigestBlocking(Hash.self, of: path) })
+            }
+        }
+    }
+
+    static func hexDigestBlocking<Hash: HashFunction>(_ hash: Hash.Type, of path: String) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw POSIXFailure(operation: "open", path: path, code: errno) }
+        defer { close(fd) }
+        var hasher = Hash()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count == 0 { break }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw POSIXFailure(operation: "read", path: path, code: errno)
+            }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+        }
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        for byte in hasher.finalize() {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     /// A `tar -t` name without its leading `./` or `/` and trailing `/`.

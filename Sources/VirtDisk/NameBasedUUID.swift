@@ -1,3 +1,5 @@
+import Crypto
+
 /// RFC 4122 version 5 (SHA-1, name-based) UUIDs, as Go's `uuid.NewSHA1` makes them.
 enum NameBasedUUID {
     /// KubeVirt's namespace for firmware UUIDs (`magicUUID` in its VM controller).
@@ -7,7 +9,7 @@ enum NameBasedUUID {
 
     /// The lowercase textual form of the version 5 UUID of `name` in `namespace`.
     static func make(namespace: [UInt8], name: String) -> String {
-        var digest = Array(SHA1.hash(namespace + Array(name.utf8)).prefix(16))
+        var digest = Array(Insecure.SHA1.hash(data: namespace + Array(name.utf8)).prefix(16))
         digest[6] = (digest[6] & 0x0f) | 0x50
         digest[8] = (digest[8] & 0x3f) | 0x80
         let hex = digest.map { byte in

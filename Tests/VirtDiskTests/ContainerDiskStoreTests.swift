@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 import VirtOS
@@ -151,5 +152,20 @@ import VirtOS
         #expect(throws: ContainerDiskError.self) { try ContainerDiskStore.findDisk(in: layers + [[".wh.disk"]], member: nil, image: "x") }
         #expect(try ContainerDiskStore.findDisk(in: [["/disk/", "/disk/x.qcow2"]], member: nil, image: "x") == (0, "/disk/x.qcow2"))
         #expect(try ContainerDiskStore.findDisk(in: [["a/b/c.img"], ["a/b/d.img"]], member: "a/b/c.img", image: "x") == (0, "a/b/c.img"))
+    }
+
+    /// Blobs are hashed in 1 MiB reads: sizes around and across that boundary hash as `sha256sum` and
+    /// `sha512sum` hash them.
+    @Test func streamedDigestsMatchTheCoreutils() async throws {
+        try await TemporaryDirectory.with { dir in
+            for size in [0, 1, (1 << 20) - 1, 1 << 20, (5 << 19) + 3] {
+                let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+                let file = try dir.write("blob-\(size)", bytes)
+                #expect(try await ContainerDiskStore.hexDigest(SHA256.self, of: file) == Tool.sha256(file))
+                let sha512 = String(try await Tool.run("sha512sum", ["-b", file]).prefix(128))
+                #expect(try await ContainerDiskStore.hexDigest(SHA512.self, of: file) == sha512)
+            }
+            await #expect(throws: POSIXFailure.self) { try await ContainerDiskStore.hexDigest(SHA256.self, of: dir.sub("missing")) }
+        }
     }
 }

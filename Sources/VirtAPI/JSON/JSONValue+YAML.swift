@@ -33,8 +33,11 @@ extension JSONValue {
             if scalar.style == .plain {
                 if let _ = NSNull.construct(from: scalar) { self = .null; return }
                 if let b = Bool.construct(from: scalar) { self = .bool(b); return }
-                if let i = Int.construct(from: scalar) { self = .int(Int64(i)); return }
-                if let d = Double.construct(from: scalar), scalar.string.first != "." || scalar.string.count > 1 {
+                // A scalar with a colon stays a string, as Kubernetes reads it. Yams would read `12:30` as a
+                // base-60 number, in arithmetic that traps on overflow (`1:2:3:4:5:6:7:8:9:10:11`).
+                let isNumber = !scalar.string.utf8.contains(UInt8(ascii: ":"))
+                if isNumber, let i = Int.construct(from: scalar) { self = .int(Int64(i)); return }
+                if isNumber, let d = Double.construct(from: scalar), scalar.string.first != "." || scalar.string.count > 1 {
                     self = .double(d)
                     return
                 }
