@@ -35,7 +35,11 @@ let package = Package(
         ]),
         .target(name: "VirtOS", dependencies: ["VirtError"]),
         .target(name: "VirtRuntime", dependencies: ["VirtOS", "VirtAPI"]),
-        .target(name: "VirtQEMU", dependencies: ["VirtOS", "VirtAPI"]),
+        .target(name: "VirtQEMU", dependencies: [
+            "VirtOS", "VirtAPI",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .target(name: "VirtDisk", dependencies: ["VirtOS", "VirtAPI", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "VirtStore", dependencies: [
             "VirtAPI",

@@ -6,8 +6,10 @@
    same QEMU command line started by hand (exec -> QMP running).
 2. Per-VM host memory overhead: with 10 VMs running, the RSS of everything SwiftVirt adds per VM beyond
    the QEMU processes (swiftvirtd's growth, plus any per-VM helper process: there is none by design).
+3. The daemon idle with 20 VMs: its threads and RSS with no VM, and once 20 guests have booted and sit
+   idle (the baseline is the same daemon before the VMs, in the same run).
 
-Usage: bench/vm_bench.py [--runs 20] [--vms 10] [--binary .build/release/swiftvirtd]
+Usage: bench/vm_bench.py [--runs 20] [--vms 10] [--idle 20] [--parts latency,memory,idle] [--binary .build/release/swiftvirtd]
 """
 import argparse
 import json
@@ -31,6 +33,14 @@ GUEST = "/var/lib/swiftvirt/guest"
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, max(0, int(round(p * len(values) + 0.5)) - 1))]
+
+
+def threads(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    return 0
 
 
 def rss_kib(pid):
@@ -68,20 +78,20 @@ class Cluster:
         while time.time() < deadline:
             if predicate():
                 return
-            time.sleep(0.002)
+            time.sleep(0.002 if timeout < 60 else 0.5)
         raise RuntimeError("timed out")
 
-    def vmi(self, name):
+    def vmi(self, name, memory="256Mi"):
         return {
             "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance", "metadata": {"name": name},
             "spec": {
-                "domain": {"memory": {"guest": "256Mi"}, "devices": {"disks": [{"name": "root", "disk": {"bus": "virtio"}}]}},
+                "domain": {"memory": {"guest": memory}, "devices": {"disks": [{"name": "root", "disk": {"bus": "virtio"}}]}},
                 "terminationGracePeriodSeconds": 0,
                 "volumes": [{"name": "root", "containerDisk": {"image": f"{GUEST}/disk.qcow2"}}],
             },
         }
 
-    def start_vmi(self, name):
+    def start_vmi(self, name, memory="256Mi"):
         """POST a VMI and wait on a watch (as a client would; polling would steal the CPU being measured)
         for the node agent to report it Running."""
         path = "/apis/kubevirt.io/v1/namespaces/default/virtualmachineinstances"
@@ -89,7 +99,7 @@ class Cluster:
         watch = self.session.get(f"{self.server}{path}?watch=1&resourceVersion={rv}&fieldSelector=metadata.name%3D{name}",
                                  stream=True, timeout=120)
         t0 = time.monotonic()
-        r = self.session.post(self.server + path, json=self.vmi(name), timeout=30)
+        r = self.session.post(self.server + path, json=self.vmi(name, memory), timeout=30)
         assert r.status_code == 201, r.text
         for line in watch.iter_lines():
             if line and json.loads(line)["object"].get("status", {}).get("phase") == "Running":
@@ -171,13 +181,18 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--vms", type=int, default=10)
+    parser.add_argument("--idle", type=int, default=20)
+    parser.add_argument("--parts", default="latency,memory,idle")
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "swiftvirtd"))
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     subprocess.run([os.path.join(ROOT, "guest", "build.sh"), GUEST], check=True, capture_output=True)
     cluster = Cluster(args.binary)
     try:
+        if "idle" in parts:
+            idle(cluster, args.idle)
         swift, raw = [], []
-        for i in range(args.runs):
+        for i in range(args.runs if "latency" in parts else 0):
             name = f"lat-{i}"
             swift.append(cluster.start_vmi(name))
             pid = cluster.qemu_pids()[0]
@@ -193,12 +208,16 @@ def main():
                 print(f"raw run {i} failed: {error}", file=sys.stderr)
             shutil.rmtree(work, ignore_errors=True)
         ms = lambda v: f"{v * 1000:.0f} ms"
+        if "latency" not in parts:
+            return
         print(f"Create -> QEMU running, tiny guest, TCG, {args.runs} runs")
         print(f"  SwiftVirt (POST VMI -> Running): p50 {ms(pct(swift, .5))}, p95 {ms(pct(swift, .95))}")
         if raw:
             print(f"  raw QEMU (exec -> QMP running):  p50 {ms(pct(raw, .5))}, p95 {ms(pct(raw, .95))}  ({len(raw)} runs)")
             print(f"  difference:                      p50 {ms(pct(swift, .5) - pct(raw, .5))}, p95 {ms(pct(swift, .95) - pct(raw, .95))}"
                   "  (targets: p50 <= 100 ms, p95 <= 250 ms)")
+        if "memory" not in parts:
+            return
         base = rss_kib(cluster.proc.pid)
         for i in range(args.vms):
             cluster.start_vmi(f"mem-{i}")
@@ -222,6 +241,30 @@ def main():
         print(f"  baseline, QEMU's own RSS per VM: {qemu:.0f} MiB")
     finally:
         cluster.close()
+
+
+def idle(cluster, count):
+    """Threads and RSS of the daemon before any VM and with `count` booted, idle guests (128 MiB each)."""
+    time.sleep(3)
+    pid = cluster.proc.pid
+    before = (threads(pid), rss_kib(pid))
+    names = [f"idle-{i}" for i in range(count)]
+    for name in names:
+        cluster.start_vmi(name, memory="128Mi")
+    # Let every guest finish booting (TCG on two cores takes a while), then sample the quiet daemon.
+    time.sleep(max(20, count * 3))
+    samples = []
+    for _ in range(5):
+        samples.append((threads(pid), rss_kib(pid)))
+        time.sleep(1)
+    after_threads = max(t for t, _ in samples)
+    after_rss = max(r for _, r in samples)
+    print(f"The daemon with {count} idle VMs (baseline: the same daemon with none, in this run)")
+    print(f"  threads: {before[0]} -> {after_threads} ({(after_threads - before[0]) / count:+.2f} per VM)")
+    print(f"  RSS:     {before[1] / 1024:.1f} -> {after_rss / 1024:.1f} MiB ({(after_rss - before[1]) / 1024 / count:+.2f} MiB per VM)")
+    for name in names:
+        cluster.delete_vmi(name, wait=False)
+    cluster.wait(lambda: not cluster.qemu_pids(), 120)
 
 
 if __name__ == "__main__":

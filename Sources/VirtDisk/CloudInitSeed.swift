@@ -148,7 +148,7 @@ public struct CloudInitSeed: Sendable, Equatable {
     /// (version 5, SHA-1, in KubeVirt's firmware namespace `6a1a24a1-4061-4607-8bf4-a3963d0c5895`).
     public static func firmwareUUID(of vmi: VirtualMachineInstance) -> String {
         if let uuid = vmi.spec.domain.firmware?.uuid, !uuid.isEmpty { return uuid }
-        return NameBasedUUID.make(namespace: NameBasedUUID.kubevirtFirmwareNamespace, name: vmi.metadata?.name ?? "")
+        return FirmwareUUID.forVirtualMachine(named: vmi.metadata?.name ?? "")
     }
 
     /// The instance type named by the VMI's annotations (cluster-wide first), which KubeVirt puts in the metadata.

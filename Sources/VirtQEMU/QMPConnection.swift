@@ -1,9 +1,12 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import Synchronization
 import VirtAPI
 
-/// The wire side of `QMPClient`: one socket, a reading thread that splits QEMU's output into JSON
-/// messages, and the table of commands waiting for their answers.
+/// The wire side of `QMPClient`: one socket, read by a channel on a shared event loop (no thread per
+/// VM: every monitor of the process shares the loops of `MultiThreadedEventLoopGroup.singleton`), which
+/// splits QEMU's output into JSON messages, and the table of commands waiting for their answers.
 ///
 /// Commands carry an `id`; an answer resumes the waiter with that id. Events go to the event stream.
 /// When the socket ends, every waiter fails with `QMPError.disconnected` and the stream finishes.
@@ -35,14 +38,24 @@ final class QMPConnection: Sendable {
 
     var isClosed: Bool { state.withLock { $0.closed != nil } }
 
-    /// Starts the reading thread; it runs until the socket ends.
+    /// Starts reading on an event loop; it reads until the socket ends.
     func start() {
-        let thread = Thread { [self] in readLoop() }
-        thread.name = "qmp-reader"
-        thread.start()
+        do {
+            let descriptor = try socket.duplicate()
+            let reader = LineReader(connection: self)
+            ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { channel in channel.pipeline.addHandler(reader) }
+                .withConnectedSocket(descriptor)
+                .whenFailure { [self] _ in
+                    close(descriptor)
+                    ended()
+                }
+        } catch {
+            ended()
+        }
     }
 
-    /// Ends the connection: the reading thread sees end of file and fails every waiter.
+    /// Ends the connection: the reader sees end of file and fails every waiter.
     func shutdown() {
         socket.shutdown()
     }
@@ -110,35 +123,57 @@ final class QMPConnection: Sendable {
 
     // MARK: - Reading
 
-    private func readLoop() {
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        var line: [UInt8] = []
-        reading: while true {
-            let count: Int
-            do {
-                count = try socket.read(into: &buffer)
-            } catch {
-                break reading
+    /// Splits what QEMU sends into lines and hands each to the connection, on the channel's event loop.
+    final class LineReader: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+
+        let connection: QMPConnection
+        /// The unfinished line; touched only on the channel's event loop.
+        private let pending = Mutex<[UInt8]>([])
+
+        init(connection: QMPConnection) { self.connection = connection }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let buffer = unwrapInboundIn(data)
+            let tooLong = pending.withLock { line -> Bool in
+                buffer.withUnsafeReadableBytes { bytes in
+                    var start = 0
+                    for i in 0..<bytes.count where bytes[i] == UInt8(ascii: "\n") {
+                        line.append(contentsOf: bytes[start..<i])
+                        connection.handle(line)
+                        line.removeAll(keepingCapacity: true)
+                        start = i + 1
+                    }
+                    line.append(contentsOf: bytes[start..<bytes.count])
+                }
+                return line.count > QMPConnection.maximumMessageBytes
             }
-            if count == 0 { break }
-            var start = 0
-            for i in 0..<count where buffer[i] == UInt8(ascii: "\n") {
-                line.append(contentsOf: buffer[start..<i])
-                handle(line)
-                line.removeAll(keepingCapacity: true)
-                start = i + 1
-            }
-            line.append(contentsOf: buffer[start..<count])
-            if line.count > 64 << 20 {
-                fail(all: .malformedMessage("a message longer than 64 MiB"))
-                break
+            if tooLong {
+                connection.fail(all: .malformedMessage("a message longer than 64 MiB"))
+                context.close(promise: nil)
             }
         }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            connection.ended()
+            context.fireChannelInactive()
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            context.close(promise: nil)
+        }
+    }
+
+    /// The longest message QEMU may send before the connection is given up.
+    static let maximumMessageBytes = 64 << 20
+
+    /// The socket ended: every waiter fails, the event stream finishes.
+    func ended() {
         fail(all: .disconnected(path: socket.path))
         events.finish()
     }
 
-    private func handle(_ line: [UInt8]) {
+    func handle(_ line: [UInt8]) {
         var bytes = line[...]
         while let last = bytes.last, last == UInt8(ascii: "\r") || last == UInt8(ascii: " ") { bytes = bytes.dropLast() }
         if bytes.isEmpty { return }
@@ -185,7 +220,7 @@ final class QMPConnection: Sendable {
         waiter?.resume(with: result)
     }
 
-    private func fail(all error: QMPError) {
+    func fail(all error: QMPError) {
         let waiters = state.withLock { state in
             if state.closed == nil { state.closed = error }
             let waiters = state.waiters

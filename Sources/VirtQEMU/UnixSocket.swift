@@ -107,6 +107,14 @@ final class UnixSocket: Sendable {
 
     /// Ends both directions: a blocked `read` returns end of file, blocked and later writes fail.
     /// Does not wait for a writer, so it works even when the peer stopped reading.
+    /// A second descriptor for the same connection (close-on-exec), for an event loop to read from; it
+    /// closes its own copy, and `shutdown()` on either ends the connection for both.
+    func duplicate() throws(SocketError) -> Int32 {
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else { throw SocketError(operation: "dup", code: errno) }
+        return copy
+    }
+
     func shutdown() {
         _ = systemShutdown(fd, Int32(SHUT_RDWR))
     }
