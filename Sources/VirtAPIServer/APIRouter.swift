@@ -9,7 +9,7 @@ public struct APIRouter: Sendable {
     let authenticator: Authenticator
     let discovery: Discovery
     let openAPI: OpenAPIDocument
-    /// The node streams (console, VNC, exec) of the node agent in this process, if there is one.
+    /// How the server reaches node agents (console, VNC, exec, pause …); `nil` without credentials for them.
     let streams: (any NodeStreams)?
 
     /// The Kubernetes version reported on /version (kubectl picks its client version from it).
@@ -58,7 +58,7 @@ public struct APIRouter: Sendable {
             return try await StreamEndpoint(handler: handler, streams: streams).plainResponse(request)
         }
         if VirtSubresources.matches(segments) {
-            return try await VirtSubresources(handler: handler).handle(request, segments: segments)
+            return try await VirtSubresources(handler: handler, streams: streams).handle(request, segments: segments)
         }
         if let target = try RequestTarget.parse(segments, registry: handler.registry) {
             return try await handler.handle(request, target: target)

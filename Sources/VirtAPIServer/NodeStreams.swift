@@ -1,15 +1,27 @@
+import NIOCore
 import VirtError
 
-/// The byte streams a node serves for the pods bound to it: a guest's serial console and VNC display, and
-/// commands run inside a pod. The API server reaches them through this protocol; the all-in-one daemon
-/// plugs in its own node agent, which serves the pods on this machine.
+/// What the API server asks of node agents: a guest's serial console and VNC display as byte streams,
+/// commands run inside a launcher pod, and the verbs only the node can carry out (pause, unpause, soft
+/// reboot). ``NodeAgentClient`` reaches every node's agent over its HTTPS endpoint; tests may plug in
+/// another.
 public protocol NodeStreams: Sendable {
-    /// The node whose pods this serves.
-    var nodeName: String { get }
-    /// The unix socket on this machine carrying the stream of the launcher pod `namespace/pod`.
-    func socketPath(_ stream: GuestStream, namespace: String, pod: String) async throws -> String
+    /// Opens the stream of launcher pod `namespace/pod` on `node`.
+    func openStream(_ stream: GuestStream, node: String, namespace: String, pod: String) async throws -> GuestConnection
     /// Runs `command` in the pod's container to completion and returns what it printed and its exit code.
-    func exec(namespace: String, pod: String, command: [String], stdin: [UInt8]?) async throws -> ExecOutcome
+    func exec(node: String, namespace: String, pod: String, command: [String], stdin: [UInt8]?) async throws -> ExecOutcome
+    /// Has the agent of `node` carry out `verb` (`pause`, `unpause`, `softreboot`) on VMI `namespace/name`;
+    /// returns once it took effect.
+    func carryOut(_ verb: String, node: String, namespace: String, name: String) async throws
+}
+
+/// An open guest stream: a connection that carries the guest's bytes both ways.
+public struct GuestConnection: Sendable {
+    public var channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    public init(channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) {
+        self.channel = channel
+    }
 }
 
 /// Which guest stream a client asked for.

@@ -8,14 +8,15 @@ import VirtStore
 struct StreamEndpoint: Sendable {
     /// Where a resolved stream goes.
     enum Target: Sendable, Equatable {
-        /// Raw bytes both ways between the websocket and a unix socket of the guest.
-        case guest(GuestStream, socketPath: String)
+        /// Raw bytes both ways between the websocket and a guest stream of a launcher pod on a node.
+        case guest(GuestStream, node: String, namespace: String, pod: String)
         /// A command run in a pod, answered over the channel protocol (`v5.channel.k8s.io`).
         case exec(ExecRequest)
     }
 
     /// A pod exec as the client asked for it.
     struct ExecRequest: Sendable, Equatable {
+        var node: String
         var namespace: String
         var pod: String
         var command: [String]
@@ -111,8 +112,8 @@ struct StreamEndpoint: Sendable {
         guard let pod = pods.items.first?.object, let podName = pod[path: ["metadata", "name"]]?.stringValue else {
             throw VirtError(.badRequest, "VMI \(namespace)/\(name) has no running launcher pod yet; try again in a moment")
         }
-        let streams = try localStreams(for: pod, what: "the \(stream.rawValue) of VMI \(namespace)/\(name)")
-        return .guest(stream, socketPath: try await streams.socketPath(stream, namespace: namespace, pod: podName))
+        let node = try self.node(of: pod, what: "the \(stream.rawValue) of VMI \(namespace)/\(name)")
+        return .guest(stream, node: node, namespace: namespace, pod: podName)
     }
 
     func resolveExec(namespace: String, name: String, query: [(String, String)]) async throws -> Target {
@@ -139,21 +140,20 @@ struct StreamEndpoint: Sendable {
         guard phase == "Running" else {
             throw VirtError(.badRequest, "cannot exec in pod \(namespace)/\(name): its phase is \(phase), not Running")
         }
-        _ = try localStreams(for: pod, what: "exec in pod \(namespace)/\(name)")
-        return .exec(ExecRequest(namespace: namespace, pod: name, command: command,
+        let node = try self.node(of: pod, what: "exec in pod \(namespace)/\(name)")
+        return .exec(ExecRequest(node: node, namespace: namespace, pod: name, command: command,
                                  stdin: flag("stdin"), stdout: flag("stdout"), stderr: flag("stderr")))
     }
 
-    /// The node streams when the pod runs on this daemon's node.
-    func localStreams(for pod: JSONValue, what: String) throws -> any NodeStreams {
-        guard let streams else {
-            throw VirtError(.serviceUnavailable, "\(what) is served by the node agent, and this server runs none (--role api); use the all-in-one daemon (--role all)")
+    /// The node a pod is bound to, whose agent serves its streams.
+    func node(of pod: JSONValue, what: String) throws -> String {
+        guard streams != nil else {
+            throw VirtError(.serviceUnavailable, "\(what) is served by the pod's node agent, which this server reaches only over HTTPS: start it without --insecure-http")
         }
-        let node = pod[path: ["spec", "nodeName"]]?.stringValue ?? ""
-        guard node == streams.nodeName else {
-            throw VirtError(.serviceUnavailable, "\(what) runs on node \(node.isEmpty ? "(none)" : node), but this server reaches only its own node \(streams.nodeName)")
+        guard let node = pod[path: ["spec", "nodeName"]]?.stringValue, !node.isEmpty else {
+            throw VirtError(.serviceUnavailable, "\(what): the pod is not bound to a node yet")
         }
-        return streams
+        return node
     }
 
     func type(_ group: String, _ plural: String) throws -> ResourceType {

@@ -3,13 +3,16 @@ import VirtError
 import VirtStore
 
 /// KubeVirt's `subresources.kubevirt.io/v1`: start, stop and restart of VirtualMachines, written the way
-/// virt-api writes them (a runStrategy change or `status.stateChangeRequests` for the VM controller).
+/// virt-api writes them (a runStrategy change or `status.stateChangeRequests` for the VM controller);
+/// pause, unpause and soft reboot of VMIs, carried out by the agent of the VMI's node and answered once
+/// they took effect.
 struct VirtSubresources: Sendable {
     static let group = "subresources.kubevirt.io"
     static let version = "v1"
     static let vmVerbs = ["start", "stop", "restart"]
 
     let handler: ResourceHandler
+    let streams: (any NodeStreams)?
 
     /// `true` when the path belongs to this group.
     static func matches(_ segments: [Substring]) -> Bool {
@@ -38,7 +41,7 @@ struct VirtSubresources: Sendable {
             return APIResponse(status: 202, contentType: "text/plain", body: .bytes([]))
         case ("virtualmachineinstances", "pause"), ("virtualmachineinstances", "unpause"), ("virtualmachineinstances", "softreboot"):
             try await requestOnVMI(namespace: namespace, name: name, verb: verb, dryRun: request.query["dryRun"] == "All")
-            return APIResponse(status: 202, contentType: "text/plain", body: .bytes([]))
+            return APIResponse(status: 200, contentType: "text/plain", body: .bytes([]))
         default:
             throw VirtError(.notFound, "the server could not find the requested resource: \(resource)/\(verb)")
         }
@@ -107,42 +110,32 @@ struct VirtSubresources: Sendable {
         throw VirtError(.conflict, "the VirtualMachine kept changing; try again")
     }
 
-    /// The node agent carries out pause, unpause and soft reboot; the request travels as an annotation on
-    /// the VMI it already watches.
+    /// Pause, unpause and soft reboot: checked here against the VMI, carried out by the agent of its node,
+    /// which answers once QEMU did it (and the VMI's Paused condition says so).
     func requestOnVMI(namespace: String, name: String, verb: String, dryRun: Bool) async throws {
         guard let vmiType = handler.registry.resource(group: "kubevirt.io", version: "v1", plural: "virtualmachineinstances") else { return }
         let target = RequestTarget(type: vmiType, namespace: namespace, name: name, subresource: nil)
-        for _ in 0..<5 {
-            var vmi = try await handler.fetch(target, name: name)
-            guard vmi[path: ["status", "phase"]]?.stringValue == "Running" else {
-                throw VirtError(.conflict, "VMI is not running")
-            }
-            let paused = (vmi[path: ["status", "conditions"]]?.arrayValue ?? [])
-                .contains { $0["type"]?.stringValue == "Paused" && $0["status"]?.stringValue == "True" }
-            let requestedPause = vmi[path: ["metadata", "annotations", Self.pauseAnnotation]]?.stringValue == "true"
-            switch verb {
-            case "pause":
-                if paused || requestedPause { throw VirtError(.conflict, "VMI is already paused") }
-                vmi[path: ["metadata", "annotations", Self.pauseAnnotation]] = "true"
-            case "unpause":
-                if !paused && !requestedPause { throw VirtError(.conflict, "VMI is not paused") }
-                vmi[path: ["metadata", "annotations", Self.pauseAnnotation]] = "false"
-            default:
-                if paused { throw VirtError(.conflict, "VMI is paused; unpause it before a soft reboot") }
-                vmi[path: ["metadata", "annotations", Self.softRebootAnnotation]] = .string(Timestamp.now())
-            }
-            do {
-                _ = try await handler.update(target, name: name, proposed: vmi, subresource: nil, fieldValidation: "Ignore", dryRun: dryRun)
-                return
-            } catch let error as VirtError where error.code == .conflict && error.message.hasPrefix("Operation cannot be fulfilled") {
-                continue
-            }
+        let vmi = try await handler.fetch(target, name: name)
+        guard vmi[path: ["status", "phase"]]?.stringValue == "Running" else {
+            throw VirtError(.conflict, "VMI is not running")
         }
-        throw VirtError(.conflict, "the VirtualMachineInstance kept changing; try again")
+        let paused = (vmi[path: ["status", "conditions"]]?.arrayValue ?? [])
+            .contains { $0["type"]?.stringValue == "Paused" && $0["status"]?.stringValue == "True" }
+        switch verb {
+        case "pause" where paused: throw VirtError(.conflict, "VMI is already paused")
+        case "unpause" where !paused: throw VirtError(.conflict, "VMI is not paused")
+        case "softreboot" where paused: throw VirtError(.conflict, "VMI is paused; unpause it before a soft reboot")
+        default: break
+        }
+        guard let node = vmi[path: ["status", "nodeName"]]?.stringValue, !node.isEmpty else {
+            throw VirtError(.conflict, "VMI \(namespace)/\(name) has no node yet")
+        }
+        guard let streams else {
+            throw VirtError(.serviceUnavailable, "\(verb) is carried out by the node agent of \(node), which this server reaches only over HTTPS: start it without --insecure-http")
+        }
+        if dryRun { return }
+        try await streams.carryOut(verb, node: node, namespace: namespace, name: name)
     }
-
-    static let pauseAnnotation = KubeVirt.pauseRequestAnnotation
-    static let softRebootAnnotation = KubeVirt.softRebootRequestAnnotation
 
     static func runStrategy(_ vm: JSONValue) -> String {
         if let strategy = vm[path: ["spec", "runStrategy"]]?.stringValue { return strategy }

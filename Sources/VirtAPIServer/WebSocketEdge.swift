@@ -31,8 +31,10 @@ struct WebSocketEdge: Sendable {
         let consoles = self.consoles
         return (headers, { inbound, outbound in
             switch stream {
-            case .guest(let kind, let socketPath):
-                try await Self.bridge(socketPath: socketPath, exclusive: kind == .console ? consoles : nil, inbound: inbound, outbound: outbound)
+            case .guest(let kind, let node, let namespace, let pod):
+                let connection = try await streams.openStream(kind, node: node, namespace: namespace, pod: pod)
+                try await Self.bridge(connection, session: "\(node)/\(namespace)/\(pod)", exclusive: kind == .console ? consoles : nil,
+                                      inbound: inbound, outbound: outbound)
             case .exec(let exec):
                 try await Self.exec(exec, v5: subprotocol == StreamEndpoint.execProtocols[0], streams: streams, inbound: inbound, outbound: outbound)
             }
@@ -47,23 +49,18 @@ struct WebSocketEdge: Sendable {
 
     // MARK: Console and VNC
 
-    /// Copies bytes both ways between the websocket and the guest's unix socket until either side ends.
+    /// Copies bytes both ways between the websocket and the guest's stream until either side ends.
     /// A console admits one client: a new one takes over and the old one is closed.
-    static func bridge(socketPath: String, exclusive: ConsoleSessions?, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        let connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(unixDomainSocketPath: socketPath) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
-        await exclusive?.takeOver(socketPath, channel: connection.channel)
+    static func bridge(_ guest: GuestConnection, session: String, exclusive: ConsoleSessions?, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let connection = guest.channel
+        await exclusive?.takeOver(session, channel: connection.channel)
         do {
             try await pump(connection, inbound: inbound, outbound: outbound)
         } catch {
-            await exclusive?.release(socketPath, channel: connection.channel)
+            await exclusive?.release(session, channel: connection.channel)
             throw error
         }
-        await exclusive?.release(socketPath, channel: connection.channel)
+        await exclusive?.release(session, channel: connection.channel)
     }
 
     static func pump(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
@@ -114,7 +111,7 @@ struct WebSocketEdge: Sendable {
         }
         let status: JSONValue
         do {
-            let outcome = try await streams.exec(namespace: request.namespace, pod: request.pod, command: request.command, stdin: stdin)
+            let outcome = try await streams.exec(node: request.node, namespace: request.namespace, pod: request.pod, command: request.command, stdin: stdin)
             if request.stdout { try await send(.stdout, outcome.stdout, to: outbound) }
             if request.stderr { try await send(.stderr, outcome.stderr, to: outbound) }
             status = outcome.exitCode == 0
@@ -146,14 +143,14 @@ struct WebSocketEdge: Sendable {
 actor ConsoleSessions {
     private var current: [String: any NIOCore.Channel] = [:]
 
-    func takeOver(_ socketPath: String, channel: any NIOCore.Channel) {
-        if let previous = current[socketPath], previous !== channel {
+    func takeOver(_ session: String, channel: any NIOCore.Channel) {
+        if let previous = current[session], previous !== channel {
             previous.close(promise: nil)
         }
-        current[socketPath] = channel
+        current[session] = channel
     }
 
-    func release(_ socketPath: String, channel: any NIOCore.Channel) {
-        if current[socketPath] === channel { current[socketPath] = nil }
+    func release(_ session: String, channel: any NIOCore.Channel) {
+        if current[session] === channel { current[session] = nil }
     }
 }

@@ -1,40 +1,60 @@
 import Logging
 import ServiceLifecycle
 import Synchronization
+import VirtAPI
 import VirtClient
 import VirtDisk
-import VirtAPI
 import VirtQEMU
 import VirtReconcile
 
 /// The node agent (KubeVirt's virt-handler and virt-launcher in one): finds out how guests run here,
-/// registers the Node, keeps its Lease, and runs the guests of the VMIs that concern this node.
+/// registers the Node, gets its endpoint's certificate from the cluster CA, keeps its Lease, serves its
+/// HTTPS endpoint to the API server, and runs the guests of the VMIs that concern this node.
 public final class NodeAgent: Service, Sendable {
     public struct Configuration: Sendable {
         public var nodeName: String
-        /// The node's InternalIP (its pods' `hostIP`).
+        /// The node's InternalIP (its pods' `hostIP`, the address its endpoint is reached at).
         public var nodeAddress: String
         public var forceEmulation: Bool
         public var podsDirectory: String
         public var containerDiskCache: String
         /// Where the accelerator probe's verdict is remembered (per boot of the host and QEMU build).
         public var probeCachePath: String?
+        /// Where the endpoint's key and certificate are kept.
+        public var pkiDirectory: String
+        /// The cluster CA (PEM): it signs the endpoint's certificate and the API server's.
+        public var clusterCAPEM: String
+        /// The endpoint's port (0: any free one; the Node says which).
+        public var endpointPort: Int
 
         public init(nodeName: String, nodeAddress: String = "127.0.0.1", forceEmulation: Bool, podsDirectory: String, containerDiskCache: String,
-                    probeCachePath: String? = nil) {
+                    probeCachePath: String? = nil, pkiDirectory: String, clusterCAPEM: String, endpointPort: Int = 0) {
             self.nodeName = nodeName
             self.nodeAddress = nodeAddress
             self.forceEmulation = forceEmulation
             self.podsDirectory = podsDirectory
             self.containerDiskCache = containerDiskCache
             self.probeCachePath = probeCachePath
+            self.pkiDirectory = pkiDirectory
+            self.clusterCAPEM = clusterCAPEM
+            self.endpointPort = endpointPort
         }
+    }
+
+    /// What `register()` set up and `run()` runs.
+    struct Prepared: Sendable {
+        var registration: NodeRegistration
+        var pods: Informer
+        var vmis: Informer
+        var queue: WorkQueue<ObjectKey>
+        var handler: VirtualMachineHandler
+        var endpoint: NodeEndpoint
     }
 
     let client: KubeClient
     let configuration: Configuration
     let logger: Logger
-    private let registered = Mutex<NodeRegistration?>(nil)
+    private let prepared = Mutex<Prepared?>(nil)
 
     public init(client: KubeClient, configuration: Configuration, logger: Logger) {
         self.client = client
@@ -42,39 +62,52 @@ public final class NodeAgent: Service, Sendable {
         self.logger = logger
     }
 
-    /// Probes the accelerator and registers the Node; `run()` does it too when it was not done first. The
-    /// all-in-one daemon calls it before its controllers start, so they never see a cluster without nodes.
-    @discardableResult
-    public func register() async throws -> NodeRegistration {
-        if let done = registered.withLock({ $0 }) { return done }
+    /// Probes the accelerator, registers the Node, obtains the endpoint's certificate and starts listening;
+    /// `run()` does it when it was not done first. The all-in-one daemon calls it before its controllers
+    /// start, so they never see a cluster without nodes.
+    public func register() async throws {
+        if prepared.withLock({ $0 != nil }) { return }
+        let nodeName = configuration.nodeName
         let accelerator = await AcceleratorProbe(cachePath: configuration.probeCachePath).probe(forceEmulation: configuration.forceEmulation)
-        logger.info("node \(configuration.nodeName): guests run with \(accelerator.accelerator.rawValue) (\(accelerator.reason))")
-        let registration = NodeRegistration(
-            client: client, configuration: .init(nodeName: configuration.nodeName, nodeAddress: configuration.nodeAddress, accelerator: accelerator),
+        logger.info("node \(nodeName): guests run with \(accelerator.accelerator.rawValue) (\(accelerator.reason))")
+        var registration = NodeRegistration(
+            client: client, configuration: .init(nodeName: nodeName, nodeAddress: configuration.nodeAddress, accelerator: accelerator),
             logger: logger)
         try await registration.register()
-        registered.withLock { $0 = registration }
-        return registration
-    }
 
-    public func run() async throws {
-        let registration = try await register()
-        let nodeName = configuration.nodeName
         let pods = Informer(client: client, path: .core("pods"), kind: "Pod", fieldSelector: "spec.nodeName=\(nodeName)", logger: logger)
         // Every VMI: one that migrates here or away does not name this node in status.nodeName.
         let vmis = Informer(client: client, path: KubeVirt.virtualMachineInstances, kind: "VirtualMachineInstance", logger: logger)
         let queue = WorkQueue<ObjectKey>()
+        let podRuntime = RuncPodRuntime(podsDirectory: configuration.podsDirectory)
         let runtimes = VirtualMachineHandler.Runtimes(
-            pods: RuncPodRuntime(podsDirectory: configuration.podsDirectory),
+            pods: podRuntime,
             volumes: VolumePreparer(configuration: .init(containerDiskCache: configuration.containerDiskCache, isoTool: .genisoimage)),
             networks: UserModeNetworking(),
             monitors: QMPConnector())
         let handler = VirtualMachineHandler(
             client: client, vmis: vmis.cache, pods: pods.cache, queue: queue, runtimes: runtimes,
             recorder: EventRecorder(client: client, component: "virt-handler", host: nodeName, logger: logger),
-            configuration: .init(nodeName: nodeName, nodeAddress: configuration.nodeAddress,
-                                 accelerator: registration.configuration.accelerator.accelerator == .kvm ? .kvm : .tcg),
+            configuration: .init(nodeName: nodeName, nodeAddress: configuration.nodeAddress, accelerator: accelerator.accelerator == .kvm ? .kvm : .tcg),
             logger: logger)
+
+        let certificate = try await NodeServingCertificate.obtain(
+            client: client, nodeName: nodeName, addresses: [configuration.nodeAddress], caPEM: configuration.clusterCAPEM,
+            directory: configuration.pkiDirectory, logger: logger)
+        let endpoint = try await NodeEndpoint(
+            handler: handler, streams: PodStreams(nodeName: nodeName, runtime: podRuntime),
+            configuration: .init(host: configuration.nodeAddress, port: configuration.endpointPort, certificate: certificate, caPEM: configuration.clusterCAPEM),
+            logger: logger)
+        registration.configuration.endpointPort = endpoint.port
+        try await registration.heartbeat()
+        prepared.withLock { $0 = Prepared(registration: registration, pods: pods, vmis: vmis, queue: queue, handler: handler, endpoint: endpoint) }
+    }
+
+    public func run() async throws {
+        try await register()
+        guard let prepared = prepared.withLock({ $0 }) else { return }
+        let nodeName = configuration.nodeName
+        let (pods, vmis, queue) = (prepared.pods, prepared.vmis, prepared.queue)
         pods.addHandler { event in
             if let key = VirtualMachineHandler.vmiKey(ofPod: event.object) { await queue.add(key) }
         }
@@ -88,9 +121,10 @@ public final class NodeAgent: Service, Sendable {
                 await queue.add(key)
             }
         }
-        let controller = Controller(name: "node-agent", reconciler: handler, queue: queue, informers: [pods, vmis], workers: 4, logger: logger)
+        let controller = Controller(name: "node-agent", reconciler: prepared.handler, queue: queue, informers: [pods, vmis], workers: 4, logger: logger)
         try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await registration.run() }
+            group.addTask { try await prepared.registration.run() }
+            group.addTask { try await prepared.endpoint.run() }
             group.addTask { try await pods.run() }
             group.addTask { try await vmis.run() }
             group.addTask { try await controller.run() }

@@ -16,6 +16,8 @@ public struct NodeRegistration: Service {
         public var heartbeat: Duration
         /// Memory kept back from pods for the host and SwiftVirt itself.
         public var reservedMemoryBytes: Int64
+        /// The port of the agent's HTTPS endpoint (`status.daemonEndpoints.kubeletEndpoint.Port`); 0 until it listens.
+        public var endpointPort: Int = 0
 
         public init(nodeName: String, nodeAddress: String = "127.0.0.1", accelerator: AcceleratorProbe.Result, heartbeat: Duration = .seconds(10),
                     reservedMemoryBytes: Int64 = 512 << 20) {
@@ -28,7 +30,7 @@ public struct NodeRegistration: Service {
     }
 
     let client: KubeClient
-    let configuration: Configuration
+    var configuration: Configuration
     let logger: Logger
 
     public init(client: KubeClient, configuration: Configuration, logger: Logger) {
@@ -83,6 +85,7 @@ public struct NodeRegistration: Service {
             "status": [
                 "capacity": .object(capacityObject), "allocatable": .object(allocatable),
                 "conditions": .array(conditions()),
+                "daemonEndpoints": ["kubeletEndpoint": ["Port": .int(Int64(configuration.endpointPort))]],
                 "addresses": [["type": "Hostname", "address": .string(configuration.nodeName)], ["type": "InternalIP", "address": .string(configuration.nodeAddress)]],
                 "nodeInfo": [
                     "kubeletVersion": "v1.32.0-swiftvirt", "operatingSystem": "linux", "architecture": "amd64",
@@ -127,6 +130,7 @@ public struct NodeRegistration: Service {
         }
     }
 
+    /// Writes the Node's status as the agent sees it now.
     func heartbeat() async throws {
         var current = try await client.get(nodePath)
         current["status"] = nodeObject()["status"]

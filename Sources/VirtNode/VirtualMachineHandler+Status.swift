@@ -36,7 +36,9 @@ extension VirtualMachineHandler {
 
     /// `Paused=True` with why, or `nil` when the guest's CPUs run.
     func pausedCondition(object: JSONValue, vmi: VirtualMachineInstance, uid: String) -> Condition? {
-        let runState = registry.runState(uid) ?? "running"
+        let reported = vmi.status?.conditions?.first { $0.type == KubeVirt.ConditionType.paused }
+        // Not heard from QEMU yet (a guest adopted after an agent restart): what the VMI says stands.
+        guard let runState = registry.runState(uid) else { return reported }
         switch runState {
         case "running", "inmigrate", "postmigrate", "finish-migrate":
             return nil
@@ -44,7 +46,8 @@ extension VirtualMachineHandler {
             return Condition(type: KubeVirt.ConditionType.paused, status: "True", reason: KubeVirt.ConditionReason.pausedIOError,
                              message: "VMI was paused, low-level IO error detected")
         default:
-            if object[path: ["metadata", "annotations", KubeVirt.pauseRequestAnnotation]]?.stringValue == "true" {
+            // The user's pause: told by the verb, or (after an agent restart) by the condition already there.
+            if registry.pausedByUser(uid) || reported?.reason == KubeVirt.ConditionReason.pausedByUser && vmi.spec.startStrategy != "Paused" {
                 return Condition(type: KubeVirt.ConditionType.paused, status: "True", reason: KubeVirt.ConditionReason.pausedByUser,
                                  message: "VMI was paused by user")
             }

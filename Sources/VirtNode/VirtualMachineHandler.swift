@@ -187,7 +187,6 @@ public final class VirtualMachineHandler: Reconciler, Sendable {
             }
             attachMonitor(id: id, uid: uid, key: key)
             try await reportRunning(pod: pod, vmi: vmi, object: object, key: key, state: state)
-            try await carryOutRequests(object: object, id: id, uid: uid, key: key, state: &state)
             return .done
         }
         if sandbox != nil || podPhase == "Running" || [.starting, .running, .paused, .stopping].contains(state.phase) {
@@ -291,6 +290,8 @@ extension VirtualMachineHandler {
             var ending: VirtualMachineState.Ending?
             /// QEMU's run state after its last STOP/RESUME event.
             var runState: String?
+            /// Whether the user paused the guest (the pause verb), as opposed to QEMU stopping it.
+            var pausedByUser = false
         }
 
         private let entries = Mutex<[String: Entry]>([:])
@@ -309,6 +310,8 @@ extension VirtualMachineHandler {
         func ending(_ uid: String) -> VirtualMachineState.Ending? { entries.withLock { $0[uid]?.ending } }
 
         func runState(_ uid: String) -> String? { entries.withLock { $0[uid]?.runState } }
+
+        func pausedByUser(_ uid: String) -> Bool { entries.withLock { $0[uid]?.pausedByUser ?? false } }
 
         func update(_ uid: String, _ change: (inout Entry) -> Void) { entries.withLock { change(&$0[uid, default: Entry()]) } }
 

@@ -56,8 +56,6 @@ struct VirtualMachineState: Sendable, Equatable {
     /// The launcher pod the guest runs in.
     var podName: String
     var ending: Ending?
-    /// Whether the user paused the guest (the pause subresource), as opposed to QEMU pausing it.
-    var pausedByUser = false
     /// QEMU's run state as the monitor last reported it.
     var runState: String?
 

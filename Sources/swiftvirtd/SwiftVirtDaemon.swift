@@ -79,8 +79,8 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
             tokens = [loaded.token]
         }
         let node = nodeName ?? ProcessInfo.processInfo.hostName.lowercased()
-        // The all-in-one daemon serves console, VNC and exec of its own node's pods.
-        let streams = role == .all ? LocalNodeStreams(PodStreams(nodeName: node, podsDirectory: dataDir + "/pods")) : nil
+        // Console, VNC, exec and the pause verbs go to the agent of the VMI's node, over its HTTPS endpoint.
+        let streams = try credentials.map { try NodeAgentClient(store: sqlite, credentials: $0) }
         let router = APIRouter(store: sqlite, tokens: tokens, streams: streams)
         try await Bootstrap.ensureNamespaces(router.handler)
         let scheme = insecureHTTP ? "http" : "https"
@@ -107,12 +107,17 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
             GarbageCollector(handler: router.handler, logger: logger),
             Compactor(store: sqlite, interval: .seconds(compactionInterval)),
         ]
+        if credentials != nil {
+            // Node agents' serving certificates, from the CA only this process holds.
+            services.append(try NodeCertificateSigner(handler: router.handler, dataDir: dataDir, logger: logger))
+        }
         if role == .all, let credentials = kubeconfigCredentials {
             let emulation = self.emulation
             services.append(LocalClusterServices(ports: ports, host: host, credentials: credentials, logger: logger) { client in
                 let agent = NodeAgent(client: client, configuration: .init(nodeName: node, forceEmulation: emulation,
                                                                           podsDirectory: dataDir + "/pods", containerDiskCache: dataDir + "/containerdisks",
-                                                                          probeCachePath: dataDir + "/accelerator.json"),
+                                                                          probeCachePath: dataDir + "/accelerator.json",
+                                                                          pkiDirectory: dataDir + "/node-pki", clusterCAPEM: credentials.caPEM),
                                       logger: log)
                 let controllers = ControllerManager(client: client, configuration: .init(vmi: .init(emulation: emulation ? .enabled : .auto), host: node), logger: log)
                 return (agent, [controllers])
@@ -141,9 +146,13 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
         let service: any Service
         if role == .node {
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+            guard let ca = configuration.certificateAuthorityPEM, !ca.isEmpty else {
+                throw ValidationError("--role node needs the cluster CA to get its endpoint's certificate: use a kubeconfig with certificate-authority-data (the one the API server writes to its DATA_DIR/kubeconfig)")
+            }
             service = NodeAgent(client: client, configuration: .init(nodeName: node, forceEmulation: emulation,
                                                                      podsDirectory: dataDir + "/pods", containerDiskCache: dataDir + "/containerdisks",
-                                                                     probeCachePath: dataDir + "/accelerator.json"),
+                                                                     probeCachePath: dataDir + "/accelerator.json",
+                                                                     pkiDirectory: dataDir + "/node-pki", clusterCAPEM: String(decoding: ca, as: UTF8.self)),
                                 logger: logger)
             logger.info("node agent for node \(node) joining \(configuration.server)")
         } else {
@@ -211,23 +220,5 @@ struct LocalClusterServices: Service {
             throw error
         }
         await client.shutdown()
-    }
-}
-
-/// The node agent's pod streams as the API server asks for them.
-struct LocalNodeStreams: NodeStreams {
-    let pods: PodStreams
-
-    init(_ pods: PodStreams) { self.pods = pods }
-
-    var nodeName: String { pods.nodeName }
-
-    func socketPath(_ stream: GuestStream, namespace: String, pod: String) async throws -> String {
-        try pods.socketPath(vnc: stream == .vnc, namespace: namespace, pod: pod)
-    }
-
-    func exec(namespace: String, pod: String, command: [String], stdin: [UInt8]?) async throws -> ExecOutcome {
-        let result = try await pods.exec(namespace: namespace, pod: pod, command: command, stdin: stdin)
-        return ExecOutcome(stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode)
     }
 }

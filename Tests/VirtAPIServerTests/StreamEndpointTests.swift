@@ -8,15 +8,15 @@ import VirtTestSupport
 
 /// Console, VNC and exec requests are checked and resolved before any websocket opens.
 @Suite struct StreamEndpointTests {
-    /// Node streams that name sockets by pod and record nothing: enough to see what the endpoint resolves.
-    struct NamingStreams: NodeStreams {
-        let nodeName = "node-a"
-        func socketPath(_ stream: GuestStream, namespace: String, pod: String) async throws -> String {
-            "/pods/\(namespace)_\(pod)/\(stream.rawValue).sock"
+    /// Node streams that are never opened: enough to see what the endpoint resolves.
+    struct UnusedStreams: NodeStreams {
+        func openStream(_ stream: GuestStream, node: String, namespace: String, pod: String) async throws -> GuestConnection {
+            throw VirtError(.internal, "not opened in these tests")
         }
-        func exec(namespace: String, pod: String, command: [String], stdin: [UInt8]?) async throws -> ExecOutcome {
+        func exec(node: String, namespace: String, pod: String, command: [String], stdin: [UInt8]?) async throws -> ExecOutcome {
             ExecOutcome(stdout: [], stderr: [], exitCode: 0)
         }
+        func carryOut(_ verb: String, node: String, namespace: String, name: String) async throws {}
     }
 
     let store: SQLiteStore
@@ -26,7 +26,7 @@ import VirtTestSupport
     init() async throws {
         directory = try TemporaryDirectory(prefix: "swiftvirt-streams")
         store = try SQLiteStore(path: directory.path + "/store.db")
-        endpoint = StreamEndpoint(handler: ResourceHandler(store: store, registry: .standard), streams: NamingStreams())
+        endpoint = StreamEndpoint(handler: ResourceHandler(store: store, registry: .standard), streams: UnusedStreams())
     }
 
     func seed(vmiPhase: String, podNode: String = "node-a", serial: Bool? = nil) async throws {
@@ -54,11 +54,11 @@ import VirtTestSupport
         }
     }
 
-    @Test func consoleOfARunningVMIIsItsLauncherPodsSocket() async throws {
+    @Test func consoleOfARunningVMIIsItsLauncherPodOnItsNode() async throws {
         try await seed(vmiPhase: "Running")
-        #expect(try await endpoint.resolve(path: Self.console, query: []) == .guest(.console, socketPath: "/pods/default_virt-launcher-vm1-abcde/console.sock"))
+        #expect(try await endpoint.resolve(path: Self.console, query: []) == .guest(.console, node: "node-a", namespace: "default", pod: "virt-launcher-vm1-abcde"))
         let vnc = Self.console.replacingOccurrences(of: "/console", with: "/vnc")
-        #expect(try await endpoint.resolve(path: vnc, query: []) == .guest(.vnc, socketPath: "/pods/default_virt-launcher-vm1-abcde/vnc.sock"))
+        #expect(try await endpoint.resolve(path: vnc, query: []) == .guest(.vnc, node: "node-a", namespace: "default", pod: "virt-launcher-vm1-abcde"))
     }
 
     @Test func refusalsSayWhy() async throws {
@@ -69,11 +69,21 @@ import VirtTestSupport
         #expect(pending?.message.contains("its phase is Scheduling, not Running") == true)
     }
 
-    @Test func aConsoleTurnedOffOrOnAnotherNodeIsRefused() async throws {
+    @Test func aConsoleOnAnotherNodeGoesToThatNode() async throws {
         try await seed(vmiPhase: "Running", podNode: "node-b", serial: nil)
-        let elsewhere = await failure(Self.console)
-        #expect(elsewhere?.code == .serviceUnavailable)
-        #expect(elsewhere?.message.contains("runs on node node-b") == true)
+        #expect(try await endpoint.resolve(path: Self.console, query: []) == .guest(.console, node: "node-b", namespace: "default", pod: "virt-launcher-vm1-abcde"))
+    }
+
+    @Test func withoutAWayToNodeAgentsStreamsAreRefusedWithWhy() async throws {
+        try await seed(vmiPhase: "Running")
+        let plain = StreamEndpoint(handler: endpoint.handler, streams: nil)
+        do {
+            _ = try await plain.resolve(path: Self.console, query: [])
+            Issue.record("a console resolved without a way to the node agent")
+        } catch {
+            #expect((error as? VirtError)?.code == .serviceUnavailable)
+            #expect((error as? VirtError)?.message.contains("--insecure-http") == true)
+        }
     }
 
     @Test func noSerialConsoleIsNamedByItsField() async throws {
@@ -85,7 +95,7 @@ import VirtTestSupport
         try await seed(vmiPhase: "Running")
         let query = [("command", "qemu-img"), ("command", "info"), ("command", "/a b"), ("stdout", "true"), ("stderr", "1")]
         let target = try await endpoint.resolve(path: Self.exec, query: query)
-        #expect(target == .exec(.init(namespace: "default", pod: "virt-launcher-vm1-abcde", command: ["qemu-img", "info", "/a b"],
+        #expect(target == .exec(.init(node: "node-a", namespace: "default", pod: "virt-launcher-vm1-abcde", command: ["qemu-img", "info", "/a b"],
                                       stdin: false, stdout: true, stderr: true)))
         #expect(await failure(Self.exec, [("stdout", "true")])?.causes.first?.field == "command")
         #expect(await failure(Self.exec, query + [("tty", "true")])?.message.contains("drop -t/--tty") == true)
@@ -93,11 +103,11 @@ import VirtTestSupport
     }
 
     @Test func subprotocols() {
-        let guest = StreamEndpoint.Target.guest(.console, socketPath: "/s")
+        let guest = StreamEndpoint.Target.guest(.console, node: "n", namespace: "d", pod: "p")
         #expect(StreamEndpoint.negotiate(guest, offered: ["plain.kubevirt.io"]) == .accept("plain.kubevirt.io"))
         #expect(StreamEndpoint.negotiate(guest, offered: []) == .accept(nil))
         #expect(StreamEndpoint.negotiate(guest, offered: ["base64.binary.k8s.io"]) == .refuse)
-        let exec = StreamEndpoint.Target.exec(.init(namespace: "n", pod: "p", command: ["x"], stdin: false, stdout: true, stderr: true))
+        let exec = StreamEndpoint.Target.exec(.init(node: "n", namespace: "n", pod: "p", command: ["x"], stdin: false, stdout: true, stderr: true))
         #expect(StreamEndpoint.negotiate(exec, offered: ["v4.channel.k8s.io", "v5.channel.k8s.io"]) == .accept("v5.channel.k8s.io"))
         #expect(StreamEndpoint.negotiate(exec, offered: ["channel.k8s.io"]) == .refuse)
     }

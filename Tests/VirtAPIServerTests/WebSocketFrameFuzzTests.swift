@@ -4,6 +4,7 @@ import NIOEmbedded
 import Testing
 import VirtAPI
 @testable import VirtAPIServer
+import VirtError
 import VirtStore
 import VirtTestSupport
 
@@ -14,11 +15,13 @@ import VirtTestSupport
 @Suite struct WebSocketFrameFuzzTests {
     /// A pod whose commands print their stdin.
     struct EchoStreams: NodeStreams {
-        var nodeName: String { "fuzz" }
-        func socketPath(_ stream: GuestStream, namespace: String, pod: String) async throws -> String { "/nonexistent" }
-        func exec(namespace: String, pod: String, command: [String], stdin: [UInt8]?) async throws -> ExecOutcome {
+        func openStream(_ stream: GuestStream, node: String, namespace: String, pod: String) async throws -> GuestConnection {
+            throw VirtError(.notFound, "no guest streams here")
+        }
+        func exec(node: String, namespace: String, pod: String, command: [String], stdin: [UInt8]?) async throws -> ExecOutcome {
             ExecOutcome(stdout: stdin ?? [], stderr: [], exitCode: 0)
         }
+        func carryOut(_ verb: String, node: String, namespace: String, name: String) async throws {}
     }
 
     static let upgrade = Array("""
@@ -75,7 +78,7 @@ import VirtTestSupport
     init() throws {
         directory = try TemporaryDirectory(prefix: "swiftvirt-websocket-fuzz")
         router = APIRouter(store: try SQLiteStore(path: directory.path + "/store.db"), tokens: nil)
-        let request = StreamEndpoint.ExecRequest(namespace: "default", pod: "p", command: ["cat"], stdin: true, stdout: true, stderr: false)
+        let request = StreamEndpoint.ExecRequest(node: "fuzz", namespace: "default", pod: "p", command: ["cat"], stdin: true, stdout: true, stderr: false)
         server = StreamingHTTP1Channel(router: router, decide: { _ in
             (.init(), { inbound, outbound in
                 try await WebSocketEdge.exec(request, v5: true, streams: EchoStreams(), inbound: inbound, outbound: outbound)

@@ -147,28 +147,45 @@ import VirtReconcile
 
     // MARK: - Requests
 
-    @Test func pauseAndUnpauseAreCarriedOutAndReportedAsTheUsers() async throws {
+    @Test func pauseAndUnpauseAnswerOnceTheyTookEffectAndAreTheUsers() async throws {
         let world = AgentWorld()
         world.seedScheduled()
         try await world.reconcile()
-        world.editVMI { $0[path: ["metadata", "annotations", KubeVirt.pauseRequestAnnotation]] = "true" }
-        #expect(try await world.eventually { world.condition("Paused")?["reason"] == "PausedByUser" })
+        try await world.handler.carryOut("pause", key: world.key)
         #expect(world.monitor.sent.contains("stop"))
+        // Said on the VMI before the verb returns.
+        #expect(world.condition("Paused")?["reason"] == "PausedByUser")
+        await #expect(throws: VirtError.self) { try await world.handler.carryOut("pause", key: world.key) }
+        await #expect(throws: VirtError.self) { try await world.handler.carryOut("softreboot", key: world.key) }
 
-        world.editVMI { $0[path: ["metadata", "annotations", KubeVirt.pauseRequestAnnotation]] = "false" }
-        #expect(try await world.eventually { world.condition("Paused") == nil })
+        // A pass after an agent restart keeps it the user's.
+        try await world.reconcile(with: world.restartedHandler())
+        #expect(world.condition("Paused")?["reason"] == "PausedByUser")
+
+        try await world.handler.carryOut("unpause", key: world.key)
         #expect(world.monitor.sent.contains("cont"))
+        #expect(world.condition("Paused") == nil)
+        await #expect(throws: VirtError.self) { try await world.handler.carryOut("unpause", key: world.key) }
     }
 
-    @Test func aSoftRebootSendsCtrlAltDeleteOnceAndClearsTheRequest() async throws {
+    @Test func aSoftRebootSendsCtrlAltDelete() async throws {
         let world = AgentWorld()
         world.seedScheduled()
         try await world.reconcile()
-        world.editVMI { $0[path: ["metadata", "annotations", KubeVirt.softRebootRequestAnnotation]] = "2026-01-01T00:00:00Z" }
-        try await world.reconcile()
-        try await world.reconcile()
+        try await world.handler.carryOut("softreboot", key: world.key)
         #expect(world.monitor.sent.filter { $0 == "send-key ctrl-alt-delete" }.count == 1)
-        #expect(world.vmi?[path: ["metadata", "annotations", KubeVirt.softRebootRequestAnnotation]] == nil)
+    }
+
+    @Test func aVerbForAGuestThatDoesNotRunHereIsRefused() async throws {
+        let world = AgentWorld()
+        world.seedScheduled { $0[path: ["status", "phase"]] = "Scheduling" }
+        try await world.reconcile()
+        do {
+            try await world.handler.carryOut("pause", key: world.key)
+            Issue.record("a pause without a guest succeeded")
+        } catch {
+            #expect((error as? VirtError)?.code == .conflict)
+        }
     }
 
     // MARK: - Deletion

@@ -32,12 +32,6 @@ public enum KubeVirt {
     /// Held by the node agent on every launcher pod it runs, so a deleted pod waits for its guest to stop.
     public static let nodeAgentFinalizer = "swiftvirt.io/node-agent"
 
-    // MARK: Requests the API server leaves for the node agent
-
-    /// On a VMI: `"true"` asks its node agent to pause the guest, `"false"` to run it again.
-    public static let pauseRequestAnnotation = "swiftvirt.io/paused"
-    /// On a VMI while a soft reboot is wanted; its node agent removes it once the guest was asked.
-    public static let softRebootRequestAnnotation = "swiftvirt.io/softreboot-requested"
 
     // MARK: Resources
 
