@@ -156,6 +156,7 @@ public final class NodeEndpoint: Service, Sendable {
                 let loop = context.eventLoop
                 let bound = NIOLoopBound(context, eventLoop: loop)
                 let path = head.uri.split(separator: "?").first.map(String.init) ?? head.uri
+                let keepAlive = head.isKeepAlive
                 Task {
                     let (status, answer) = await routes.answer(method: head.method, path: path, body: body)
                     loop.execute {
@@ -165,7 +166,8 @@ public final class NodeEndpoint: Service, Sendable {
                         headers.add(name: "Content-Length", value: String(answer.count))
                         context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
                         context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: answer)))), promise: nil)
-                        context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+                        let written = context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)))
+                        if !keepAlive { written.whenComplete { _ in bound.value.close(promise: nil) } }
                     }
                 }
             }

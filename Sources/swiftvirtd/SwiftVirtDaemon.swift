@@ -36,6 +36,12 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
     @Option(help: "This node's name (default: the host name).")
     var nodeName: String?
 
+    @Option(help: "The node's InternalIP: its pods' hostIP, and where the API server reaches the node agent's endpoint.")
+    var nodeAddress: String = "127.0.0.1"
+
+    @Option(help: "The node agent's HTTPS endpoint port (0: a free one; the Node reports it).")
+    var nodePort: Int = 0
+
     @Flag(help: "Run guests under TCG emulation even when KVM works (KubeVirt's useEmulation).")
     var emulation = false
 
@@ -112,12 +118,13 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
             services.append(try NodeCertificateSigner(handler: router.handler, dataDir: dataDir, logger: logger))
         }
         if role == .all, let credentials = kubeconfigCredentials {
-            let emulation = self.emulation
+            let (emulation, nodeAddress, nodePort) = (self.emulation, self.nodeAddress, self.nodePort)
             services.append(LocalClusterServices(ports: ports, host: host, credentials: credentials, logger: logger) { client in
-                let agent = NodeAgent(client: client, configuration: .init(nodeName: node, forceEmulation: emulation,
+                let agent = NodeAgent(client: client, configuration: .init(nodeName: node, nodeAddress: nodeAddress, forceEmulation: emulation,
                                                                           podsDirectory: dataDir + "/pods", containerDiskCache: dataDir + "/containerdisks",
                                                                           probeCachePath: dataDir + "/accelerator.json",
-                                                                          pkiDirectory: dataDir + "/node-pki", clusterCAPEM: credentials.caPEM),
+                                                                          pkiDirectory: dataDir + "/node-pki", clusterCAPEM: credentials.caPEM,
+                                                                          endpointPort: nodePort),
                                       logger: log)
                 let controllers = ControllerManager(client: client, configuration: .init(vmi: .init(emulation: emulation ? .enabled : .auto), host: node), logger: log)
                 return (agent, [controllers])
@@ -149,10 +156,11 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
             guard let ca = configuration.certificateAuthorityPEM, !ca.isEmpty else {
                 throw ValidationError("--role node needs the cluster CA to get its endpoint's certificate: use a kubeconfig with certificate-authority-data (the one the API server writes to its DATA_DIR/kubeconfig)")
             }
-            service = NodeAgent(client: client, configuration: .init(nodeName: node, forceEmulation: emulation,
+            service = NodeAgent(client: client, configuration: .init(nodeName: node, nodeAddress: nodeAddress, forceEmulation: emulation,
                                                                      podsDirectory: dataDir + "/pods", containerDiskCache: dataDir + "/containerdisks",
                                                                      probeCachePath: dataDir + "/accelerator.json",
-                                                                     pkiDirectory: dataDir + "/node-pki", clusterCAPEM: String(decoding: ca, as: UTF8.self)),
+                                                                     pkiDirectory: dataDir + "/node-pki", clusterCAPEM: String(decoding: ca, as: UTF8.self),
+                                                                     endpointPort: nodePort),
                                 logger: logger)
             logger.info("node agent for node \(node) joining \(configuration.server)")
         } else {

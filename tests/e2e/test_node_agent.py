@@ -151,3 +151,41 @@ def test_an_image_the_node_cannot_have_shows_on_the_vm_with_the_reason(cluster):
     assert "registry reference" in events
     assert phase(d, "quickstart") == "Scheduled"
     assert not qemu_pids(d.data_dir)
+
+
+def endpoint_answer(d, certfile=None, keyfile=None):
+    """What the node agent's endpoint answers a client with this certificate (None: no certificate)."""
+    import socket
+    import ssl
+    node = d.request("GET", "/api/v1/nodes/node-a").json()
+    port = node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"]
+    context = ssl.create_default_context(cafile=d.ca_path)
+    context.check_hostname = False
+    if certfile:
+        context.load_cert_chain(certfile, keyfile)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with context.wrap_socket(raw) as tls:
+            tls.sendall(b"PUT /v1/namespaces/default/virtualmachineinstances/nothing/pause HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+                        b"Connection: close\r\n\r\n")
+            answer = b""
+            while True:
+                chunk = tls.recv(4096)
+                if not chunk:
+                    return answer
+                answer += chunk
+
+
+def test_the_node_endpoint_admits_only_the_api_server(cluster):
+    d = cluster
+    pki = os.path.join(d.data_dir, "pki")
+    # The API server's certificate (issued by the cluster CA for client use) gets an answer: a Status.
+    answer = endpoint_answer(d, os.path.join(pki, "server.crt"), os.path.join(pki, "server.key"))
+    assert answer.startswith(b"HTTP/1.1 404") and b'"kind":"Status"' in answer, answer
+    # No certificate, or a node's own serving certificate, gets no answer at all.
+    node_pki = os.path.join(d.data_dir, "node-pki")
+    for cert, key in ((None, None), (os.path.join(node_pki, "node.crt"), os.path.join(node_pki, "node.key"))):
+        try:
+            answer = endpoint_answer(d, cert, key)
+        except (OSError, ConnectionError):
+            continue
+        assert not answer.startswith(b"HTTP/"), answer
