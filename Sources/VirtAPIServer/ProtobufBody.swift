@@ -4,12 +4,14 @@ import VirtError
 
 /// Request bodies in Kubernetes' protobuf encoding, which kubectl's typed clients send for built-in kinds
 /// (`kubectl create namespace|configmap|secret`, evictions from `kubectl drain`). Only the kinds those
-/// commands send are described; anything else gets a 415 that asks for JSON.
+/// commands send are described, each by the `protobuf` message of its `ResourceType`; anything else gets a
+/// 415 that asks for JSON.
 enum ProtobufBody {
     /// `k8s\0`, then a `runtime.Unknown` wrapping the object.
     static let magic: [UInt8] = [0x6B, 0x38, 0x73, 0x00]
 
-    static func decode(_ bytes: [UInt8]) throws -> JSONValue {
+    /// The object of a protobuf body, as JSON; its message is that of the registry's kind of that name.
+    static func decode(_ bytes: [UInt8], registry: Registry = .standard) throws -> JSONValue {
         guard bytes.count >= 4, Array(bytes[0..<4]) == magic else {
             throw VirtError(.unsupported, "the protobuf body lacks the Kubernetes envelope; send JSON (Content-Type: application/json)")
         }
@@ -31,7 +33,7 @@ enum ProtobufBody {
             default: try reader.skip(wire)
             }
         }
-        guard let schema = messages[kind] else {
+        guard let schema = registry.types.first(where: { $0.kind == kind && $0.protobuf != nil })?.protobuf else {
             throw VirtError(.unsupported, "protobuf bodies are not supported for \(kind.isEmpty ? "this kind" : kind); send JSON (Content-Type: application/json)")
         }
         var objectReader = Reader(data: raw, index: 0, end: raw.count)
@@ -41,54 +43,14 @@ enum ProtobufBody {
         return object
     }
 
-    indirect enum FieldType: Sendable {
-        case string, bytes, int, bool, time
-        case message([Int: (String, FieldType)])
-        case stringMap, bytesMap
-        case repeated(FieldType)
-    }
-
-    static let ownerReference: [Int: (String, FieldType)] = [
-        1: ("kind", .string), 3: ("name", .string), 4: ("uid", .string), 5: ("apiVersion", .string),
-        6: ("controller", .bool), 7: ("blockOwnerDeletion", .bool),
-    ]
-    static let objectMeta: [Int: (String, FieldType)] = [
-        1: ("name", .string), 2: ("generateName", .string), 3: ("namespace", .string), 5: ("uid", .string),
-        6: ("resourceVersion", .string), 7: ("generation", .int), 8: ("creationTimestamp", .time),
-        9: ("deletionTimestamp", .time), 10: ("deletionGracePeriodSeconds", .int), 11: ("labels", .stringMap),
-        12: ("annotations", .stringMap), 13: ("ownerReferences", .repeated(.message(ownerReference))),
-        14: ("finalizers", .repeated(.string)),
-    ]
-    static let messages: [String: [Int: (String, FieldType)]] = [
-        "Namespace": [
-            1: ("metadata", .message(objectMeta)),
-            2: ("spec", .message([1: ("finalizers", .repeated(.string))])),
-        ],
-        "ConfigMap": [
-            1: ("metadata", .message(objectMeta)), 2: ("data", .stringMap), 3: ("binaryData", .bytesMap), 4: ("immutable", .bool),
-        ],
-        "Secret": [
-            1: ("metadata", .message(objectMeta)), 2: ("data", .bytesMap), 3: ("type", .string), 4: ("stringData", .stringMap),
-            5: ("immutable", .bool),
-        ],
-        "Eviction": [
-            1: ("metadata", .message(objectMeta)),
-            2: ("deleteOptions", .message([
-                1: ("gracePeriodSeconds", .int),
-                2: ("preconditions", .message([1: ("uid", .string), 2: ("resourceVersion", .string)])),
-                3: ("orphanDependents", .bool), 4: ("propagationPolicy", .string), 5: ("dryRun", .repeated(.string)),
-            ])),
-        ],
-    ]
-
-    static func decodeMessage(_ reader: inout Reader, schema: [Int: (String, FieldType)]) throws -> JSONValue {
+    static func decodeMessage(_ reader: inout Reader, schema: ProtobufMessage) throws -> JSONValue {
         var object: [String: JSONValue] = [:]
         // Repeated fields and maps grow here, in place: growing them inside `object` would copy them
         // for every element, quadratic in a body that repeats one field a million times.
         var lists: [String: [JSONValue]] = [:]
         var maps: [String: [String: JSONValue]] = [:]
         while let (field, wire) = try reader.nextTag() {
-            guard let (name, type) = schema[field] else {
+            guard let (name, type) = schema.fields[field] else {
                 try reader.skip(wire)
                 continue
             }
@@ -117,7 +79,7 @@ enum ProtobufBody {
         return .object(object)
     }
 
-    static func decodeValue(_ reader: inout Reader, type: FieldType, wire: Int) throws -> JSONValue {
+    static func decodeValue(_ reader: inout Reader, type: ProtobufMessage.FieldType, wire: Int) throws -> JSONValue {
         switch type {
         case .int, .bool:
             guard wire == 0 else { throw reader.fail() }

@@ -4,16 +4,16 @@ import VirtError
 extension ResourceHandler {
     /// Parses a create/update body (JSON, or YAML by content type) and checks it names this kind.
     func decodeBody(_ request: APIRequest, target: RequestTarget) throws -> JSONValue {
-        let body = try Self.parseBody(request.body, contentType: request.contentType)
+        let body = try Self.parseBody(request.body, contentType: request.contentType, registry: registry)
         try Self.checkTypeMeta(body, type: target.type)
         return body
     }
 
-    static func parseBody(_ bytes: [UInt8], contentType: String) throws -> JSONValue {
+    static func parseBody(_ bytes: [UInt8], contentType: String, registry: Registry = .standard) throws -> JSONValue {
         let value: JSONValue
         // Media types are ASCII; a byte search, not Foundation's locale-aware one.
         if contentType.utf8.firstRange(of: "protobuf".utf8) != nil {
-            value = try ProtobufBody.decode(bytes)
+            value = try ProtobufBody.decode(bytes, registry: registry)
         } else if contentType.utf8.firstRange(of: "yaml".utf8) != nil {
             value = try JSONValue.parseYAML(String(decoding: bytes, as: UTF8.self))
         } else {

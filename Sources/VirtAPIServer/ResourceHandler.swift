@@ -144,8 +144,8 @@ public struct ResourceHandler: Sendable {
                 if object[path: ["spec", "finalizers"]] == nil { object[path: ["spec", "finalizers"]] = ["kubernetes"] }
             }
             let mode = try fieldValidationMode(fieldValidation)
-            Admission.applyDefaults(group: type.group, kind: type.kind, object: &object)
-            let review = Admission.review(group: type.group, kind: type.kind, object: object, old: nil)
+            type.applyDefaults(&object)
+            let review = type.review(object, old: nil)
             warnings = try checkFields(review.unknownFields, type: type, name: name, mode: mode)
             try validate(object, causes: review.causes, type: type, name: name)
         } catch {
@@ -215,9 +215,11 @@ public struct ResourceHandler: Sendable {
             expected = rv
         }
         var next: JSONValue
-        if subresource == "status" {
+        // A subresource such as status replaces its part of the object and keeps the rest.
+        let part = subresource.flatMap { type.subresourceWrites[$0] }
+        if let part {
             next = current.object
-            next["status"] = proposed["status"]
+            next[path: part] = proposed[path: part]
         } else {
             next = proposed
             var metadata = next["metadata"]?.objectValue ?? [:]
@@ -232,8 +234,8 @@ public struct ResourceHandler: Sendable {
         }
         let mode = try fieldValidationMode(fieldValidation)
         // Decoded once, and only when needed: a status write that changes nothing needs no review.
-        lazy var review = Admission.review(group: type.group, kind: type.kind, object: next, old: current.object)
-        let warnings = subresource == "status" ? [] : try checkFields(review.unknownFields, type: type, name: name, mode: mode)
+        lazy var review = type.review(next, old: current.object)
+        let warnings = part != nil ? [] : try checkFields(review.unknownFields, type: type, name: name, mode: mode)
         if Self.specChanged(current.object, next) {
             let generation = current.object[path: ["metadata", "generation"]]?.intValue ?? 1
             next[path: ["metadata", "generation"]] = .int(generation + 1)

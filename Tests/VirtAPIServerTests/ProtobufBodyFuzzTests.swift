@@ -58,6 +58,16 @@ import VirtTestSupport
                 + Wire.string(4, "Foreground") + Wire.string(5, "All"))),
              ["apiVersion": "policy/v1", "kind": "Eviction", "metadata": meta,
               "deleteOptions": ["gracePeriodSeconds": 30, "preconditions": ["uid": "u-2"], "propagationPolicy": "Foreground", "dryRun": ["All"]]]),
+            (Wire.envelope("certificates.k8s.io/v1", "CertificateSigningRequest", metadata
+                + Wire.bytes(2, Wire.bytes(1, Array("PEM".utf8)) + Wire.string(2, "admin") + Wire.string(4, "system:masters")
+                    + Wire.string(5, "client auth") + Wire.string(7, "example.com/signer") + Wire.int(8, 3600))
+                + Wire.bytes(3, Wire.bytes(1, Wire.string(1, "Approved") + Wire.string(6, "True") + Wire.string(2, "KubectlApprove")
+                    + Wire.bytes(4, Wire.int(1, 1_700_000_000))) + Wire.bytes(2, Array("CERT".utf8)))),
+             ["apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest", "metadata": meta,
+              "spec": ["request": "UEVN", "username": "admin", "groups": ["system:masters"], "usages": ["client auth"],
+                       "signerName": "example.com/signer", "expirationSeconds": 3600],
+              "status": ["conditions": [["type": "Approved", "status": "True", "reason": "KubectlApprove", "lastUpdateTime": "2023-11-14T22:13:20Z"]],
+                         "certificate": "Q0VSVA=="]]),
         ]
     }()
 

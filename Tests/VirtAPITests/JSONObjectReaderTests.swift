@@ -139,41 +139,49 @@ import VirtError
         return try JSONValue.parse(Array(try Data(contentsOf: url)))
     }
 
-    /// Paths of optional stored properties left nil anywhere in `value`.
-    static func nilProperties(_ value: Any, path: String = "") -> [String] {
-        let mirror = Mirror(reflecting: value)
-        if value is JSONValue || value is String || value is Quantity { return [] }
-        switch mirror.displayStyle {
-        case .optional:
-            guard let wrapped = mirror.children.first?.value else { return [path] }
-            return nilProperties(wrapped, path: path)
-        case .struct:
-            return mirror.children.flatMap { child in
-                nilProperties(child.value, path: path.isEmpty ? child.label ?? "?" : "\(path).\(child.label ?? "?")")
-            }
-        case .collection:
-            return mirror.children.enumerated().flatMap { index, child in nilProperties(child.value, path: "\(path)[\(index)]") }
-        default:
-            return []
-        }
+    /// The kinds whose typed decode is a reader (`JSONObjectDecodable`), from the registry.
+    static let readingKinds: [String] = Registry.standard.types.compactMap { type in
+        type.admission?.decodedType is any JSONObjectDecodable.Type ? type.kind : nil
     }
 
-    /// The fixture sets every field the kinds read (it is made from their `init(reading:)`, see
-    /// `Fixtures/make-every-field.py`). Read, every property is set and nothing is unknown; encoded again,
-    /// it is the same document, so every key lands in the property that encodes under the same name.
-    @Test(arguments: ["VirtualMachine", "VirtualMachineInstance", "VirtualMachineInstanceMigration"])
+    /// The reader of each such kind and its `Codable` type agree, at every level: the fixture sets every
+    /// field the readers read (it is made from their `init(reading:)`, see `Fixtures/make-every-field.py`).
+    /// Read, nothing in it is unknown (the reader takes every key it has); every coding key the `Encodable`
+    /// conformance names is set, also the optional ones (a property the reader does not fill stays nil);
+    /// encoded again, it is the same document (each key lands in the property that encodes under its name).
+    /// A field added to a struct and not to its reader, or read under another name, or dropped from a
+    /// reader, fails here with its path.
+    @Test(arguments: JSONObjectReaderTests.readingKinds)
     func everyFieldIsReadIntoItsProperty(kind: String) throws {
-        let json = try #require(try Self.everyField()[kind])
+        let json = try #require(try Self.everyField()[kind], "every-field.json lacks \(kind): run Fixtures/make-every-field.py")
+        let decodedType = Registry.standard.types.first { $0.kind == kind }?.admission?.decodedType
+        let type = try #require(decodedType.flatMap { $0 as? any (JSONObjectDecodable & Encodable).Type })
         func check<T: JSONObjectDecodable & Encodable>(_ type: T.Type) throws {
             let result = try decodeTracking(T.self, from: json)
-            #expect(result.unknownFields == [])
-            #expect(Self.nilProperties(result.value) == [])
+            #expect(result.unknownFields == [], "read by nobody")
+            let recorded = try CodingKeyRecorder.record(result.value)
+            #expect(recorded.absentKeys == [], "Codable keys the reader left unset")
             #expect(try JSONValue.parse(Array(JSONEncoder().encode(result.value))) == json)
         }
-        switch kind {
-        case "VirtualMachine": try check(VirtualMachine.self)
-        case "VirtualMachineInstance": try check(VirtualMachineInstance.self)
-        default: try check(VirtualMachineInstanceMigration.self)
-        }
+        try check(type)
+    }
+
+    /// The fixture holds exactly the kinds that read themselves, so a new reading kind is checked above.
+    @Test func theFixtureCoversEveryReadingKind() throws {
+        let fixture = try #require(try Self.everyField().objectValue)
+        #expect(Set(fixture.keys) == Set(Self.readingKinds))
+        #expect(Self.readingKinds.contains("VirtualMachine"))
+    }
+
+    /// The recorder sees what a plain encoder leaves out: nil optionals, by their coding key.
+    @Test func theRecorderNamesUnsetKeys() throws {
+        let recorded = try CodingKeyRecorder.record(Outer())
+        #expect(recorded.absentKeys == ["enabled", "count", "ratio", "items", "child", "marker"])
+        let outer = try decodeTracking(Outer.self, from: [
+            "items": [["name": "a", "tags": ["k": "v"]]], "child": ["name": "b", "size": 1, "extra": ["x": 1]],
+        ]).value
+        let nested = try CodingKeyRecorder.record(outer)
+        #expect(nested.absentKeys == ["enabled", "count", "ratio", "items[0].size", "items[0].extra", "child.tags", "marker"])
+        #expect(nested.keys.contains("items[0].tags.k"))
     }
 }

@@ -116,6 +116,7 @@ def test_api_resources_lists_kinds_and_short_names(daemon):
         "datavolumes": "dv", "network-attachment-definitions": "net-attach-def",
         "nodenetworkconfigurationpolicies": "nncp", "persistentvolumeclaims": "pvc", "persistentvolumes": "pv",
         "storageclasses": "sc", "nodes": "no", "namespaces": "ns", "pods": "po", "events": "ev",
+        "certificatesigningrequests": "csr",
     }
     for resource, short in expectations.items():
         assert resource in rows, resource
@@ -148,3 +149,43 @@ def test_describe_shows_object(daemon, tmp_path):
     out = daemon.kubectl("describe", "vm", "described").stdout
     assert "described" in out
     assert "Run Strategy" in out or "runStrategy" in out.replace(" ", "")
+
+
+# An EC P-256 request for CN=system:node:node01 (openssl req -new), PEM, base64-encoded.
+CSR_REQUEST = (
+    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlIWE1IOENBUUF3SFRFYk1Ca0dBMVVFQXd3U2MzbHpkR1Z0T201dlpHVTZibTlrWlRBeE1Ga3dFd1lIS29aSQp6ajBD"
+    "QVFZSUtvWkl6ajBEQVFjRFFnQUVsenFEREtqNlJoNjl6bzRRNDlwR0ZuOEZ6amxpRkpxQW4wK0JSRXFlCnNlRmlTcFJoSDBMYW9iUG0zaE5ERTRiMDAvRXExY25qYTlHdE5XTGtkaWlx"
+    "QnFBQU1Bb0dDQ3FHU000OUJBTUMKQTBnQU1FVUNJQUNQTnpVZ2g5T0xQYlZKTmZ1VVVUZ3V3c291cGRESmRPV092eG8vUU9UQ0FpRUFuNGZwM0Jzdgp3ellKY2R0eVhSUHpKMG9F"
+    "R1duaHB1QVQwWjA2N1dlSy9KOD0KLS0tLS1FTkQgQ0VSVElGSUNBVEUgUkVRVUVTVC0tLS0tCg=="
+)
+
+
+def test_certificate_signing_requests(daemon, tmp_path):
+    out = daemon.kubectl("get", "csr")
+    assert "No resources found" in out.stderr
+    csr = {
+        "apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest", "metadata": {"name": "e2e-csr"},
+        "spec": {"request": CSR_REQUEST, "signerName": "example.com/e2e", "usages": ["digital signature", "client auth"],
+                 "expirationSeconds": 86400},
+    }
+    out = daemon.kubectl("create", "-f", write(tmp_path, "csr.yaml", csr)).stdout
+    assert "certificatesigningrequest.certificates.k8s.io/e2e-csr created" in out
+    got = json.loads(daemon.kubectl("get", "csr", "e2e-csr", "-o", "json").stdout)
+    assert got["spec"]["request"] == CSR_REQUEST
+    assert got["spec"]["signerName"] == "example.com/e2e"
+    lines = daemon.kubectl("get", "csr").stdout.splitlines()
+    assert lines[0].split() == ["NAME", "AGE", "SIGNERNAME", "REQUESTOR", "REQUESTEDDURATION", "CONDITION"]
+    row = lines[1].split()
+    assert row[0] == "e2e-csr" and row[2] == "example.com/e2e" and row[-2:] == ["24h", "Pending"]
+    # kubectl certificate approve writes the Approved condition through the approval subresource.
+    out = daemon.kubectl("certificate", "approve", "e2e-csr").stdout
+    assert "certificatesigningrequest.certificates.k8s.io/e2e-csr approved" in out
+    assert daemon.kubectl("get", "csr", "e2e-csr").stdout.splitlines()[1].split()[-1] == "Approved"
+    # What Kubernetes requires is refused with the fields named.
+    del csr["spec"]["request"]
+    csr["spec"]["signerName"] = "nodomain"
+    csr["metadata"]["name"] = "bad-csr"
+    bad = daemon.kubectl("create", "-f", write(tmp_path, "bad.yaml", csr), check=False)
+    assert bad.returncode != 0
+    assert "spec.request: Required value" in bad.stderr
+    assert "spec.signerName: Invalid value: \"nodomain\"" in bad.stderr

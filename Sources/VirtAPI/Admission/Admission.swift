@@ -4,6 +4,7 @@ import VirtError
 ///
 /// All functions are pure over the stored `JSONValue`. Kinds are named by API group (`""` for the core
 /// group, `kubevirt.io`, `cdi.kubevirt.io`, …) and kind (`VirtualMachine`); unknown kinds pass unchecked.
+/// Each kind's admission (`KindAdmission`) is declared with the rest of the kind, in its `ResourceType`.
 /// The API server calls them in Kubernetes' order: `applyDefaults` (on create), then `validate` (on create
 /// and update), and rejects or warns about `unknownFields` per the request's `fieldValidation`.
 public enum Admission {
@@ -50,40 +51,16 @@ public enum Admission {
         return handlers["\(normalized)/\(kind)"]
     }
 
-    static let handlers: [String: KindAdmission] = {
-        let all: [KindAdmission] = [
-            .typed(VirtualMachine.self, group: "kubevirt.io", kind: "VirtualMachine",
-                   validate: VirtualMachineAdmission.validate, defaults: VirtualMachineAdmission.applyDefaults),
-            .typed(VirtualMachineInstance.self, group: "kubevirt.io", kind: "VirtualMachineInstance",
-                   validate: VirtualMachineInstanceAdmission.validate, defaults: VirtualMachineInstanceAdmission.applyDefaults),
-            .typed(VirtualMachineInstanceMigration.self, group: "kubevirt.io", kind: "VirtualMachineInstanceMigration",
-                   validate: MigrationAdmission.validate),
-            .typed(MigrationPolicy.self, group: "migrations.kubevirt.io", kind: "MigrationPolicy"),
-            .typed(DataVolume.self, group: "cdi.kubevirt.io", kind: "DataVolume", validate: StorageAdmission.validateDataVolume),
-            .typed(NetworkAttachmentDefinition.self, group: "k8s.cni.cncf.io", kind: "NetworkAttachmentDefinition",
-                   validate: NetworkAttachmentDefinitionAdmission.validate),
-            .typed(NodeNetworkConfigurationPolicy.self, group: "nmstate.io", kind: "NodeNetworkConfigurationPolicy"),
-            .typed(Namespace.self, group: "", kind: "Namespace"),
-            .typed(Node.self, group: "", kind: "Node"),
-            .typed(Pod.self, group: "", kind: "Pod"),
-            .typed(PersistentVolumeClaim.self, group: "", kind: "PersistentVolumeClaim",
-                   validate: StorageAdmission.validatePersistentVolumeClaim, defaults: StorageAdmission.applyPersistentVolumeClaimDefaults),
-            .typed(PersistentVolume.self, group: "", kind: "PersistentVolume"),
-            .typed(Event.self, group: "", kind: "Event"),
-            .typed(Secret.self, group: "", kind: "Secret", validate: ConfigAdmission.validateSecret),
-            .typed(ConfigMap.self, group: "", kind: "ConfigMap", validate: ConfigAdmission.validateConfigMap),
-            .typed(StorageClass.self, group: "storage.k8s.io", kind: "StorageClass", validate: StorageAdmission.validateStorageClass),
-            .typed(Lease.self, group: "coordination.k8s.io", kind: "Lease"),
-            .typed(Eviction.self, group: "policy", kind: "Eviction"),
-        ]
-        return Dictionary(all.map { ("\($0.group)/\($0.kind)", $0) }, uniquingKeysWith: { first, _ in first })
-    }()
+    /// Each kind's admission, from its `ResourceType` in `Registry.standard` (where it is declared).
+    static let handlers: [String: KindAdmission] = Dictionary(
+        Registry.standard.types.compactMap { type in type.admission.map { ("\(type.group)/\(type.kind)", $0) } },
+        uniquingKeysWith: { first, _ in first })
 }
 
-/// Admission for one kind: its typed decode, its rules and its defaults.
-struct KindAdmission: Sendable {
-    let group: String
-    let kind: String
+/// Admission for one kind: its typed decode, its rules and its defaults. A kind's `ResourceType` carries it.
+public struct KindAdmission: Sendable {
+    /// The type objects of the kind decode into.
+    public let decodedType: any (Decodable & Sendable).Type
     let unknownFields: @Sendable (JSONValue) -> [String]
     let review: @Sendable (JSONValue, JSONValue?) -> Admission.Review
     let applyDefaults: @Sendable (inout JSONValue) -> Void
@@ -94,32 +71,32 @@ struct KindAdmission: Sendable {
 
     /// Decodes the object as `T`; type errors become causes, then `validate` checks the typed value.
     static func typed<T: Decodable & Sendable>(
-        _ type: T.Type, group: String, kind: String,
+        _ type: T.Type,
         validate: @escaping @Sendable (T, _ object: JSONValue, _ old: JSONValue?) -> [VirtError.Cause] = { _, _, _ in [] },
         defaults: @escaping @Sendable (inout JSONValue) -> Void = { _ in }
     ) -> KindAdmission {
-        make(group: group, kind: kind, decode: { object throws(VirtError) in try decodeTracking(T.self, from: object) },
+        make(T.self, decode: { object throws(VirtError) in try decodeTracking(T.self, from: object) },
              validate: validate, defaults: defaults)
     }
 
     /// `typed` for a kind that reads itself (`JSONObjectDecodable`): the decode is called directly.
     static func typed<T: JSONObjectDecodable & Sendable>(
-        _ type: T.Type, group: String, kind: String,
+        _ type: T.Type,
         validate: @escaping @Sendable (T, _ object: JSONValue, _ old: JSONValue?) -> [VirtError.Cause] = { _, _, _ in [] },
         defaults: @escaping @Sendable (inout JSONValue) -> Void = { _ in }
     ) -> KindAdmission {
-        make(group: group, kind: kind, decode: { object throws(VirtError) in try decodeTracking(T.self, from: object) },
+        make(T.self, decode: { object throws(VirtError) in try decodeTracking(T.self, from: object) },
              validate: validate, defaults: defaults)
     }
 
-    private static func make<T: Sendable>(
-        group: String, kind: String,
+    private static func make<T: Decodable & Sendable>(
+        _ type: T.Type,
         decode: @escaping @Sendable (JSONValue) throws(VirtError) -> StrictDecodeResult<T>,
         validate: @escaping @Sendable (T, _ object: JSONValue, _ old: JSONValue?) -> [VirtError.Cause],
         defaults: @escaping @Sendable (inout JSONValue) -> Void
     ) -> KindAdmission {
         KindAdmission(
-            group: group, kind: kind,
+            decodedType: T.self,
             unknownFields: { object in
                 (try? decode(object))?.unknownFields ?? []
             },

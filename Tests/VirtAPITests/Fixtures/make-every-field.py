@@ -1,5 +1,6 @@
-# Writes every-field.json: VirtualMachine, VirtualMachineInstance and VirtualMachineInstanceMigration with
-# every field their JSONObjectDecodable types read set, from the init(reading:) extensions in Sources/VirtAPI/Kinds.
+# Writes every-field.json: each kind that reads itself (a JSONObjectDecodable type with apiVersion, kind and
+# metadata: VirtualMachine, VirtualMachineInstance, VirtualMachineInstanceMigration) with every field its
+# readers read set, from the init(reading:) extensions in Sources/VirtAPI/Kinds.
 # Run from the repository root after adding a field: python3 Tests/VirtAPITests/Fixtures/make-every-field.py
 import re, json, glob
 structs={}
@@ -33,5 +34,6 @@ def sample(t, name):
     if t=='JSONValue': return {"opaque-"+name: [1, {"deep": True}]}
     if t=='EmptyObject': return {}
     return {f: sample(ft, f) for f,ft in structs[t]}
-out={k: sample(k,'root') for k in ['VirtualMachine','VirtualMachineInstance','VirtualMachineInstanceMigration']}
+kinds=sorted(k for k,fs in structs.items() if {'apiVersion','kind','metadata'} <= {f for f,_ in fs})
+out={k: sample(k,'root') for k in kinds}
 open("Tests/VirtAPITests/Fixtures/every-field.json", "w").write(json.dumps(out, indent=1, sort_keys=True) + "\n")
