@@ -62,7 +62,7 @@ public final class NodeAgent: Service, Sendable {
         self.logger = logger
     }
 
-    /// Probes the accelerator, registers the Node, obtains the endpoint's certificate and starts listening;
+    /// Probes the accelerator, obtains the endpoint's certificate, starts listening and registers the Node;
     /// `run()` does it when it was not done first. The all-in-one daemon calls it before its controllers
     /// start, so they never see a cluster without nodes.
     public func register() async throws {
@@ -73,7 +73,6 @@ public final class NodeAgent: Service, Sendable {
         var registration = NodeRegistration(
             client: client, configuration: .init(nodeName: nodeName, nodeAddress: configuration.nodeAddress, accelerator: accelerator),
             logger: logger)
-        try await registration.register()
 
         let pods = Informer(client: client, path: .core("pods"), kind: "Pod", fieldSelector: "spec.nodeName=\(nodeName)", logger: logger)
         // Every VMI: one that migrates here or away does not name this node in status.nodeName.
@@ -98,7 +97,9 @@ public final class NodeAgent: Service, Sendable {
             handler: handler, streams: PodStreams(nodeName: nodeName, runtime: podRuntime),
             configuration: .init(host: configuration.nodeAddress, port: configuration.endpointPort, certificate: certificate, caPEM: configuration.clusterCAPEM),
             logger: logger)
+        // The Node appears with its endpoint's port, so the API server can reach the agent from the start.
         registration.configuration.endpointPort = endpoint.port
+        try await registration.register()
         try await registration.heartbeat()
         prepared.withLock { $0 = Prepared(registration: registration, pods: pods, vmis: vmis, queue: queue, handler: handler, endpoint: endpoint) }
     }

@@ -1,4 +1,5 @@
 import Testing
+import VirtTestSupport
 import VirtError
 
 @testable import VirtAPI

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VirtTestSupport
 import VirtAPI
 
 @testable import VirtQEMU

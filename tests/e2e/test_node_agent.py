@@ -2,16 +2,11 @@
 README lists booting in a real guest (writable ones written by the guest and read back after a restart),
 the firmware UUID kept across restarts, and why a VM does not start shown on the VM itself."""
 import os
-import shutil
-import signal
-import subprocess
-import tempfile
 import uuid
 
 import pytest
 
-from conftest import Daemon
-from test_vms import GUEST, SUB, VMIS, VMS, cluster, phase, printable, qemu_pids, serial_log, vm, vmi, wait_for  # noqa: F401
+from test_vms import GUEST, SUB, VMIS, VMS, cluster, phase, printable, qemu_pids, run_cluster, serial_log, vm, vmi, wait_for  # noqa: F401
 
 # KubeVirt's namespace for firmware UUIDs: a VM's guests get uuid5(this, VM name).
 FIRMWARE_NAMESPACE = uuid.UUID("6a1a24a1-4061-4607-8bf4-a3963d0c5895")
@@ -20,19 +15,7 @@ FIRMWARE_NAMESPACE = uuid.UUID("6a1a24a1-4061-4607-8bf4-a3963d0c5895")
 @pytest.fixture
 def default_cluster():
     """The all-in-one daemon as `make run` starts it: no --emulation, so the node agent probes KVM itself."""
-    data_dir = tempfile.mkdtemp(prefix="swiftvirt-default-")
-    d = Daemon(data_dir, ["--node-name", "node-default"], role="all").start()
-    wait_for(lambda: d.request("GET", "/api/v1/nodes/node-default").status_code == 200, 60, "the node to register")
-    yield d
-    d.request("DELETE", VMS)
-    wait_for(lambda: not qemu_pids(data_dir), 60, "QEMU to stop", fail=False)
-    d.stop()
-    for pid in qemu_pids(data_dir):
-        os.kill(pid, signal.SIGKILL)
-    runc_root = os.path.join(data_dir, "pods", ".runc")
-    for container in subprocess.run(["runc", "--root", runc_root, "list", "-q"], capture_output=True, text=True).stdout.split():
-        subprocess.run(["runc", "--root", runc_root, "delete", "--force", container], capture_output=True)
-    shutil.rmtree(data_dir, ignore_errors=True)
+    yield from run_cluster(["--node-name", "node-default"], "swiftvirt-default-")
 
 
 def test_the_default_daemon_picks_an_accelerator_that_really_runs_guests(default_cluster):
@@ -159,6 +142,7 @@ def endpoint_answer(d, certfile=None, keyfile=None):
     import ssl
     node = d.request("GET", "/api/v1/nodes/node-a").json()
     port = node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"]
+    assert port > 0, "the Node appears with its endpoint's port"
     context = ssl.create_default_context(cafile=d.ca_path)
     context.check_hostname = False
     if certfile:

@@ -37,11 +37,13 @@ def qemu_pids(data_dir):
     return sorted(pids)
 
 
-@pytest.fixture
-def cluster():
-    data_dir = tempfile.mkdtemp(prefix="swiftvirt-vm-")
-    d = Daemon(data_dir, ["--emulation", "--node-name", "node-a"], role="all").start()
-    wait_for(lambda: d.request("GET", "/api/v1/nodes/node-a").status_code == 200, 30, "the node to register")
+def run_cluster(args, prefix):
+    """An all-in-one daemon with `args` on a fresh data directory, once its node registered; afterwards its
+    VMs are stopped, then the daemon, then whatever is left of them."""
+    data_dir = tempfile.mkdtemp(prefix=prefix)
+    d = Daemon(data_dir, args, role="all").start()
+    node = args[args.index("--node-name") + 1]
+    wait_for(lambda: d.request("GET", f"/api/v1/nodes/{node}").status_code == 200, 60, "the node to register")
     yield d
     # VMs first, so the agent shuts their QEMUs down; then the daemon; then anything left.
     d.request("DELETE", VMS)
@@ -54,6 +56,11 @@ def cluster():
     for container in listed:
         subprocess.run(["runc", "--root", runc_root, "delete", "--force", container], capture_output=True)
     shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def cluster():
+    yield from run_cluster(["--emulation", "--node-name", "node-a"], "swiftvirt-vm-")
 
 
 def wait_for(predicate, timeout, what, fail=True):

@@ -1,35 +1,12 @@
 import Foundation
+import VirtAPI
 
 /// Ages as kubectl prints them (`5s`, `3m20s`, `2d4h`), and RFC 3339 timestamps turned into ages.
 public enum HumanDuration {
-    /// Formats a duration in seconds like Kubernetes' `duration.HumanDuration`.
+    /// Formats a duration in seconds like Kubernetes' `duration.HumanDuration` (the same rule as the
+    /// server's printer columns).
     public static func format(seconds: Int64) -> String {
-        if seconds < -1 { return "<invalid>" }
-        if seconds < 0 { return "0s" }
-        if seconds < 60 * 2 { return "\(seconds)s" }
-        let minutes = seconds / 60
-        if minutes < 10 {
-            let s = seconds % 60
-            return s == 0 ? "\(minutes)m" : "\(minutes)m\(s)s"
-        }
-        if minutes < 60 * 3 { return "\(minutes)m" }
-        let hours = minutes / 60
-        if hours < 8 {
-            let m = minutes % 60
-            return m == 0 ? "\(hours)h" : "\(hours)h\(m)m"
-        }
-        if hours < 48 { return "\(hours)h" }
-        if hours < 24 * 8 {
-            let h = hours % 24
-            return h == 0 ? "\(hours / 24)d" : "\(hours / 24)d\(h)h"
-        }
-        if hours < 24 * 365 * 2 { return "\(hours / 24)d" }
-        if hours < 24 * 365 * 8 {
-            let days = hours / 24
-            let d = days % 365
-            return d == 0 ? "\(days / 365)y" : "\(days / 365)y\(d)d"
-        }
-        return "\(hours / 24 / 365)y"
+        PrinterColumn.humanDuration(seconds: seconds)
     }
 
     /// The age of an RFC 3339 timestamp at `now`, or nil if `timestamp` is not one.

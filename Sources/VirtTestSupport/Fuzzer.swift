@@ -1,13 +1,12 @@
 /// Deterministic fuzz cases: random bytes and mutations of valid inputs, from a fixed seed, so a failure
-/// found once is found again on every run. (The same file sits in each test target that fuzzes; test
-/// targets share no code but `VirtTestSupport`, which not all of them link.)
-struct Fuzzer {
+/// found once is found again on every run. Every fuzz test of the project draws from it.
+package struct Fuzzer {
     /// SplitMix64: a 64-bit state, one add and two multiply-xorshift rounds per output.
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -16,15 +15,15 @@ struct Fuzzer {
     }
 
     /// A number in `0..<bound` (`bound` > 0).
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+    package mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 
-    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
+    package mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
 
-    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
+    package mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
 
     /// Up to `maxCount` random bytes; half the time drawn from `alphabet` (when given), so the bytes look
     /// enough like the format to get past its first checks.
-    mutating func bytes(maxCount: Int, alphabet: [UInt8] = []) -> [UInt8] {
+    package mutating func bytes(maxCount: Int, alphabet: [UInt8] = []) -> [UInt8] {
         let count = below(maxCount + 1)
         let fromAlphabet = !alphabet.isEmpty && chance(50)
         return (0..<count).map { _ in fromAlphabet ? pick(alphabet) : UInt8(truncatingIfNeeded: next()) }
@@ -33,7 +32,7 @@ struct Fuzzer {
     /// `input` with one to four mutations stacked: bit flips, random bytes, truncation, deletion,
     /// insertion of random bytes or of one of `tokens` (the format's own syntax, huge lengths…),
     /// duplicated spans, swapped bytes.
-    mutating func mutate(_ input: [UInt8], tokens: [[UInt8]] = []) -> [UInt8] {
+    package mutating func mutate(_ input: [UInt8], tokens: [[UInt8]] = []) -> [UInt8] {
         var bytes = input
         for _ in 0..<(1 + below(4)) {
             let at = below(bytes.count + 1)
