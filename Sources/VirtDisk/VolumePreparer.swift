@@ -101,7 +101,7 @@ public struct VolumePreparer: Sendable {
         }
         if volume.ephemeral != nil {
             throw FieldError.notSupported(
-                "\(field).ephemeral", "ephemeral volumes (a PVC under a throw-away overlay) come with the storage issue; "
+                "\(field).ephemeral", "ephemeral volumes (a PVC under a throw-away overlay) are not supported yet; "
                     + "use a containerDisk for a throw-away disk")
         }
         let kinds = volume.sourceTypes

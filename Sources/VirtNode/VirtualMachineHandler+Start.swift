@@ -108,8 +108,11 @@ extension VirtualMachineHandler {
             initrd = boot.container?.initrdPath.map { Self.join(image, $0) }
             for path in [kernel, initrd].compactMap({ $0 }) { bind((path as NSString).deletingLastPathComponent, readOnly: true) }
         }
+        // The machine's identity for QEMU: the firmware UUID (set by withStableIdentity), not the VMI's
+        // UID, so the guest sees the same SMBIOS UUID and MACs after every restart of its VM.
+        let identity = vmi.spec.domain.firmware?.uuid ?? uid
         var context = LaunchContext(
-            accelerator: configuration.accelerator, vmiUID: uid,
+            accelerator: configuration.accelerator, vmiUID: identity,
             qmpSocketPath: stateDirectory + "/" + PodFiles.qmpSocket, serialSocketPath: stateDirectory + "/" + PodFiles.serialSocket,
             serialLogPath: stateDirectory + "/" + PodFiles.serialLog, vncSocketPath: stateDirectory + "/" + PodFiles.vncSocket,
             disks: disks, kernelPath: kernel, initrdPath: initrd, interfaces: backends)

@@ -14,7 +14,7 @@ extension VirtualMachineHandler {
         // The pod's and the VMI's status are independent writes: send them together.
         async let podReported: Void = writePodRunning(pod)
         let paused = pausedCondition(object: object, vmi: vmi, uid: uid)
-        let interfaces = Self.interfaces(of: vmi, uid: uid)
+        let interfaces = Self.interfaces(of: vmi, identity: Self.withStableIdentity(vmi).spec.domain.firmware?.uuid ?? uid)
         var startedNow = false
         try await writeVMIStatus(key: key, uid: uid) { status in
             guard !KubeVirt.Phase.isFinal(status.phase) else { return }
@@ -60,12 +60,13 @@ extension VirtualMachineHandler {
         }
     }
 
-    /// `status.interfaces` as the domain has them: name and MAC of each interface.
-    static func interfaces(of vmi: VirtualMachineInstance, uid: String) -> [VirtualMachineInstanceNetworkInterface] {
+    /// `status.interfaces` as the domain has them: name and MAC of each interface (`identity` is the one
+    /// QEMU's MACs are generated from).
+    static func interfaces(of vmi: VirtualMachineInstance, identity: String) -> [VirtualMachineInstanceNetworkInterface] {
         (vmi.spec.domain.devices.interfaces ?? []).map { interface in
             var status = VirtualMachineInstanceNetworkInterface()
             status.name = interface.name
-            status.mac = interface.macAddress ?? QEMUCommand.generatedMACAddress(vmiUID: uid, interfaceName: interface.name)
+            status.mac = interface.macAddress ?? QEMUCommand.generatedMACAddress(vmiUID: identity, interfaceName: interface.name)
             status.infoSource = "domain"
             return status
         }

@@ -75,8 +75,9 @@ public struct LaunchContext: Codable, Sendable, Equatable {
     /// The QEMU binary, as a name on PATH or an absolute path.
     public var executable: String
     public var accelerator: Accelerator
-    /// The VMI's `metadata.uid`: the SMBIOS UUID when `firmware.uuid` is not set, and the seed of
-    /// generated MAC addresses.
+    /// The machine's stable identity, a UUID: the SMBIOS UUID when `firmware.uuid` is not set, and the
+    /// seed of generated MAC addresses. The node agent passes the VM's firmware UUID, which stays the same
+    /// across the VM's restarts (a VMI's `metadata.uid` does not).
     public var vmiUID: String
     /// QEMU listens for QMP here.
     public var qmpSocketPath: String

@@ -43,8 +43,9 @@ public struct QEMUCommand: Sendable, Equatable {
     ///
     /// The rule: take the 64-bit FNV-1a hash of the UTF-8 text `<vmiUID>/<interfaceName>`; the address is
     /// `02` followed by the hash's five most significant bytes. `02` marks a locally administered
-    /// unicast address, so it never collides with a vendor's. The address stays the same across
-    /// restarts, re-adoption and migration of the same VMI, and differs between interfaces and VMIs.
+    /// unicast address, so it never collides with a vendor's. Seeded with the machine's stable identity
+    /// (the firmware UUID), the address stays the same across restarts of the VM, re-adoption and
+    /// migration, and differs between interfaces and VMs.
     public static func generatedMACAddress(vmiUID: String, interfaceName: String) -> String {
         let hash = QEMUNames.fnv1a64("\(vmiUID)/\(interfaceName)")
         var octets: [UInt8] = [0x02]

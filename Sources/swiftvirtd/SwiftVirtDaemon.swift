@@ -74,7 +74,7 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
         switch store {
         case nil: storePath = dataDir + "/store.db"
         case let value? where value.hasPrefix("sqlite:"): storePath = String(value.dropFirst("sqlite:".count))
-        case let value?: throw ValidationError("--store \(value): use sqlite:PATH (etcd: comes with the multi-node work)")
+        case let value?: throw ValidationError("--store \(value): use sqlite:PATH (an etcd store is not supported yet)")
         }
         let sqlite = try SQLiteStore(path: storePath)
         var credentials: ServerCredentials?

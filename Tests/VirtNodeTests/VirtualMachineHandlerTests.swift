@@ -4,6 +4,7 @@ import VirtAPI
 import VirtDisk
 import VirtError
 import VirtNode
+import VirtQEMU
 import VirtReconcile
 
 @Suite struct VirtualMachineHandlerTests {
@@ -23,11 +24,15 @@ import VirtReconcile
         #expect(uuid == FirmwareUUID.forVirtualMachine(named: "testvm"))
         #expect(uuid == CloudInitSeed.firmwareUUID(of: try #require(world.vmi).decoded(as: VirtualMachineInstance.self)))
         #expect(world.volumes.prepared.withLock { $0 } == ["testvm"])
+        // The generated MAC hangs on the same stable identity, not on the VMI's UID (new at every restart).
+        let mac = QEMUCommand.generatedMACAddress(vmiUID: FirmwareUUID.forVirtualMachine(named: "testvm"), interfaceName: "default")
+        #expect(argv.contains { $0.contains("mac=\(mac)") })
 
         let vmi = try #require(world.vmi)
         #expect(vmi[path: ["status", "phase"]] == "Running")
         #expect(vmi[path: ["status", "phaseTransitionTimestamps"]]?.arrayValue?.last?["phase"] == "Running")
         #expect(vmi[path: ["status", "interfaces"]]?.arrayValue?.first?["name"] == "default")
+        #expect(vmi[path: ["status", "interfaces"]]?.arrayValue?.first?["mac"] == .string(mac))
         #expect(vmi[path: ["status", "nodeName"]] == "node-a")  // the controllers' field, untouched
         let pod = try #require(world.pod())
         #expect(pod[path: ["status", "phase"]] == "Running")

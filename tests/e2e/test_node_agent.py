@@ -40,6 +40,7 @@ def test_the_default_daemon_picks_an_accelerator_that_really_runs_guests(default
 
 PROBE_SCRIPT = """#!/bin/sh
 echo "probe-uuid: $(cat /sys/class/dmi/id/product_uuid)"
+echo "probe-mac: $(cat /sys/class/net/eth0/address)"
 for b in /sys/block/vd*; do
   d=${b##*/}
   echo "probe-size $d $(cat $b/size)"
@@ -104,6 +105,8 @@ def test_every_volume_type_boots_and_host_disks_keep_what_the_guest_wrote(cluste
     second = probe_lines(serial_log(d, "disks"))
     # The same machine to the guest, and the host disks kept what the first boot wrote; the empty disk is new.
     assert f"probe-uuid: {expected_uuid}" in second
+    macs = [line for line in first + second if line.startswith("probe-mac: ")]
+    assert len(macs) == 2 and macs[0] == macs[1], macs
     assert "probe-disk empty had []" in second
     kept = [line for line in second if line.startswith("probe-disk hostdisk had [mark-hostdisk-")]
     made = [line for line in second if line.startswith("probe-disk created had [mark-created-")]
