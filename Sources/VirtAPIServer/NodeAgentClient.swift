@@ -50,7 +50,8 @@ public struct NodeAgentClient: NodeStreams {
     public func exec(node: String, namespace: String, pod: String, command: [String], stdin: [UInt8]?) async throws -> ExecOutcome {
         var body: JSONValue = ["command": .array(command.map { .string($0) })]
         if let stdin { body["stdin"] = .string(Data(stdin).base64EncodedString()) }
-        let answer = try await call(node: node, method: "POST", path: "/v1/namespaces/\(namespace)/pods/\(pod)/exec", body: body.serializedBytes())
+        let answer = try await call(node: node, method: "POST", path: "/v1/namespaces/\(namespace)/pods/\(pod)/exec", body: body.serializedBytes(),
+                                    timeout: .minutes(10))
         let value = try JSONValue.parse(answer[...])
         func bytes(_ key: String) -> [UInt8] { value[key]?.stringValue.flatMap { Data(base64Encoded: $0) }.map { Array($0) } ?? [] }
         return ExecOutcome(stdout: bytes("stdout"), stderr: bytes("stderr"), exitCode: Int32(truncatingIfNeeded: value["exitCode"]?.intValue ?? -1))
@@ -63,8 +64,8 @@ public struct NodeAgentClient: NodeStreams {
     // MARK: - Wire
 
     /// One request and its whole answer; a non-2xx answer is the agent's `Status` as a `VirtError`.
-    func call(node: String, method: String, path: String, body: [UInt8]) async throws -> [UInt8] {
-        let (channel, answer) = try await connect(node: node, stream: false) { $0 }
+    func call(node: String, method: String, path: String, body: [UInt8], timeout: TimeAmount = .seconds(30)) async throws -> [UInt8] {
+        let (channel, answer) = try await connect(node: node, stream: false, timeout: timeout) { $0 }
         var request = ByteBuffer(string: "\(method) \(path) HTTP/1.1\r\nHost: \(node)\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n")
         request.writeBytes(body)
@@ -77,7 +78,7 @@ public struct NodeAgentClient: NodeStreams {
 
     /// A TLS connection to the node's endpoint, its certificate checked to be the node's, and the future of
     /// its answer (for a stream: the 101, after which the channel carries the guest's bytes).
-    func connect<Connection: Sendable>(node: String, stream: Bool, _ wrap: @escaping @Sendable (Channel) throws -> Connection) async throws
+    func connect<Connection: Sendable>(node: String, stream: Bool, timeout: TimeAmount = .seconds(30), _ wrap: @escaping @Sendable (Channel) throws -> Connection) async throws
         -> (Connection, EventLoopFuture<(Int, [UInt8])>)
     {
         let (host, port) = try await address(of: node)
@@ -91,7 +92,7 @@ public struct NodeAgentClient: NodeStreams {
                         let tls = try NIOSSLClientHandler(context: context, serverHostname: nil)
                         let promise = channel.eventLoop.makePromise(of: (Int, [UInt8]).self)
                         try channel.pipeline.syncOperations.addHandler(tls)
-                        try channel.pipeline.syncOperations.addHandler(AnswerHandler(stream: stream, expectedPeer: expected, node: node, promise: promise))
+                        try channel.pipeline.syncOperations.addHandler(AnswerHandler(stream: stream, expectedPeer: expected, node: node, timeout: timeout, promise: promise))
                         return (try wrap(channel), promise.futureResult)
                     }
                 }
@@ -117,11 +118,28 @@ public struct NodeAgentClient: NodeStreams {
         private var head: NodeEndpointWire.Head?
         private var done = false
 
-        init(stream: Bool, expectedPeer: String, node: String, promise: EventLoopPromise<(Int, [UInt8])>) {
+        /// How long the agent may take to answer (exec runs a command to completion, so it gets longer).
+        let timeout: TimeAmount
+        private var deadline: Scheduled<Void>?
+
+        init(stream: Bool, expectedPeer: String, node: String, timeout: TimeAmount, promise: EventLoopPromise<(Int, [UInt8])>) {
             self.stream = stream
             self.expectedPeer = expectedPeer
             self.node = node
+            self.timeout = timeout
             self.promise = promise
+        }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            let channel = context.channel
+            // Runs on the channel's event loop, as every other use of `done`.
+            deadline = context.eventLoop.scheduleTask(in: timeout) { [weak self] in
+                guard let self, !self.done else { return }
+                self.done = true
+                self.promise.fail(VirtError(.timeout, "the node agent of \(self.node) did not answer within \(self.timeout.nanoseconds / 1_000_000_000) s"))
+                channel.close(promise: nil)
+            }
+            promise.futureResult.whenComplete { [weak self] _ in self?.deadline?.cancel() }
         }
 
         /// The chain was checked against the cluster CA during the handshake; here, that it is this node's.

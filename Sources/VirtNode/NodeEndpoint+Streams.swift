@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOTLS
 import VirtError
 
 extension NodeEndpoint {
@@ -44,12 +45,20 @@ extension NodeEndpoint {
             return ClientBootstrap(group: context.eventLoop)
                 .connect(unixDomainSocketPath: path)
                 .flatMap { guest in
+                    // Either side's end ends the other, also before the glue is in place.
+                    client.closeFuture.whenComplete { _ in guest.close(promise: nil) }
+                    guest.closeFuture.whenComplete { _ in client.close(promise: nil) }
                     let (toGuest, toClient) = GlueHandler.pair()
                     return client.pipeline.addHandler(toGuest).flatMap {
                         guest.pipeline.addHandler(toClient)
                     }.flatMap {
                         client.setOption(ChannelOptions.autoRead, value: true)
                     }
+                }
+                .flatMapError { error in
+                    // The 101 went out but no guest socket answered: nothing will come, so hang up.
+                    client.close(promise: nil)
+                    return client.eventLoop.makeFailedFuture(error)
                 }
         }
     }
@@ -111,6 +120,34 @@ extension NodeEndpoint {
             guard pendingRead, let context else { return }
             pendingRead = false
             context.read()
+        }
+    }
+
+    /// Closes a connection whose TLS handshake has not completed within `timeout`, so sockets that never
+    /// speak cannot pile up.
+    final class HandshakeDeadline: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+        typealias InboundIn = NIOAny
+
+        let timeout: TimeAmount
+        private var deadline: Scheduled<Void>?
+
+        init(timeout: TimeAmount) { self.timeout = timeout }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            let channel = context.channel
+            deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        }
+
+        func handlerRemoved(context: ChannelHandlerContext) {
+            deadline?.cancel()
+        }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if case TLSUserEvent.handshakeCompleted = event {
+                deadline?.cancel()
+                deadline = nil
+            }
+            context.fireUserInboundEventTriggered(event)
         }
     }
 }

@@ -63,6 +63,7 @@ public final class NodeEndpoint: Service, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    try channel.pipeline.syncOperations.addHandler(HandshakeDeadline(timeout: .seconds(10)))
                     let requests = RequestHandler(routes: routes)
                     let upgrader = StreamUpgrader(streams: streams)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
@@ -117,6 +118,10 @@ public final class NodeEndpoint: Service, Sendable {
                         "exitCode": .int(Int64(result.exitCode)),
                     ]
                     return (.ok, answer.serializedBytes())
+                case (.GET, "pods", "console"), (.GET, "pods", "vnc"):
+                    // Not upgraded: say why (no socket yet), else how to ask.
+                    _ = try streams.socketPath(vnc: verb == "vnc", namespace: namespace, pod: name)
+                    throw VirtError(.badRequest, "\(path) is a stream: ask with Connection: Upgrade and Upgrade: \(NodeEndpoint.streamProtocol)")
                 default:
                     throw VirtError(.notFound, "the node agent serves no \(method) \(path)")
                 }
@@ -140,12 +145,21 @@ public final class NodeEndpoint: Service, Sendable {
 
         init(routes: Routes) { self.routes = routes }
 
+        /// The largest request body the endpoint reads (exec's standard input).
+        static let maximumBody = 16 << 20
+
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
             case .head(let head):
                 current = (head, [])
             case .body(let buffer):
                 if var request = current {
+                    guard request.1.count + buffer.readableBytes <= Self.maximumBody else {
+                        // Nothing the API server sends is this large.
+                        current = nil
+                        context.close(promise: nil)
+                        return
+                    }
                     request.1 += buffer.readableBytesView
                     current = request
                 }

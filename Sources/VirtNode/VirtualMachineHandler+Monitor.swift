@@ -9,15 +9,15 @@ extension VirtualMachineHandler {
     /// session is open (a guest adopted after an agent restart).
     func attachMonitor(id: String, uid: String, key: ObjectKey) {
         let socket = runtimes.pods.stateDirectory(of: id) + "/" + PodFiles.qmpSocket
-        _ = registry.startFollower(uid, name: key) {
+        _ = registry.startFollower(uid, name: key) { token in
             Task { [weak self] in
                 guard let self else { return }
-                await self.follow(socket: socket, uid: uid, key: key)
+                await self.follow(socket: socket, uid: uid, key: key, token: token)
             }
         }
     }
 
-    func follow(socket: String, uid: String, key: ObjectKey) async {
+    func follow(socket: String, uid: String, key: ObjectKey, token: Int) async {
         var monitor = registry.session(uid)
         if monitor == nil {
             do {
@@ -26,7 +26,7 @@ extension VirtualMachineHandler {
                 monitor = connected
             } catch {
                 logger.warning("\(key): cannot open QEMU's monitor: \(error.message)")
-                registry.update(uid) { $0.follower = nil }
+                registry.followerEnded(uid, token: token)
                 await queue.add(key)
                 return
             }
@@ -61,10 +61,7 @@ extension VirtualMachineHandler {
                 break
             }
         }
-        registry.update(uid) { entry in
-            entry.session = nil
-            entry.follower = nil
-        }
+        registry.followerEnded(uid, token: token)
         monitor.close()
         // Give the runtime a moment to see the process gone before the pod is looked at.
         try? await Task.sleep(for: .milliseconds(200))

@@ -43,9 +43,10 @@ extension VirtualMachineHandler {
         default:
             throw VirtError(.notFound, "the node agent knows no verb \(verb)")
         }
-        let vmi: VirtualMachineInstance = try object.decoded()
-        let paused = pausedCondition(object: object, vmi: vmi, uid: uid)
+        var vmi: VirtualMachineInstance = try object.decoded()
         try await writeVMIStatus(key: key, uid: uid) { status in
+            vmi.status = status
+            let paused = self.pausedCondition(object: object, vmi: vmi, uid: uid)
             var conditions = ConditionList(status.conditions)
             if let paused { conditions.set(paused, now: self.timestamp()) } else { conditions.remove(KubeVirt.ConditionType.paused) }
             status.conditions = conditions.value

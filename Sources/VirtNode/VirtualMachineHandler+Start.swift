@@ -39,6 +39,13 @@ extension VirtualMachineHandler {
             return .requeue(after: configuration.retryAfter)
         }
         do {
+            try await finalized
+        } catch {
+            // Nothing started: try again (with the controller's back-off) rather than fail the guest.
+            try state.move(to: .idle)
+            throw error
+        }
+        do {
             let backends = try await runtimes.networks.attach(launchVMI, sandboxID: id)
             let (command, mounts) = try launchCommand(vmi: launchVMI, uid: uid, stateDirectory: stateDirectory, prepared: prepared, backends: backends)
             let typedPod: Pod = try pod.decoded()
@@ -46,7 +53,6 @@ extension VirtualMachineHandler {
             if spec.resources.memoryLimitBytes == nil {
                 spec.resources.memoryLimitBytes = typedPod.spec?.containers.first?.resources?.requests?["memory"]?.bytes
             }
-            try await finalized
             try state.move(to: .starting)
             let started = ContinuousClock.now
             try await runtimes.pods.start(spec)
@@ -61,6 +67,7 @@ extension VirtualMachineHandler {
             try? await stopSandbox(id: id, uid: uid, grace: .zero)
             if !state.phase.isFinal { try state.move(to: .failed) }
             let failure = StartFailure.launch(error, qemuSaid: output)
+            state.failure = failure
             logger.error("starting \(key) failed: \(failure.message)")
             try await reportEnded(pod: pod, key: key, uid: uid, state: state, reason: failure.message, failure: failure)
             return .done
@@ -161,7 +168,7 @@ extension VirtualMachineHandler {
 }
 
 /// Why a guest did not start, in the words and reasons the VMI, its pod and its VM show.
-struct StartFailure: Sendable {
+struct StartFailure: Sendable, Equatable {
     /// The pod container's waiting or termination reason (`ErrImagePull`, `CreateContainerConfigError`,
     /// `Error`), which the VMI's `Synchronized` condition repeats.
     var reason: String

@@ -13,7 +13,6 @@ extension VirtualMachineHandler {
         let uid = object.metadataUID ?? ""
         // The pod's and the VMI's status are independent writes: send them together.
         async let podReported: Void = writePodRunning(pod)
-        let paused = pausedCondition(object: object, vmi: vmi, uid: uid)
         let interfaces = Self.interfaces(of: vmi, identity: Self.withStableIdentity(vmi).spec.domain.firmware?.uuid ?? uid)
         var startedNow = false
         try await writeVMIStatus(key: key, uid: uid) { status in
@@ -25,7 +24,14 @@ extension VirtualMachineHandler {
             if (status.interfaces ?? []).isEmpty { status.interfaces = interfaces }
             var conditions = ConditionList(status.conditions)
             conditions.remove(KubeVirt.ConditionType.synchronized)
-            if let paused { conditions.set(paused, now: self.timestamp()) } else { conditions.remove(KubeVirt.ConditionType.paused) }
+            // Read at the write (and again on a conflict), so a pause carried out meanwhile is not undone.
+            var current = vmi
+            current.status = status
+            if let paused = self.pausedCondition(object: object, vmi: current, uid: uid) {
+                conditions.set(paused, now: self.timestamp())
+            } else {
+                conditions.remove(KubeVirt.ConditionType.paused)
+            }
             status.conditions = conditions.value
         }
         try await podReported
@@ -76,7 +82,7 @@ extension VirtualMachineHandler {
         let now = JSONValue.string(timestamp())
         let hostIP = JSONValue.string(configuration.nodeAddress)
         try await writePodStatus(pod) { pod in
-            if pod[path: ["status", "phase"]]?.stringValue == "Running" { return false }
+            if ["Running", "Succeeded", "Failed"].contains(pod[path: ["status", "phase"]]?.stringValue ?? "") { return false }
             pod[path: ["status", "phase"]] = "Running"
             pod[path: ["status", "startTime"]] = now
             pod[path: ["status", "hostIP"]] = hostIP
@@ -136,13 +142,15 @@ extension VirtualMachineHandler {
 
     /// QEMU is gone (or never started): the pod and the VMI end, Succeeded when the guest powered itself
     /// off, Failed otherwise, with why.
-    func reportEnded(pod: JSONValue, key: ObjectKey, uid: String, state: VirtualMachineState, reason: String?, failure: StartFailure? = nil) async throws {
-        let succeeded = state.ending == .guestShutdown && failure == nil
+    func reportEnded(pod: JSONValue, key: ObjectKey, uid: String, state: VirtualMachineState, reason: String?, failure: StartFailure? = nil,
+                     succeeded outcome: Bool? = nil) async throws {
+        let succeeded = outcome ?? (state.ending == .guestShutdown && failure == nil)
         let why = failure?.message ?? reason ?? Self.describe(state.ending)
         let podPhase: JSONValue = succeeded ? "Succeeded" : "Failed"
         let message: JSONValue = why.map { .string($0) } ?? .null
         try await writePodStatus(pod) { pod in
-            if pod[path: ["status", "phase"]] == podPhase { return false }
+            // An ended pod stays as it ended.
+            if ["Succeeded", "Failed"].contains(pod[path: ["status", "phase"]]?.stringValue ?? "") { return false }
             pod[path: ["status", "phase"]] = podPhase
             pod[path: ["status", "message"]] = message
             pod[path: ["status", "containerStatuses"]] = [

@@ -153,6 +153,7 @@ public final class VirtualMachineHandler: Reconciler, Sendable {
         let id = PodSandboxSpec.containerID(namespace: key.namespace ?? "default", name: podName)
         var state = registry.state(uid) ?? VirtualMachineState(podName: podName, role: role)
         state.role = role
+        registry.save(uid, name: key, state)
         defer { registry.save(uid, name: key, state) }
         let sandbox = try await runtimes.pods.status(id)
         let podPhase = pod[path: ["status", "phase"]]?.stringValue ?? "Pending"
@@ -166,8 +167,10 @@ public final class VirtualMachineHandler: Reconciler, Sendable {
         }
         if podPhase == "Succeeded" || podPhase == "Failed" || KubeVirt.Phase.isFinal(vmi.status?.phase) {
             if sandbox != nil { try await stopSandbox(id: id, uid: uid, grace: .zero) }
-            if !state.phase.isFinal { try state.move(to: state.ending == .guestShutdown ? .stopped : .failed) }
-            try await reportEnded(pod: pod, key: key, uid: uid, state: state, reason: nil)
+            // A pod that ended says how (after an agent restart nothing else remembers).
+            let outcome: Bool? = podPhase == "Succeeded" ? true : podPhase == "Failed" ? false : nil
+            if !state.phase.isFinal { try state.move(to: (outcome ?? (state.ending == .guestShutdown)) ? .stopped : .failed) }
+            try await reportEnded(pod: pod, key: key, uid: uid, state: state, reason: state.failure?.message, failure: state.failure, succeeded: outcome)
             return .done
         }
         if let sandbox, sandbox.isAlive, let runState = registry.runState(uid), Self.isFatal(runState: runState) {
@@ -191,11 +194,21 @@ public final class VirtualMachineHandler: Reconciler, Sendable {
         }
         if sandbox != nil || podPhase == "Running" || [.starting, .running, .paused, .stopping].contains(state.phase) {
             // QEMU is gone while the pod says it should run: say how it ended.
+            if registry.session(uid) != nil {
+                // The monitor has not seen the end of its stream yet (and with it the SHUTDOWN that says
+                // whether the guest powered off): look again in a moment.
+                return .requeue(after: .milliseconds(200))
+            }
             let ending = registry.ending(uid) ?? state.ending
             state.ending = ending
             try await stopSandbox(id: id, uid: uid, grace: .zero)
-            try state.move(to: ending == .guestShutdown ? .stopped : .failed)
+            if !state.phase.isFinal { try state.move(to: ending == .guestShutdown ? .stopped : .failed) }
             try await reportEnded(pod: pod, key: key, uid: uid, state: state, reason: nil)
+            return .done
+        }
+        if state.phase.isFinal {
+            // A launch failed here and its report did not get through: report again; never start anew in this pod.
+            try await reportEnded(pod: pod, key: key, uid: uid, state: state, reason: state.failure?.message, failure: state.failure)
             return .done
         }
         // Not started yet: the controllers hand the VMI over once it is Scheduled to this node.
@@ -213,12 +226,16 @@ public final class VirtualMachineHandler: Reconciler, Sendable {
         let present = (live["items"]?.arrayValue ?? []).contains { $0.isControlled(byUID: uid) && $0.metadataDeletionTimestamp == nil }
         guard !present else { return }
         registry.stopMonitor(uid)
+        var failed = false
         try await writeVMIStatus(key: key, uid: uid) { status in
             guard !KubeVirt.Phase.isFinal(status.phase) else { return }
             self.setPhase(&status, KubeVirt.Phase.failed)
             status.reason = "PodDisappeared"
+            failed = true
         }
-        await recorder.record(object, .warning, reason: "Failed", message: "The virt-launcher pod disappeared; the VirtualMachineInstance has failed")
+        if failed {
+            await recorder.record(object, .warning, reason: "Failed", message: "The virt-launcher pod disappeared; the VirtualMachineInstance has failed")
+        }
     }
 
     /// A pod of a VMI that is gone (or of an earlier VMI of the same name): stop what runs and let the pod go.
@@ -234,7 +251,13 @@ public final class VirtualMachineHandler: Reconciler, Sendable {
 
     /// ACPI power button, up to `grace` for the guest to power off, then the sandbox is killed and removed.
     func shutDown(id: String, uid: String, state: inout VirtualMachineState, grace: Duration, running: Bool) async throws {
-        if running, grace > .zero, let monitor = registry.session(uid) {
+        var session = registry.session(uid)
+        if running, grace > .zero, session == nil {
+            // Adopted after an agent restart and not followed yet: open the monitor to ask the guest first.
+            session = try? await runtimes.monitors.connect(socketPath: runtimes.pods.stateDirectory(of: id) + "/" + PodFiles.qmpSocket, timeout: .seconds(2))
+            if let session { registry.update(uid) { $0.session = session } }
+        }
+        if running, grace > .zero, let monitor = session {
             if !state.phase.isFinal { try state.move(to: .stopping) }
             try? await monitor.systemPowerdown()
             let deadline = ContinuousClock.now + grace
@@ -292,6 +315,8 @@ extension VirtualMachineHandler {
             var runState: String?
             /// Whether the user paused the guest (the pause verb), as opposed to QEMU stopping it.
             var pausedByUser = false
+            /// Which follower is the current one.
+            var followerToken = 0
         }
 
         private let entries = Mutex<[String: Entry]>([:])
@@ -313,15 +338,35 @@ extension VirtualMachineHandler {
 
         func pausedByUser(_ uid: String) -> Bool { entries.withLock { $0[uid]?.pausedByUser ?? false } }
 
-        func update(_ uid: String, _ change: (inout Entry) -> Void) { entries.withLock { change(&$0[uid, default: Entry()]) } }
+        /// Changes the entry of a VMI the registry knows (a VMI forgotten meanwhile stays forgotten).
+        func update(_ uid: String, _ change: (inout Entry) -> Void) {
+            entries.withLock { entries in
+                guard var entry = entries[uid] else { return }
+                change(&entry)
+                entries[uid] = entry
+            }
+        }
 
-        /// Starts `make()` as the VMI's follower unless one runs; returns whether it started one.
-        func startFollower(_ uid: String, name: ObjectKey, _ make: () -> Task<Void, Never>) -> Bool {
+        /// Starts `make(token)` as the VMI's follower unless one runs; returns whether it started one. The
+        /// token tells the follower's own entry from a later one's when it cleans up.
+        func startFollower(_ uid: String, name: ObjectKey, _ make: (Int) -> Task<Void, Never>) -> Bool {
             entries.withLock { entries in
                 if let existing = entries[uid]?.follower, !existing.isCancelled { return false }
-                entries[uid, default: Entry()].name = name
-                entries[uid, default: Entry()].follower = make()
+                var entry = entries[uid] ?? Entry()
+                entry.name = name
+                entry.followerToken += 1
+                entry.follower = make(entry.followerToken)
+                entries[uid] = entry
                 return true
+            }
+        }
+
+        /// Ends the follower's part: its session and task, unless a newer follower took over.
+        func followerEnded(_ uid: String, token: Int) {
+            entries.withLock { entries in
+                guard entries[uid]?.followerToken == token else { return }
+                entries[uid]?.session = nil
+                entries[uid]?.follower = nil
             }
         }
 

@@ -56,8 +56,8 @@ struct VirtualMachineState: Sendable, Equatable {
     /// The launcher pod the guest runs in.
     var podName: String
     var ending: Ending?
-    /// QEMU's run state as the monitor last reported it.
-    var runState: String?
+    /// Why the launch in this pod failed, until the pod and VMI say so.
+    var failure: StartFailure?
 
     init(podName: String, role: Role = .none) {
         self.podName = podName

@@ -178,7 +178,7 @@ import VirtOS
                 $0.ephemeral = EphemeralVolumeSource(persistentVolumeClaim: CorePersistentVolumeClaimVolumeSource(claimName: "pvc"))
             }], in: dir))
             #expect(ephemeral.causes.map(\.field) == ["spec.volumes[0].ephemeral"])
-            #expect(ephemeral.message.contains("come with the storage issue"))
+            #expect(ephemeral.message.contains("are not supported yet"))
 
             let pvc = try #require(await Self.failure([Self.volume("p") {
                 $0.persistentVolumeClaim = PersistentVolumeClaimVolumeSource(claimName: "pvc")

@@ -28,11 +28,39 @@ public protocol GuestMonitorConnector: Sendable {
     func connect(socketPath: String, timeout: Duration) async throws(VirtError) -> any GuestMonitor
 }
 
-extension QMPClient: GuestMonitor {
+/// A QMP session as the agent uses it: every command gives up after `timeout`, so a wedged QEMU cannot
+/// hold a pass (and with it a deletion) forever.
+public struct QMPMonitor: GuestMonitor {
+    let client: QMPClient
+    let timeout: Duration
+
+    public init(client: QMPClient, timeout: Duration = .seconds(5)) {
+        self.client = client
+        self.timeout = timeout
+    }
+
+    public func queryStatus() async throws(VirtError) -> (running: Bool, status: String) {
+        let value = try await client.execute("query-status", timeout: timeout)
+        guard let running = value["running"]?.boolValue, let status = value["status"]?.stringValue else {
+            throw VirtError(.internal, "QEMU's query-status answered \(value.serialized())")
+        }
+        return (running, status)
+    }
+
+    public func stop() async throws(VirtError) { try await client.execute("stop", timeout: timeout) }
+
+    public func cont() async throws(VirtError) { try await client.execute("cont", timeout: timeout) }
+
+    public func systemPowerdown() async throws(VirtError) { try await client.execute("system_powerdown", timeout: timeout) }
+
     public func sendKeys(_ keys: [String]) async throws(VirtError) {
         let list = keys.map { JSONValue.object(["type": "qcode", "data": .string($0)]) }
-        try await execute("send-key", arguments: ["keys": .array(list)])
+        try await client.execute("send-key", arguments: ["keys": .array(list)], timeout: timeout)
     }
+
+    public var events: AsyncStream<QMPEvent> { client.events }
+
+    public func close() { client.close() }
 }
 
 /// Sessions over QMP unix sockets.
@@ -40,6 +68,6 @@ public struct QMPConnector: GuestMonitorConnector {
     public init() {}
 
     public func connect(socketPath: String, timeout: Duration) async throws(VirtError) -> any GuestMonitor {
-        try await QMPClient.connect(to: socketPath, timeout: timeout)
+        QMPMonitor(client: try await QMPClient.connect(to: socketPath, timeout: timeout))
     }
 }
