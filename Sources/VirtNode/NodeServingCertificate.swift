@@ -25,7 +25,7 @@ public struct NodeServingCertificate: Sendable {
     public static func obtain(client: any APIClient, nodeName: String, addresses: [String], caPEM: String, directory: String,
                               timeout: Duration = .seconds(60), logger: Logger) async throws -> NodeServingCertificate {
         let certPath = directory + "/node.crt", keyPath = directory + "/node.key"
-        if let kept = reuse(certPath: certPath, keyPath: keyPath, addresses: addresses, caPEM: caPEM) { return kept }
+        if let kept = reuse(certPath: certPath, keyPath: keyPath, nodeName: nodeName, addresses: addresses, caPEM: caPEM) { return kept }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let key = P256.Signing.PrivateKey()
         let request = try makeRequest(key: key, nodeName: nodeName, addresses: addresses)
@@ -81,11 +81,15 @@ public struct NodeServingCertificate: Sendable {
         return try request.serializeAsPEM().pemString
     }
 
-    /// The kept certificate, if it exists, was signed by this CA, covers `addresses` and has a month left.
-    static func reuse(certPath: String, keyPath: String, addresses: [String], caPEM: String) -> NodeServingCertificate? {
+    /// The kept certificate, if it exists, is this node's, matches the kept key, was signed by this CA,
+    /// covers `addresses` and has a month left.
+    static func reuse(certPath: String, keyPath: String, nodeName: String, addresses: [String], caPEM: String) -> NodeServingCertificate? {
         guard let certText = try? String(contentsOfFile: certPath, encoding: .utf8),
               let keyText = try? String(contentsOfFile: keyPath, encoding: .utf8),
+              let key = try? P256.Signing.PrivateKey(pemRepresentation: keyText),
               let certificate = try? Certificate(pemEncoded: certText),
+              certificate.publicKey == Certificate.PublicKey(key.publicKey),
+              certificate.subject.flatMap({ $0 }).contains(where: { $0.type == .RDNAttributeType.commonName && String($0.value) == "system:node:\(nodeName)" }),
               let ca = try? Certificate(pemEncoded: caPEM),
               certificate.issuer == ca.subject, ca.publicKey.isValidSignature(certificate.signature, for: certificate),
               certificate.notValidAfter > Date().addingTimeInterval(30 * 86400),
