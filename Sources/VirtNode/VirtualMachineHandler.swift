@@ -160,7 +160,9 @@ public final class VirtualMachineHandler: Reconciler, Sendable {
 
         if pod.metadataDeletionTimestamp != nil {
             let grace = pod[path: ["spec", "terminationGracePeriodSeconds"]]?.intValue ?? 30
-            try await shutDown(id: id, uid: uid, state: &state, grace: .seconds(Int(grace)), running: sandbox?.isAlive == true)
+            if let waiting = try await shutDown(id: id, uid: uid, state: &state, grace: .seconds(Int(grace)), running: sandbox?.isAlive == true) {
+                return waiting
+            }
             try await reportEnded(pod: pod, key: key, uid: uid, state: state, reason: "the virt-launcher pod was deleted")
             try await removeFinalizer(pod)
             return .done
@@ -250,24 +252,32 @@ public final class VirtualMachineHandler: Reconciler, Sendable {
     // MARK: - Stop
 
     /// ACPI power button, up to `grace` for the guest to power off, then the sandbox is killed and removed.
-    func shutDown(id: String, uid: String, state: inout VirtualMachineState, grace: Duration, running: Bool) async throws {
-        var session = registry.session(uid)
-        if running, grace > .zero, session == nil {
-            // Adopted after an agent restart and not followed yet: open the monitor to ask the guest first.
-            session = try? await runtimes.monitors.connect(socketPath: runtimes.pods.stateDirectory(of: id) + "/" + PodFiles.qmpSocket, timeout: .seconds(2))
-            if let session { registry.update(uid) { $0.session = session } }
-        }
-        if running, grace > .zero, let monitor = session {
-            if !state.phase.isFinal { try state.move(to: .stopping) }
-            try? await monitor.systemPowerdown()
-            let deadline = ContinuousClock.now + grace
-            while ContinuousClock.now < deadline, let current = try await runtimes.pods.status(id), current.isAlive {
-                try await Task.sleep(for: .milliseconds(200))
+    /// The wait is not spent in the pass: the first pass asks the guest and returns a requeue; the pass
+    /// after QEMU exited (its monitor's end wakes one) or after the deadline finishes the job. Returns
+    /// `nil` once the sandbox is gone.
+    func shutDown(id: String, uid: String, state: inout VirtualMachineState, grace: Duration, running: Bool) async throws -> ReconcileResult? {
+        if running, grace > .zero {
+            if state.stopDeadline == nil {
+                var session = registry.session(uid)
+                if session == nil {
+                    // Adopted after an agent restart and not followed yet: open the monitor to ask the guest first.
+                    session = try? await runtimes.monitors.connect(socketPath: runtimes.pods.stateDirectory(of: id) + "/" + PodFiles.qmpSocket, timeout: .seconds(2))
+                    if let session { registry.update(uid) { $0.session = session } }
+                }
+                if let session {
+                    if !state.phase.isFinal { try state.move(to: .stopping) }
+                    try? await session.systemPowerdown()
+                    state.stopDeadline = ContinuousClock.now + grace
+                }
+            }
+            if let deadline = state.stopDeadline, ContinuousClock.now < deadline {
+                return .requeue(after: min(.seconds(1), deadline - ContinuousClock.now))
             }
         }
         state.ending = registry.ending(uid) ?? state.ending ?? .hostShutdown
         try await stopSandbox(id: id, uid: uid, grace: .zero)
         if !state.phase.isFinal { try state.move(to: state.ending == .guestShutdown ? .stopped : .failed) }
+        return nil
     }
 
     func stopSandbox(id: String, uid: String, grace: Duration) async throws {

@@ -58,6 +58,8 @@ struct VirtualMachineState: Sendable, Equatable {
     var ending: Ending?
     /// Why the launch in this pod failed, until the pod and VMI say so.
     var failure: StartFailure?
+    /// When a guest asked to power off is killed if it has not.
+    var stopDeadline: ContinuousClock.Instant?
 
     init(podName: String, role: Role = .none) {
         self.podName = podName

@@ -201,11 +201,41 @@ import VirtReconcile
         try await world.reconcile()
         _ = try await world.client.delete(AgentWorld.podPath.named("virt-launcher-testvm-abcde"), propagationPolicy: nil, gracePeriodSeconds: 1)
         #expect(world.pod()?.metadataDeletionTimestamp != nil)  // held by the agent's finalizer
-        try await world.reconcile()
+        // The guest is asked, and the pass does not wait for it: it comes back.
+        let first = try await world.reconcile()
         #expect(world.monitor.sent.contains("system_powerdown"))
+        guard case .requeue(let after) = first else {
+            Issue.record("the first pass of a deletion returned \(first), not a requeue")
+            return
+        }
+        #expect(after <= .seconds(1))
+        #expect(!world.runtime.calls.contains("stop \(world.sandboxID)"))
+        // The guest ignores the power button: once the grace period (1 s) is over, it is killed.
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(try await world.reconcile() == .done)
         #expect(world.runtime.calls.last == "stop \(world.sandboxID)")
         #expect(world.pod() == nil)  // finalizer removed, the pod is gone
         #expect(world.vmi?[path: ["status", "phase"]] == "Failed")
+        #expect(world.monitor.sent.filter { $0 == "system_powerdown" }.count == 1)
+    }
+
+    @Test func aDeletedPodWhoseGuestPowersOffIsReleasedAtOnce() async throws {
+        let world = AgentWorld()
+        world.seedScheduled()
+        // A grace period far longer than the test: only the guest's own power-off can release the pod in time.
+        var pod = try #require(world.pod())
+        pod[path: ["spec", "terminationGracePeriodSeconds"]] = 300
+        world.client.seed(AgentWorld.podPath, pod)
+        try await world.reconcile()
+        _ = try await world.client.delete(AgentWorld.podPath.named("virt-launcher-testvm-abcde"), propagationPolicy: nil, gracePeriodSeconds: 30)
+        try await world.reconcile()
+        #expect(world.monitor.sent.contains("system_powerdown"))
+        // The guest powers off: QEMU says so and exits.
+        world.monitor.send("SHUTDOWN", ["guest": true, "reason": "guest-shutdown"])
+        world.runtime.processExited(world.sandboxID)
+        world.monitor.close()
+        #expect(try await world.eventually { world.pod() == nil })
+        #expect(world.runtime.calls.contains("stop \(world.sandboxID)"))
     }
 
     @Test func aPodWhoseVMIIsGoneIsStoppedAndReleased() async throws {
