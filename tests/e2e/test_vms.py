@@ -45,9 +45,13 @@ def run_cluster(args, prefix):
     node = args[args.index("--node-name") + 1]
     wait_for(lambda: d.request("GET", f"/api/v1/nodes/{node}").status_code == 200, 60, "the node to register")
     yield d
-    # VMs first, so the agent shuts their QEMUs down; then the daemon; then anything left.
-    d.request("DELETE", VMS)
-    wait_for(lambda: not qemu_pids(data_dir), 60, "QEMU to stop", fail=False)
+    # VMs first, so the agent shuts their QEMUs down; then the daemon; then anything left (also when the
+    # daemon died in the test).
+    try:
+        d.request("DELETE", VMS)
+        wait_for(lambda: not qemu_pids(data_dir), 60, "QEMU to stop", fail=False)
+    except Exception:
+        pass
     d.stop()
     for pid in qemu_pids(data_dir):
         os.kill(pid, signal.SIGKILL)
