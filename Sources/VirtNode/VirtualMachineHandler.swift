@@ -113,7 +113,12 @@ public final class VirtualMachineHandler: Reconciler, Sendable {
 
     public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
         let local = pods.list(namespace: key.namespace).filter { Self.vmiKey(ofPod: $0) == key }
-        guard let object = vmis.get(key), let uid = object.metadataUID else {
+        var cached = vmis.get(key)
+        if cached == nil, !local.isEmpty {
+            // The two watches run apart: before stopping a pod's guest, ask the API whether its VMI is gone.
+            cached = try await getIfPresent(KubeVirt.virtualMachineInstances.inNamespace(key.namespace).named(key.name))
+        }
+        guard let object = cached, let uid = object.metadataUID else {
             // The VMI is gone: nothing of it may run here any more.
             for pod in local { try await release(pod) }
             registry.forget(name: key)
