@@ -86,7 +86,7 @@ public struct ControllerManager: Service {
             if let owner = VirtualMachineController.ownerKey(ofVMI: event.object) { await vmQueue.add(owner) }
         }
         podInformer.addHandler { event in
-            if let owner = VirtualMachineInstanceController.ownerKey(ofPod: event.object) { await vmiQueue.add(owner) }
+            if let owner = event.object.controllingVMIKey { await vmiQueue.add(owner) }
         }
 
         var services: [any Service] = [vmInformer, vmiInformer, podInformer, nodeInformer, vmController, vmiController]

@@ -65,12 +65,6 @@ public struct VirtualMachineInstanceController: Reconciler {
         self.logger = logger
     }
 
-    /// The key of the VMI that controls a pod, for the pod informer's handler.
-    public static func ownerKey(ofPod object: JSONValue) -> ObjectKey? {
-        guard let owner = object.controllerReference, owner.kind == "VirtualMachineInstance" else { return nil }
-        return ObjectKey(namespace: object.metadataNamespace, name: owner.name)
-    }
-
     public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
         guard var object = vmis.get(key), let uid = object.metadataUID else { return .done }
         let vmi: VirtualMachineInstance

@@ -110,14 +110,14 @@ public final class NodeAgent: Service, Sendable {
         let nodeName = configuration.nodeName
         let (pods, vmis, queue) = (prepared.pods, prepared.vmis, prepared.queue)
         pods.addHandler { event in
-            if let key = VirtualMachineHandler.vmiKey(ofPod: event.object) { await queue.add(key) }
+            if let key = event.object.controllingVMIKey { await queue.add(key) }
         }
         let podCache = pods.cache
         vmis.addHandler { event in
             guard let key = event.key else { return }
             // A VMI is this node's business when it names this node, or when one of this node's pods is its.
             if VirtualMachineHandler.concerns(event.object, nodeName: nodeName)
-                || podCache.list(namespace: key.namespace).contains(where: { VirtualMachineHandler.vmiKey(ofPod: $0) == key })
+                || podCache.list(namespace: key.namespace).contains(where: { $0.controllingVMIKey == key })
             {
                 await queue.add(key)
             }

@@ -4,7 +4,7 @@ import VirtOS
 import VirtRuntime
 
 /// What the node agent serves of its pods beyond their status: the guest's serial console and VNC
-/// sockets, and commands run inside a pod. The API server reaches these for the pods of its own node.
+/// sockets, and commands run inside a pod, which its HTTPS endpoint serves to the API server.
 public struct PodStreams: Sendable {
     /// The node whose pods these are.
     public let nodeName: String
@@ -13,10 +13,6 @@ public struct PodStreams: Sendable {
     public init(nodeName: String, runtime: any PodRuntime) {
         self.nodeName = nodeName
         self.runtime = runtime
-    }
-
-    public init(nodeName: String, podsDirectory: String) {
-        self.init(nodeName: nodeName, runtime: RuncPodRuntime(podsDirectory: podsDirectory))
     }
 
     /// The serial console's (`vnc == false`) or VNC display's unix socket of launcher pod `namespace/pod`.

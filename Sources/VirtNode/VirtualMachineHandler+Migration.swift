@@ -22,6 +22,7 @@ extension VirtualMachineHandler {
             return .done
         }
         try await addFinalizer(pod)
+        if state.phase == .idle { try state.move(to: .waitingForMigration) }
         let message = "pod \(podName) is the migration target of VirtualMachineInstance \(key), which runs on node \(vmi.status?.nodeName ?? "another node"); this node does not take incoming migrations yet"
         try await writePodStatus(pod) { pod in
             let waiting: JSONValue = ["reason": "WaitingForMigration", "message": .string(message)]

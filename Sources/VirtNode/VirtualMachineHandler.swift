@@ -93,12 +93,6 @@ public final class VirtualMachineHandler: Reconciler, Sendable {
         return migration?["targetNode"]?.stringValue == nodeName || migration?["sourceNode"]?.stringValue == nodeName
     }
 
-    /// The key of the VMI a launcher pod belongs to.
-    public static func vmiKey(ofPod pod: JSONValue) -> ObjectKey? {
-        guard let owner = pod.controllerReference, owner.kind == "VirtualMachineInstance" else { return nil }
-        return ObjectKey(namespace: pod.metadataNamespace, name: owner.name)
-    }
-
     /// The role this node plays with `pod` for `vmi`.
     static func role(of pod: JSONValue, vmi: VirtualMachineInstance, nodeName: String) -> VirtualMachineState.Role {
         let migration = vmi.status?.migrationState
@@ -112,7 +106,7 @@ public final class VirtualMachineHandler: Reconciler, Sendable {
     // MARK: - Reconcile
 
     public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
-        let local = pods.list(namespace: key.namespace).filter { Self.vmiKey(ofPod: $0) == key }
+        let local = pods.list(namespace: key.namespace).filter { $0.controllingVMIKey == key }
         var cached = vmis.get(key)
         if cached == nil, !local.isEmpty {
             // The two watches run apart: before stopping a pod's guest, ask the API whether its VMI is gone.

@@ -103,8 +103,8 @@ public final class QMPClient: Sendable {
 
     /// `query-status`: whether the guest's CPUs run, and QEMU's run state (`running`, `paused`,
     /// `prelaunch`, `inmigrate`, `shutdown`, `guest-panicked`, …).
-    public func queryStatus() async throws(VirtError) -> (running: Bool, status: String) {
-        let value = try await execute("query-status")
+    public func queryStatus(timeout: Duration? = nil) async throws(VirtError) -> (running: Bool, status: String) {
+        let value = try await execute("query-status", timeout: timeout)
         guard let running = value["running"]?.boolValue, let status = value["status"]?.stringValue else {
             throw QMPError.malformedMessage("query-status returned \(value.serialized())").virtError
         }
@@ -112,13 +112,19 @@ public final class QMPClient: Sendable {
     }
 
     /// Pauses the guest's CPUs.
-    public func stop() async throws(VirtError) { try await execute("stop") }
+    public func stop(timeout: Duration? = nil) async throws(VirtError) { try await execute("stop", timeout: timeout) }
 
     /// Resumes the guest's CPUs (also starts a guest launched with `-S`).
-    public func cont() async throws(VirtError) { try await execute("cont") }
+    public func cont(timeout: Duration? = nil) async throws(VirtError) { try await execute("cont", timeout: timeout) }
 
     /// Presses the ACPI power button; the guest decides whether and when to power off.
-    public func systemPowerdown() async throws(VirtError) { try await execute("system_powerdown") }
+    public func systemPowerdown(timeout: Duration? = nil) async throws(VirtError) { try await execute("system_powerdown", timeout: timeout) }
+
+    /// Presses a key combination (QEMU `qcode` names, e.g. `["ctrl", "alt", "delete"]`).
+    public func sendKeys(_ keys: [String], timeout: Duration? = nil) async throws(VirtError) {
+        let list = keys.map { JSONValue.object(["type": "qcode", "data": .string($0)]) }
+        try await execute("send-key", arguments: ["keys": .array(list)], timeout: timeout)
+    }
 
     /// Resets the machine, like a hardware reset button.
     public func systemReset() async throws(VirtError) { try await execute("system_reset") }

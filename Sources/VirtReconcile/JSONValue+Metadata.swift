@@ -41,4 +41,10 @@ extension JSONValue {
     public func isControlled(byUID uid: String) -> Bool {
         controllerReference?.uid == uid
     }
+
+    /// The key of the VirtualMachineInstance that controls this object (a launcher pod), if one does.
+    public var controllingVMIKey: ObjectKey? {
+        guard let owner = controllerReference, owner.kind == "VirtualMachineInstance" else { return nil }
+        return ObjectKey(namespace: metadataNamespace, name: owner.name)
+    }
 }

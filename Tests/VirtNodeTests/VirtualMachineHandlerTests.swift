@@ -323,6 +323,9 @@ import VirtReconcile
         let target = try #require(world.pod("virt-launcher-testvm-target"))
         #expect(target.metadataFinalizers.contains(KubeVirt.nodeAgentFinalizer))
         #expect(target[path: ["status", "containerStatuses"]]?.arrayValue?.first?[path: ["state", "waiting", "reason"]] == "WaitingForMigration")
+        // Held in its own phase: a later pass neither starts a guest nor fails.
+        try await world.reconcile()
+        #expect(world.runtime.started.isEmpty)
         // The source's VMI is not touched by the target node.
         #expect(world.vmi?[path: ["status", "phase"]] == "Running")
         #expect(world.vmi?[path: ["status", "nodeName"]] == "node-a")

@@ -39,24 +39,15 @@ public struct QMPMonitor: GuestMonitor {
         self.timeout = timeout
     }
 
-    public func queryStatus() async throws(VirtError) -> (running: Bool, status: String) {
-        let value = try await client.execute("query-status", timeout: timeout)
-        guard let running = value["running"]?.boolValue, let status = value["status"]?.stringValue else {
-            throw VirtError(.internal, "QEMU's query-status answered \(value.serialized())")
-        }
-        return (running, status)
-    }
+    public func queryStatus() async throws(VirtError) -> (running: Bool, status: String) { try await client.queryStatus(timeout: timeout) }
 
-    public func stop() async throws(VirtError) { try await client.execute("stop", timeout: timeout) }
+    public func stop() async throws(VirtError) { try await client.stop(timeout: timeout) }
 
-    public func cont() async throws(VirtError) { try await client.execute("cont", timeout: timeout) }
+    public func cont() async throws(VirtError) { try await client.cont(timeout: timeout) }
 
-    public func systemPowerdown() async throws(VirtError) { try await client.execute("system_powerdown", timeout: timeout) }
+    public func systemPowerdown() async throws(VirtError) { try await client.systemPowerdown(timeout: timeout) }
 
-    public func sendKeys(_ keys: [String]) async throws(VirtError) {
-        let list = keys.map { JSONValue.object(["type": "qcode", "data": .string($0)]) }
-        try await client.execute("send-key", arguments: ["keys": .array(list)], timeout: timeout)
-    }
+    public func sendKeys(_ keys: [String]) async throws(VirtError) { try await client.sendKeys(keys, timeout: timeout) }
 
     public var events: AsyncStream<QMPEvent> { client.events }
 
