@@ -273,7 +273,14 @@ def test_a_second_node_agent_joins_and_runs_the_vms_bound_to_it(cluster):
         spec = vm("far")
         spec["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": "node-b"}
         assert d.request("POST", VMS, spec).status_code == 201
-        wait_for(lambda: phase(d, "far") == "Running", 90, "the VMI to run on node-b")
+        if not wait_for(lambda: phase(d, "far") == "Running", 90, "the VMI to run on node-b", fail=False):
+            with open(os.path.join(node_dir, "log")) as f:
+                agent_log = f.read()[-6000:]
+            with open(d.log_path) as f:
+                daemon_log = f.read()[-6000:]
+            pods = d.request("GET", "/api/v1/namespaces/default/pods").json()
+            raise AssertionError(f"the VMI did not run on node-b: {vmi(d, 'far')}\npods: {pods}\n"
+                                 f"node-b's log:\n{agent_log}\nthe daemon's log:\n{daemon_log}")
         assert vmi(d, "far")["status"]["nodeName"] == "node-b"
         assert len(qemu_pids(node_dir)) == 1, "QEMU runs under node-b's agent"
         assert not qemu_pids(d.data_dir), "node-a runs nothing"
