@@ -23,3 +23,10 @@ if ! "$py" -c 'import kubernetes, pytest, yaml' 2>/dev/null; then
   "$py" -m pip install -q --disable-pip-version-check kubernetes pytest pyyaml 2>/dev/null \
     || "$py" -m pip install -q --disable-pip-version-check --break-system-packages kubernetes pytest pyyaml
 fi
+# Ansible, for the e2e test that drives VMs with the kubevirt.core collection: the `ansible` package bundles
+# it (kubevirt.core 2.2.3, kubernetes.core 6.2.0, ansible.posix 2.1.0 in 12.3.0).
+if ! "$py" -c 'import ansible_collections.kubevirt.core, ansible_collections.ansible.posix' 2>/dev/null; then
+  echo "installing Python packages: ansible==12.3.0"
+  "$py" -m pip install -q --disable-pip-version-check ansible==12.3.0 2>/dev/null \
+    || "$py" -m pip install -q --disable-pip-version-check --break-system-packages ansible==12.3.0
+fi
