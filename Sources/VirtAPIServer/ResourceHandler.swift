@@ -109,7 +109,7 @@ public struct ResourceHandler: Sendable {
     /// deleted meanwhile cannot end up with new content; the answer carries the JSON the store wrote.
     func createStored(_ body: JSONValue, target: RequestTarget, fieldValidation: String?, dryRun: Bool) async throws -> (StoredObject, [String]) {
         let type = target.type
-        var object = body
+        var object = type.normalized(body)
         var metadata = object["metadata"]?.objectValue ?? [:]
         // Namespace: the path decides; a body that names another one is refused.
         var namespaceCheck: StorePrecondition?
@@ -232,6 +232,11 @@ public struct ResourceHandler: Sendable {
             next["kind"] = .string(type.kind)
             if type.hasStatus { next["status"] = current.object["status"] }
         }
+        // The stored form, defaulted again as on create (KubeVirt's mutating webhooks run on updates too,
+        // Kubernetes defaults on every decode): a no-op re-apply that carries nulls, a Secret's stringData
+        // or leaves out what defaults fill in changes nothing.
+        next = type.normalized(next)
+        if part == nil { type.applyDefaults(&next) }
         let mode = try fieldValidationMode(fieldValidation)
         // Decoded once, and only when needed: a status write that changes nothing needs no review.
         lazy var review = type.review(next, old: current.object)

@@ -5,7 +5,7 @@ import VirtError
 /// All functions are pure over the stored `JSONValue`. Kinds are named by API group (`""` for the core
 /// group, `kubevirt.io`, `cdi.kubevirt.io`, …) and kind (`VirtualMachine`); unknown kinds pass unchecked.
 /// Each kind's admission (`KindAdmission`) is declared with the rest of the kind, in its `ResourceType`.
-/// The API server calls them in Kubernetes' order: `applyDefaults` (on create), then `validate` (on create
+/// The API server calls them in Kubernetes' order: `applyDefaults` (on create and update), then `validate` (on create
 /// and update), and rejects or warns about `unknownFields` per the request's `fieldValidation`.
 public enum Admission {
     /// Field causes that make `object` invalid (empty when valid). Type errors found while decoding the

@@ -128,7 +128,8 @@ extension ResourceType {
         protobuf: ProtobufMessage([
             1: ("metadata", .message(.objectMeta)), 2: ("data", .bytesMap), 3: ("type", .string), 4: ("stringData", .stringMap),
             5: ("immutable", .bool),
-        ]))
+        ]),
+        normalize: ConfigAdmission.normalizeSecret)
 
     /// v1 `ConfigMap`.
     public static let configMap = ResourceType(

@@ -26,6 +26,9 @@ public struct ResourceType: Sendable {
     public var admission: KindAdmission?
     /// The kind's message in Kubernetes' protobuf encoding (`nil`: bodies must be JSON or YAML).
     public var protobuf: ProtobufMessage?
+    /// Brings every write (create, update, patch, apply) into the kind's stored form before validation, as
+    /// Kubernetes' decoding does: a Secret's `stringData` folded into `data`. `nil`: stored as sent.
+    public var normalize: (@Sendable (inout JSONValue) -> Void)?
 
     public init(
         group: String, version: String, kind: String, plural: String, namespaced: Bool = true,
@@ -33,7 +36,8 @@ public struct ResourceType: Sendable {
         subresourceWrites: [String: [String]] = [:],
         columns: [PrinterColumn] = [.age], selectableFields: [String] = [],
         verbs: [String] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
-        admission: KindAdmission? = nil, protobuf: ProtobufMessage? = nil
+        admission: KindAdmission? = nil, protobuf: ProtobufMessage? = nil,
+        normalize: (@Sendable (inout JSONValue) -> Void)? = nil
     ) {
         self.group = group
         self.version = version
@@ -52,6 +56,7 @@ public struct ResourceType: Sendable {
         self.verbs = verbs
         self.admission = admission
         self.protobuf = protobuf
+        self.normalize = normalize
     }
 
     /// `kubevirt.io/v1`, or `v1` for the core group.
@@ -70,7 +75,16 @@ public struct ResourceType: Sendable {
         Set(["metadata.name", "metadata.namespace"] + selectableFields)
     }
 
-    /// Fills in the kind's defaults (on create). Idempotent.
+    /// The stored form of a written object: `null` members dropped (no served field is nullable), then the
+    /// kind's own `normalize`. Runs on every write, before defaults and validation. Idempotent.
+    public func normalized(_ object: JSONValue) -> JSONValue {
+        var result = object.hasNullMembers ? object.droppingNullMembers() : object
+        normalize?(&result)
+        return result
+    }
+
+    /// Fills in the kind's defaults (on create, and on every update of the object but not of its status).
+    /// Idempotent and deterministic.
     public func applyDefaults(_ object: inout JSONValue) {
         admission?.applyDefaults(&object)
     }
