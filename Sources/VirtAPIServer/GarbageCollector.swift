@@ -29,18 +29,17 @@ public actor GarbageCollector: Service {
     }
 
     func loop() async throws {
-        var revision: Int64 = 0
+        // Every kind it follows is read at one revision, and the watch starts from exactly that revision:
+        // nothing written while the collector starts falls between the list and the watch.
+        let followed = Set(handler.registry.types.map(\.storeResource))
+        let page = try await store.list(.everything, startAfter: nil, limit: 0, filter: nil)
         var pending: [StoreKey] = []
-        for type in handler.registry.types {
-            let page = try await store.list(StoreScope(resource: type.storeResource), startAfter: nil, limit: 0, filter: nil)
-            revision = max(revision, page.revision)
-            for item in page.items {
-                index(item.key, item.object)
-                pending.append(item.key)
-            }
+        for item in page.items where followed.contains(item.key.resource) {
+            index(item.key, item.object)
+            pending.append(item.key)
         }
+        let events = try await store.watch(.everything, afterRevision: page.revision)
         for key in pending { await examine(key) }
-        let events = try await store.watch(.everything, afterRevision: revision)
         for try await event in events {
             if event.kind == .deleted {
                 unindex(event.key, event.object)

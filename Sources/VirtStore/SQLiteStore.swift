@@ -75,8 +75,10 @@ public final class SQLiteStore: RevisionedStore {
     public func list(_ scope: StoreScope, startAfter: StoreKey?, limit: Int, filter: (@Sendable (JSONValue) -> Bool)?) async throws -> StoreListPage {
         try await read { db in
             let revision = try Self.metaValue(db, "revision")
-            var sql = "SELECT namespace, name, revision, data FROM objects WHERE resource = ?"
-            var arguments: StatementArguments = [scope.resource]
+            // `StoreScope.everything` reads every resource in the one transaction: one revision for all.
+            let everything = scope.resource.isEmpty
+            var sql = "SELECT namespace, name, revision, data, resource FROM objects WHERE " + (everything ? "1" : "resource = ?")
+            var arguments: StatementArguments = everything ? [] : [scope.resource]
             if let namespace = scope.namespace {
                 sql += " AND namespace = ?"
                 _ = arguments.append(contentsOf: [namespace])
@@ -86,15 +88,20 @@ public final class SQLiteStore: RevisionedStore {
                 _ = arguments.append(contentsOf: [name])
             }
             if let startAfter {
-                sql += " AND (namespace > ? OR (namespace = ? AND name > ?))"
+                if everything {
+                    sql += " AND (resource > ? OR (resource = ? AND (namespace > ? OR (namespace = ? AND name > ?))))"
+                    _ = arguments.append(contentsOf: [startAfter.resource, startAfter.resource])
+                } else {
+                    sql += " AND (namespace > ? OR (namespace = ? AND name > ?))"
+                }
                 _ = arguments.append(contentsOf: [startAfter.namespace, startAfter.namespace, startAfter.name])
             }
-            sql += " ORDER BY namespace, name"
+            sql += everything ? " ORDER BY resource, namespace, name" : " ORDER BY namespace, name"
             var items: [StoredObject] = []
             var continueAfter: StoreKey?
             let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
             while let row = try cursor.next() {
-                let key = StoreKey(resource: scope.resource, namespace: row[0], name: row[1])
+                let key = StoreKey(resource: everything ? row[4] : scope.resource, namespace: row[0], name: row[1])
                 let object = try Self.decode(row[3], key: key)
                 if let filter, !filter(object) { continue }
                 if limit > 0, items.count == limit {

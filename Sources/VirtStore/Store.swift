@@ -118,7 +118,8 @@ public protocol RevisionedStore: Sendable {
     func currentRevision() async throws -> Int64
     func get(_ key: StoreKey) async throws -> StoredObject?
     /// Lists objects in `scope`, ordered by namespace and name, after `startAfter`, keeping those `filter`
-    /// accepts, at most `limit` (0: all).
+    /// accepts, at most `limit` (0: all). `StoreScope.everything` lists every resource (ordered by resource
+    /// first), all read at the one revision the page reports.
     func list(_ scope: StoreScope, startAfter: StoreKey?, limit: Int, filter: (@Sendable (JSONValue) -> Bool)?) async throws -> StoreListPage
     /// Creates; fails with `exists` when the key is taken, or with what `precondition` throws.
     func create(_ key: StoreKey, object: JSONValue, precondition: StorePrecondition?) async throws -> StoredObject
