@@ -9,6 +9,10 @@ public struct APIRouter: Sendable {
     let authenticator: Authenticator
     let discovery: Discovery
     let openAPI: OpenAPIDocument
+    /// `/openapi/v2`, made once: as JSON and as gnostic's protobuf.
+    let swaggerJSON: [UInt8]
+    let swaggerProtobuf: [UInt8]
+    let definitions: CustomResourceDefinitions
     /// How the server reaches node agents (console, VNC, exec, pause …); `nil` without credentials for them.
     let streams: (any NodeStreams)?
 
@@ -19,8 +23,19 @@ public struct APIRouter: Sendable {
         handler = ResourceHandler(store: store, registry: registry)
         self.streams = streams
         authenticator = Authenticator(tokens: tokens)
-        discovery = Discovery(registry: registry)
-        openAPI = OpenAPIDocument(registry: registry)
+        let served = Self.served(registry)
+        discovery = Discovery(registry: served)
+        openAPI = OpenAPIDocument(registry: served)
+        let swagger = openAPI.swagger()
+        swaggerJSON = swagger.serializedBytes()
+        swaggerProtobuf = OpenAPIV2Protobuf.document(swagger)
+        definitions = CustomResourceDefinitions(registry: registry, handler: handler)
+    }
+
+    /// What discovery and OpenAPI list: the registry's kinds and the read-only CustomResourceDefinitions
+    /// that describe its custom ones.
+    static func served(_ registry: Registry) -> Registry {
+        Registry(types: registry.types + [.customResourceDefinition])
     }
 
     /// Handles one request; never throws.
@@ -60,6 +75,9 @@ public struct APIRouter: Sendable {
         if VirtSubresources.matches(segments) {
             return try await VirtSubresources(handler: handler, streams: streams).handle(request, segments: segments)
         }
+        if CustomResourceDefinitions.matches(segments) {
+            return try definitions.handle(request, segments: segments)
+        }
         if let target = try RequestTarget.parse(segments, registry: handler.registry) {
             return try await handler.handle(request, target: target)
         }
@@ -94,6 +112,11 @@ public struct APIRouter: Sendable {
         case let path where path.count == 3 && path[0] == "apis":
             guard let list = discovery.resourceList(group: path[1], version: path[2]) else { throw notFound() }
             return .json(list)
+        case ["openapi", "v2"]:
+            if OpenAPIV2Protobuf.accepted(by: request.accept) {
+                return APIResponse(status: 200, contentType: OpenAPIV2Protobuf.mediaType, body: .bytes(swaggerProtobuf))
+            }
+            return APIResponse(status: 200, body: .bytes(swaggerJSON))
         case ["openapi", "v3"]:
             return .json(openAPI.index())
         case let path where path.count >= 4 && path[0] == "openapi" && path[1] == "v3":

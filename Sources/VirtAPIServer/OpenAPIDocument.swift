@@ -1,15 +1,19 @@
 import VirtAPI
 
-/// The OpenAPI v3 documents kubectl reads before `apply`, `create` and `explain`: per group/version, the
-/// paths (with `x-kubernetes-group-version-kind` and the `fieldValidation` parameter, so kubectl leaves
-/// validation to the server) and a schema per kind.
+/// The OpenAPI documents kubectl reads before `apply`, `create` and `explain`, and that API tools (client
+/// generators, fuzzers) read: v3 per group/version (this file) and one swagger 2.0 document
+/// (`+V2`). Both declare, as Kubernetes' do, every path with its path and query parameters, each
+/// operation with `x-kubernetes-group-version-kind` (kubectl then leaves validation to the server, which
+/// takes `fieldValidation`), and a schema per kind.
 struct OpenAPIDocument: Sendable {
     let registry: Registry
 
+    /// `api/v1` or `apis/GROUP/VERSION`: a group/version's path under `/openapi/v3/`.
     static func path(group: String, version: String) -> String {
         group.isEmpty ? "api/\(version)" : "apis/\(group)/\(version)"
     }
 
+    /// The `/openapi/v3` index: where each group/version's document is.
     func index() -> JSONValue {
         var paths: [String: JSONValue] = [:]
         for (group, version) in registry.groupVersions {
@@ -19,60 +23,78 @@ struct OpenAPIDocument: Sendable {
         return ["paths": .object(paths)]
     }
 
-    /// Changes when the server's kinds change, so clients refresh their cache.
-    static let hash = "swiftvirt-1"
+    /// Changes when the documents change, so clients refresh their cache.
+    static let hash = "swiftvirt-2"
 
-    static func schemaName(_ type: ResourceType) -> String {
-        let groupPart = type.group.isEmpty ? "io.k8s.api.core" : type.group.split(separator: ".").reversed().joined(separator: ".")
-        return "\(groupPart).\(type.version).\(type.kind)"
-    }
-
+    /// The v3 document of one group/version; `nil` when the server serves none of its kinds.
     func document(group: String, version: String) -> JSONValue? {
         let types = registry.resources(group: group, version: version)
         if types.isEmpty { return nil }
         var paths: [String: JSONValue] = [:]
-        var schemas: [String: JSONValue] = [:]
-        let prefix = "/" + Self.path(group: group, version: version)
+        var schemas = OpenAPISchemas.shared(style: .v3)
         for type in types {
-            let gvk: JSONValue = ["group": .string(type.group), "version": .string(type.version), "kind": .string(type.kind)]
-            let ref: JSONValue = ["$ref": .string("#/components/schemas/\(Self.schemaName(type))")]
-            let body: JSONValue = ["content": ["application/json": ["schema": ref]]]
-            let ok: JSONValue = ["200": ["description": "OK", "content": ["application/json": ["schema": ref]]]]
-            let parameters: JSONValue = [
-                ["name": "dryRun", "in": "query", "schema": ["type": "string"]],
-                ["name": "fieldManager", "in": "query", "schema": ["type": "string"]],
-                ["name": "fieldValidation", "in": "query", "schema": ["type": "string"]],
-            ]
-            func operation(_ id: String, body include: Bool) -> JSONValue {
-                var op: [String: JSONValue] = [
-                    "operationId": .string(id + type.kind), "x-kubernetes-group-version-kind": gvk,
-                    "parameters": parameters, "responses": ok,
-                ]
-                if include { op["requestBody"] = body }
-                return .object(op)
+            schemas.merge(OpenAPISchemas.kind(type, style: .v3)) { current, _ in current }
+            for item in OpenAPIPathItem.items(for: type) {
+                paths[item.path] = Self.pathItemV3(item)
             }
-            let collection = type.namespaced ? "\(prefix)/namespaces/{namespace}/\(type.plural)" : "\(prefix)/\(type.plural)"
-            paths[collection] = ["post": operation("create", body: true), "get": operation("list", body: false)]
-            paths["\(collection)/{name}"] = [
-                "get": operation("read", body: false), "put": operation("replace", body: true),
-                "patch": operation("patch", body: true), "delete": operation("delete", body: false),
-            ]
-            schemas[Self.schemaName(type)] = [
-                "type": "object",
-                "description": .string("\(type.kind) (\(type.apiVersion))."),
-                "x-kubernetes-group-version-kind": [gvk],
-                "properties": [
-                    "apiVersion": ["type": "string", "description": "The versioned schema of this representation of an object."],
-                    "kind": ["type": "string", "description": "The REST resource this object represents."],
-                    "metadata": ["type": "object", "description": "Standard object metadata.", "x-kubernetes-preserve-unknown-fields": true],
-                    "spec": ["type": "object", "description": .string("The desired state of the \(type.kind)."), "x-kubernetes-preserve-unknown-fields": true],
-                    "status": ["type": "object", "description": .string("The observed state of the \(type.kind)."), "x-kubernetes-preserve-unknown-fields": true],
-                ],
-            ]
         }
         return [
-            "openapi": "3.0.0", "info": ["title": "SwiftVirt", "version": .string(version)],
-            "paths": .object(paths), "components": ["schemas": .object(schemas)],
+            "openapi": "3.0.0",
+            "info": ["title": "SwiftVirt", "version": .string(APIRouter.kubernetesVersion.git)],
+            "paths": .object(paths),
+            "components": [
+                "schemas": .object(schemas),
+                "securitySchemes": ["BearerToken": ["type": "apiKey", "name": "authorization", "in": "header",
+                                                    "description": "Bearer token authentication"]],
+            ],
+            "security": [["BearerToken": []]],
         ]
+    }
+
+    static func parameterV3(_ parameter: OpenAPIPathItem.Parameter) -> JSONValue {
+        var entry: [String: JSONValue] = [
+            "name": .string(parameter.name), "in": .string(parameter.location.rawValue),
+            "description": .string(parameter.description),
+            "schema": ["type": .string(parameter.type), "uniqueItems": true],
+        ]
+        if parameter.required { entry["required"] = true }
+        return .object(entry)
+    }
+
+    static func pathItemV3(_ item: OpenAPIPathItem) -> JSONValue {
+        var entry: [String: JSONValue] = ["parameters": .array(item.parameters.map(parameterV3))]
+        let type = item.type
+        let gvk: JSONValue = ["group": .string(type.group), "version": .string(type.version), "kind": .string(type.kind)]
+        for operation in item.operations {
+            let answer: JSONValue = ["$ref": .string(OpenAPISchemas.reference(operation.answer, type: type, style: .v3))]
+            var responses: [String: JSONValue] = [:]
+            for (code, description) in operation.successes {
+                responses[code] = ["description": .string(description), "content": ["application/json": ["schema": answer]]]
+            }
+            responses["401"] = ["description": "Unauthorized"]
+            var op: [String: JSONValue] = [
+                "operationId": .string(operation.id), "description": .string(operation.description),
+                "tags": [.string(OpenAPISchemas.tag(type))],
+                "x-kubernetes-action": .string(operation.action), "x-kubernetes-group-version-kind": gvk,
+                "parameters": .array(operation.parameters.map(parameterV3)), "responses": .object(responses),
+            ]
+            switch operation.body {
+            case .object?:
+                let schema: JSONValue = ["$ref": .string(OpenAPISchemas.reference(.object, type: type, style: .v3))]
+                op["requestBody"] = ["required": true, "content": ["application/json": ["schema": schema]]]
+            case .patch?:
+                let schema: JSONValue = ["$ref": .string(OpenAPISchemas.prefix(.v3) + OpenAPISchemas.patch)]
+                op["requestBody"] = ["required": true, "content": .object(Dictionary(uniqueKeysWithValues: OpenAPISchemas.patchMediaTypes.map {
+                    ($0, ["schema": schema])
+                }))]
+            case .deleteOptions?:
+                let schema: JSONValue = ["$ref": .string(OpenAPISchemas.prefix(.v3) + OpenAPISchemas.deleteOptions)]
+                op["requestBody"] = ["content": ["application/json": ["schema": schema]]]
+            case nil:
+                break
+            }
+            entry[operation.method] = .object(op)
+        }
+        return .object(entry)
     }
 }
