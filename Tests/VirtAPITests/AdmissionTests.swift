@@ -134,12 +134,18 @@ import VirtError
         #expect(causes.first?.message.contains(#""cloudinit-typo""#) == true)
     }
 
-    @Test func instancetypeIsRefusedInsteadOfMissingMemory() throws {
+    /// KubeVirt checks a guest's memory on the VMI (its mandatory-fields rule), not on a VM's template,
+    /// where an instance type or preference may still supply it.
+    @Test func aTemplateWithoutMemoryIsAcceptedAsKubeVirtDoes() throws {
         var vm = try runnableFedoraVM()
         vm[path: ["spec", "template", "spec", "domain", "memory"]] = nil
         vm[path: ["spec", "template", "spec", "domain", "resources"]] = nil
         let without = Admission.validate(group: "kubevirt.io", kind: "VirtualMachine", object: vm, old: nil)
-        #expect(fields(without) == ["spec.template.spec.domain.resources.requests.memory"])
+        #expect(without == [])
+        // The VMI made from it is refused until it has memory.
+        var vmi: JSONValue = ["apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance", "metadata": ["name": "vmi"]]
+        vmi["spec"] = try #require(vm[path: ["spec", "template", "spec"]])
+        #expect(fields(validateVMI(vmi)) == ["spec.domain.resources.requests.memory"])
         // An instance type would supply the memory, but the VM controller does not apply instance types yet.
         vm[path: ["spec", "instancetype"]] = ["name": "u1.medium"]
         let causes = Admission.validate(group: "kubevirt.io", kind: "VirtualMachine", object: vm, old: nil)
@@ -220,9 +226,44 @@ import VirtError
     }
 
     @Test func everyDiskNeedsAVolume() throws {
-        let causes = try vmiCauses { try edit(&$0, disks, 0) { $0["name"] = "rootdisk" } }
-        #expect(fields(causes) == ["spec.domain.devices.disks[0].name"])
+        let causes = try vmiCauses {
+            try edit(&$0, disks, 0) { $0["name"] = "rootdisk" }
+            try edit(&$0, volumes, 0) { $0["name"] = "rootdisk" }
+            append(&$0, disks, ["name": "data", "disk": ["bus": "virtio"]])
+        }
+        #expect(fields(causes) == ["spec.domain.devices.disks[2].name"])
         #expect(causes.first?.message.contains("not found in spec.volumes") == true)
+    }
+
+    /// KubeVirt's boot-order rule: only a CD-ROM may lack a volume (an empty drive, for declarative hotplug).
+    @Test func anEmptyCDROMIsAcceptedAsKubeVirtDoes() throws {
+        let empty: JSONValue = ["name": "empty-drive", "cdrom": ["bus": "sata"]]
+        #expect(try vmiCauses { append(&$0, disks, empty) } == [])
+        var vm = try runnableFedoraVM()
+        append(&vm, ["spec", "template", "spec", "domain", "devices", "disks"], empty)
+        #expect(Admission.validate(group: "kubevirt.io", kind: "VirtualMachine", object: vm, old: nil) == [])
+        let lun = try vmiCauses { append(&$0, disks, ["name": "empty-drive", "lun": [:]]) }
+        #expect(fields(lun).contains("spec.domain.devices.disks[2].name"))
+    }
+
+    /// KubeVirt's VMI admission (not the VM's) wants every volume shown by a disk or a file system.
+    @Test func everyVolumeOfAVMINeedsADisk() throws {
+        let orphan: JSONValue = ["name": "orphan", "emptyDisk": ["capacity": "1Gi"]]
+        let causes = try vmiCauses { append(&$0, volumes, orphan) }
+        #expect(fields(causes) == ["spec.volumes[2].name"])
+        #expect(causes.first?.message.contains("not found in spec.domain.devices.disks") == true)
+        var vm = try runnableFedoraVM()
+        append(&vm, ["spec", "template", "spec", "volumes"], orphan)
+        #expect(Admission.validate(group: "kubevirt.io", kind: "VirtualMachine", object: vm, old: nil) == [])
+    }
+
+    /// KubeVirt dropped slirp, macvtap and the old passt binding in v1.3: refused on VMs and VMIs alike.
+    @Test(arguments: ["slirp", "macvtap", "passt"])
+    func discontinuedBindingsAreRefused(binding: String) throws {
+        let causes = try vmiCauses { try edit(&$0, interfaces, 0) { $0["masquerade"] = nil; $0[binding] = [:] } }
+        #expect(fields(causes) == ["spec.domain.devices.interfaces[0].\(binding)"])
+        #expect(causes.first?.message.contains("discontinued") == true)
+        #expect(causes.first?.message.contains("use masquerade: {}") == true)
     }
 
     @Test func aDiskHasOneTarget() throws {
@@ -307,13 +348,13 @@ import VirtError
     // MARK: - VMI networking
 
     @Test func interfaceNamesAreUnique() throws {
-        let causes = try vmiCauses { append(&$0, interfaces, ["name": "default", "slirp": [:]]) }
+        let causes = try vmiCauses { append(&$0, interfaces, ["name": "default", "masquerade": [:]]) }
         #expect(fields(causes) == ["spec.domain.devices.interfaces[1].name"])
         #expect(causes.first?.reason == "FieldValueDuplicate")
     }
 
     @Test func interfacesAndNetworksMatchBothWays() throws {
-        let noNetwork = try vmiCauses { append(&$0, interfaces, ["name": "extra", "slirp": [:]]) }
+        let noNetwork = try vmiCauses { append(&$0, interfaces, ["name": "extra", "masquerade": [:]]) }
         #expect(fields(noNetwork) == ["spec.domain.devices.interfaces[1].name"])
         let noInterface = try vmiCauses { append(&$0, networks, ["name": "extra", "multus": ["networkName": "br1"]]) }
         #expect(fields(noInterface) == ["spec.networks[1].name", "spec.networks[1].multus"])
@@ -321,8 +362,8 @@ import VirtError
     }
 
     @Test func exactlyOneBindingMethod() throws {
-        let two = try vmiCauses { try edit(&$0, interfaces, 0) { $0["slirp"] = [:] } }
-        #expect(fields(two) == ["spec.domain.devices.interfaces[0]"])
+        let two = try vmiCauses { try edit(&$0, interfaces, 0) { $0["sriov"] = [:] } }
+        #expect(fields(two) == ["spec.domain.devices.interfaces[0]", "spec.domain.devices.interfaces[0].sriov"])
         let none = try vmiCauses { try edit(&$0, interfaces, 0) { $0["masquerade"] = nil } }
         #expect(fields(none) == ["spec.domain.devices.interfaces[0]"])
         #expect(none.first?.reason == "FieldValueRequired")
@@ -333,7 +374,7 @@ import VirtError
 
     @Test func onlyOnePodNetwork() throws {
         let causes = try vmiCauses {
-            append(&$0, interfaces, ["name": "second", "slirp": [:]])
+            append(&$0, interfaces, ["name": "second", "masquerade": [:]])
             append(&$0, networks, ["name": "second", "pod": [:]])
         }
         #expect(fields(causes) == ["spec.networks[1].pod"])
@@ -347,11 +388,13 @@ import VirtError
 
     @Test func multusNeedsANetworkName() throws {
         let causes = try vmiCauses {
-            append(&$0, interfaces, ["name": "br1", "slirp": [:]])
+            append(&$0, interfaces, ["name": "br1", "bridge": [:]])
             append(&$0, networks, ["name": "br1", "multus": [:]])
         }
-        // The shape is checked as KubeVirt does, and multus is refused as not run yet.
-        #expect(fields(causes) == ["spec.networks[1].multus.networkName", "spec.networks[1].multus"])
+        // The shape is checked as KubeVirt does, and bridge and multus are refused as not run yet.
+        #expect(fields(causes) == [
+            "spec.networks[1].multus.networkName", "spec.domain.devices.interfaces[1].bridge", "spec.networks[1].multus",
+        ])
     }
 
     // MARK: - VMI firmware, scheduling, identity
@@ -425,27 +468,6 @@ import VirtError
         #expect(causes.first?.reason == "FieldValueRequired")
     }
 
-    private func dataVolume(_ spec: JSONValue) -> [VirtError.Cause] {
-        Admission.validate(
-            group: "cdi.kubevirt.io", kind: "DataVolume",
-            object: ["apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume", "metadata": ["name": "dv"], "spec": spec],
-            old: nil)
-    }
-
-    @Test func dataVolumeRules() {
-        let storage: JSONValue = ["resources": ["requests": ["storage": "1Gi"]]]
-        #expect(dataVolume(["source": ["http": ["url": "https://example.org/a.img"]], "storage": storage]) == [])
-        #expect(dataVolume(["sourceRef": ["kind": "DataSource", "name": "fedora"], "storage": [:]]) == [])
-        #expect(fields(dataVolume(["storage": storage])) == ["spec.source"])
-        #expect(fields(dataVolume(["source": [:], "storage": storage])) == ["spec.source"])
-        #expect(fields(dataVolume(["source": ["blank": [:], "upload": [:]], "storage": storage])) == ["spec.source"])
-        #expect(fields(dataVolume(["source": ["blank": [:]]])) == ["spec.storage"])
-        #expect(fields(dataVolume(["source": ["blank": [:]], "pvc": ["accessModes": ["ReadWriteOnce"]]]))
-            == ["spec.pvc.resources.requests.storage"])
-        #expect(fields(dataVolume(["source": ["blank": [:]], "pvc": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]]]))
-            == [])
-    }
-
     private func nad(_ config: String) -> [VirtError.Cause] {
         Admission.validate(
             group: "k8s.cni.cncf.io", kind: "NetworkAttachmentDefinition",
@@ -458,7 +480,12 @@ import VirtError
         #expect(nad(#"{"cniVersion": "0.3.1", "type": "bridge", "bridge": "br1"}"#) == [])
         #expect(nad(#"{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bridge"}, {"type": "tuning"}]}"#) == [])
         #expect(fields(nad(#"{"cniVersion": "0.3.1", "type": "#)) == ["spec.config"])
-        #expect(fields(nad(#"{"type": "bridge"}"#)) == ["spec.config"])
+        // Multus loads a config without cniVersion (CNI's oldest) or name (the NetworkAttachmentDefinition's).
+        #expect(nad(#"{"type": "bridge"}"#) == [])
+        #expect(nad(#"{"plugins": [{"type": "macvlan", "master": "eth0"}]}"#) == [])
+        #expect(fields(nad(#"{"cniVersion": 1, "type": "bridge"}"#)) == ["spec.config"])
+        #expect(fields(nad(#"{"type": ""}"#)) == ["spec.config"])
+        #expect(nad("") == [])
         #expect(fields(nad(#"{"cniVersion": "0.3.1"}"#)) == ["spec.config"])
         #expect(fields(nad(#"{"cniVersion": "0.3.1", "plugins": [{"name": "x"}]}"#)) == ["spec.config"])
         #expect(fields(nad("[]")) == ["spec.config"])
@@ -488,6 +515,21 @@ import VirtError
         #expect(fields(claim(["accessModes": ["ReadWriteSometimes"], "resources": size])) == ["spec.accessModes[0]"])
         #expect(fields(claim(["accessModes": ["ReadWriteOnce"], "resources": size, "volumeMode": "Raw"])) == ["spec.volumeMode"])
         #expect(fields(claim(["resources": size])) == ["spec.accessModes"])
+        #expect(fields(claim(["accessModes": ["ReadWriteOnce"], "resources": size, "volumeMode": "FromStorageProfile"])) == ["spec.volumeMode"])
+    }
+
+    /// CDI's PVC mutation completes a claim labelled cdi.kubevirt.io/applyStorageProfile from the StorageProfile.
+    @Test func aClaimForTheStorageProfileMayLeaveOutWhatCDIFillsIn() {
+        let labelled: JSONValue = ["name": "c", "labels": ["cdi.kubevirt.io/applyStorageProfile": "true"]]
+        let object: JSONValue = [
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": labelled,
+            "spec": ["resources": ["requests": ["storage": "1Gi"]], "volumeMode": "FromStorageProfile"],
+        ]
+        #expect(Admission.validate(group: "", kind: "PersistentVolumeClaim", object: object, old: nil) == [])
+        var noSize = object
+        noSize[path: ["spec", "resources"]] = nil
+        #expect(fields(Admission.validate(group: "", kind: "PersistentVolumeClaim", object: noSize, old: nil))
+            == ["spec.resources.requests.storage"])
     }
 
     @Test func unknownKindsAreNotChecked() {

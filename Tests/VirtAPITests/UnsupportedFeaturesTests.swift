@@ -86,7 +86,7 @@ import VirtError
 
     static let refusedChanges: [Change] = [
         // Interfaces and networks.
-        binding("bridge"), binding("sriov"), binding("macvtap"), binding("passt"), binding("passtBinding"),
+        binding("bridge"), binding("sriov"), binding("passtBinding"),
         binding("binding", ["name": "passt"]),
         interfaceField("ports", [["name": "ssh", "port": 22, "protocol": "TCP"]]),
         interfaceField("portRanges", [["start": 8000, "end": 8080]]),
@@ -99,8 +99,8 @@ import VirtError
             append(&spec, interfaces, ["name": "net1", "bridge": [:]])
             append(&spec, ["networks"], ["name": "net1", "multus": ["networkName": "default/br1"]])
         },
-        Change("networks[0].resourceClaim") { spec in
-            element(&spec, interfaces, 0) { $0["masquerade"] = nil; $0["slirp"] = [:] }
+        Change("a resource claim network on an SR-IOV interface", refused: ["domain.devices.interfaces[0].sriov", "networks[0].resourceClaim"]) { spec in
+            element(&spec, interfaces, 0) { $0["masquerade"] = nil; $0["sriov"] = [:] }
             element(&spec, ["networks"], 0) { $0["pod"] = nil; $0["resourceClaim"] = ["claimName": "nic", "requestName": "vf"] }
         },
         Change("networks[0].pod.vmNetworkCIDR") { spec in element(&spec, ["networks"], 0) { $0["pod"] = ["vmNetworkCIDR": "10.1.0.0/24"] } },
@@ -286,7 +286,6 @@ import VirtError
 
     /// Changes the converter and the node agent honour: each must keep the spec valid.
     static let acceptedChanges: [Change] = [
-        Change("slirp on the pod network", refused: []) { spec in element(&spec, interfaces, 0) { $0["masquerade"] = nil; $0["slirp"] = [:] } },
         Change("the defaulted pod network", refused: []) { spec in spec[path: interfaces] = nil; spec["networks"] = nil },
         Change("no network at all", refused: []) { spec in
             spec[path: interfaces] = nil

@@ -1,6 +1,12 @@
 import VirtError
 
-/// Validation of k8s.cni.cncf.io/v1 `NetworkAttachmentDefinition`: the CNI config must be usable.
+/// Validation of k8s.cni.cncf.io/v1 `NetworkAttachmentDefinition`: the CNI config must be one Multus can
+/// load, as the network plumbing working group's admission checks it.
+///
+/// An empty config is allowed (Multus then reads a file of the same name on the node). Otherwise it is a
+/// JSON object, either one plugin with a `type` or a `plugins` list whose every entry has one.
+/// `cniVersion` and `name` may be left out: CNI reads a missing version as its oldest, and Multus names
+/// the network after the NetworkAttachmentDefinition. Where given, they are strings.
 enum NetworkAttachmentDefinitionAdmission {
     static func validate(_ definition: NetworkAttachmentDefinition, object: JSONValue, old: JSONValue?) -> [VirtError.Cause] {
         guard let config = definition.spec?.config, !config.isEmpty else { return [] }
@@ -15,8 +21,10 @@ enum NetworkAttachmentDefinitionAdmission {
             return [FieldErrors.invalid(field, "must be a JSON object (a CNI configuration), not \(parsed.typeName)")]
         }
         var causes: [VirtError.Cause] = []
-        if parsed["cniVersion"]?.stringValue?.isEmpty ?? true {
-            causes.append(FieldErrors.required(field, "the CNI configuration needs \"cniVersion\" (for example \"1.0.0\")"))
+        for key in ["cniVersion", "name"] {
+            if let value = parsed[key], value.stringValue == nil {
+                causes.append(FieldErrors.invalid(field, "\"\(key)\" must be a string, not \(value.typeName)"))
+            }
         }
         if let plugins = parsed["plugins"] {
             guard let list = plugins.arrayValue, !list.isEmpty else {

@@ -1,6 +1,9 @@
 import VirtError
 
 /// Validation and defaulting of kubevirt.io/v1 `VirtualMachine`.
+///
+/// The template is checked by the VMI spec rules in their template role: what only a VMI must have (its
+/// memory, a disk for every volume) is checked when the VM controller creates the VMI.
 enum VirtualMachineAdmission {
     static let runStrategies = ["Always", "Halted", "Manual", "RerunOnFailure", "Once", "WaitAsReceiver"]
 
@@ -27,7 +30,7 @@ enum VirtualMachineAdmission {
             return causes
         }
         var validator = VirtualMachineInstanceSpecValidator(spec: templateSpec, prefix: "spec.template.spec")
-        validator.requireMemory = spec.instancetype == nil
+        validator.role = .template
         causes += validator.validate()
         return causes
     }

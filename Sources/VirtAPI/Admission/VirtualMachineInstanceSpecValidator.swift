@@ -1,13 +1,23 @@
 import VirtError
 
-/// KubeVirt's VMI spec rules (its `ValidateVirtualMachineInstanceSpec` webhook) for the common cases.
+/// KubeVirt's VMI spec rules for the common cases, shared by a VMI's `spec` and a VirtualMachine's template.
 ///
 /// `prefix` is the path of the spec from the object root: `spec` for a VMI, `spec.template.spec` for a VM.
+/// A few rules hold only for a VMI (`Role.instance`), because what a VM's template leaves out may still be
+/// filled in before its VMI is created (an instance type's memory) or is only checked on the VMI:
+/// the guest must have memory, and every volume must be shown by a disk (or a file system).
 struct VirtualMachineInstanceSpecValidator {
+    /// What the spec belongs to.
+    enum Role {
+        /// A VirtualMachineInstance's own spec.
+        case instance
+        /// A VirtualMachine's `spec.template.spec`, from which VMIs are made.
+        case template
+    }
+
     let spec: VirtualMachineInstanceSpec
     let prefix: String
-    /// False when memory comes from elsewhere (a VM's instance type).
-    var requireMemory = true
+    var role: Role = .instance
 
     static let diskBuses = ["virtio", "sata", "scsi", "usb"]
     static let cdromBuses = ["sata", "scsi"]
@@ -16,8 +26,10 @@ struct VirtualMachineInstanceSpecValidator {
     static let evictionStrategies = ["None", "LiveMigrate", "LiveMigrateIfPossible", "External"]
     static let startStrategies = ["Paused"]
     static let interfaceModels = ["virtio", "e1000", "e1000e", "igb", "ne2k_pci", "pcnet", "rtl8139"]
-    /// The binding methods SwiftVirt runs (the others are refused by `UnsupportedFeatures`).
-    static let bindingNames = "masquerade: {} (or slirp: {}) on the pod network"
+    /// The binding method SwiftVirt runs (the others are refused by `UnsupportedFeatures`).
+    static let bindingNames = "masquerade: {} on the pod network"
+    /// Bindings KubeVirt no longer accepts, with the release that dropped them.
+    static let discontinuedBindings = ["slirp": "v1.3", "macvtap": "v1.3", "passt": "v1.3"]
     /// KubeVirt's smallest memory size.
     static let minimumMemoryBytes: Int64 = 1_000_000
 
@@ -48,7 +60,8 @@ struct VirtualMachineInstanceSpecValidator {
         let requestField = field("domain.resources.requests.memory")
         let limitField = field("domain.resources.limits.memory")
 
-        if requireMemory, guest == nil, request == nil, limit == nil {
+        // A limit alone becomes the guest's memory when the VMI is defaulted; hugepages give it a page size.
+        if role == .instance, guest == nil, request == nil, limit == nil, !UnsupportedFeatures.present(domain.memory?.hugepages) {
             causes.append(FieldErrors.required(
                 requestField,
                 "no memory requested; set \(guestField) or \(requestField) (for example 1Gi)"))
@@ -139,10 +152,12 @@ struct VirtualMachineInstanceSpecValidator {
                     "\(path).name", disk.name, "\(disksField)[\(first)] already has this name; disk names must be unique"))
             } else {
                 diskIndex[disk.name] = i
-                if volumeIndex[disk.name] == nil {
+                // A CD-ROM without a volume is an empty drive, into which a volume can be inserted later.
+                if volumeIndex[disk.name] == nil, disk.cdrom == nil {
                     causes.append(FieldErrors.invalid(
                         "\(path).name", disk.name,
-                        "not found in \(volumesField); add a volume named \"\(disk.name)\" or fix the disk name"))
+                        "not found in \(volumesField); add a volume named \"\(disk.name)\", fix the disk name, "
+                            + "or make it a cdrom for an empty drive"))
                 }
             }
             var targets: [String] = []
@@ -167,6 +182,19 @@ struct VirtualMachineInstanceSpecValidator {
             }
             if let cache = disk.cache, !Self.cacheModes.contains(cache) {
                 causes.append(FieldErrors.notSupported("\(path).cache", cache, Self.cacheModes))
+            }
+        }
+
+        // On a VMI every volume is shown to the guest: by a disk, or by a file system (a memory dump needs neither).
+        if role == .instance {
+            let filesystemNames = Set((spec.domain.devices.filesystems ?? []).compactMap { $0["name"]?.stringValue })
+            for (i, volume) in volumes.enumerated()
+            where !volume.name.isEmpty && diskIndex[volume.name] == nil && !filesystemNames.contains(volume.name)
+                && !UnsupportedFeatures.present(volume.memoryDump)
+            {
+                causes.append(FieldErrors.invalid(
+                    "\(volumesField)[\(i)].name", volume.name,
+                    "not found in \(disksField); add a disk named \"\(volume.name)\" or remove the volume"))
             }
         }
         return causes
@@ -346,8 +374,13 @@ struct VirtualMachineInstanceSpecValidator {
                         "not found in \(networksField); every interface needs a network of the same name"))
                 }
             }
-            let bindings = iface.bindingMethods
-            if bindings.isEmpty {
+            let discontinued = Self.discontinuedBindings.filter { iface.bindingMethods.contains($0.key) }
+            for (binding, since) in discontinued.sorted(by: { $0.key < $1.key }) {
+                causes.append(FieldErrors.invalid(
+                    "\(path).\(binding)", "the \(binding) binding was discontinued in KubeVirt \(since); use \(Self.bindingNames)"))
+            }
+            let bindings = iface.bindingMethods.filter { Self.discontinuedBindings[$0] == nil }
+            if bindings.isEmpty, discontinued.isEmpty {
                 causes.append(FieldErrors.required(path, "set exactly one binding method: \(Self.bindingNames)"))
             } else if bindings.count > 1 {
                 causes.append(FieldErrors.invalid(

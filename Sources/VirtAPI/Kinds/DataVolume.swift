@@ -17,8 +17,8 @@ public struct DataVolume: Codable, Sendable, Equatable {
 /// CDI `DataVolumeSpec`: exactly one of `source` / `sourceRef`, and one of `pvc` / `storage`.
 public struct DataVolumeSpec: Codable, Sendable, Equatable {
     public var source: DataVolumeSource?
-    /// A DataSource reference; kept opaque.
-    public var sourceRef: JSONValue?
+    /// A DataSource to copy from, instead of `source`.
+    public var sourceRef: DataVolumeSourceRef?
     /// The PVC to create, verbatim.
     public var pvc: PersistentVolumeClaimSpec?
     /// The PVC to create, with CDI filling in what is missing.
@@ -27,8 +27,8 @@ public struct DataVolumeSpec: Codable, Sendable, Equatable {
     public var serviceAccountName: String?
     /// `kubevirt` (a disk image) or `archive`.
     public var contentType: String?
-    /// Multi-stage import checkpoints; kept opaque.
-    public var checkpoints: [JSONValue]?
+    /// Multi-stage import checkpoints (VDDK and imageio warm imports).
+    public var checkpoints: [DataVolumeCheckpoint]?
     public var finalCheckpoint: Bool?
     public var preallocation: Bool?
 
@@ -42,23 +42,18 @@ public struct DataVolumeSpec: Codable, Sendable, Equatable {
 /// CDI `DataVolumeSource`: where the data comes from (exactly one).
 public struct DataVolumeSource: Codable, Sendable, Equatable {
     public var http: DataVolumeSourceHTTP?
-    /// S3 bucket; kept opaque.
-    public var s3: JSONValue?
-    /// Google Cloud Storage; kept opaque.
-    public var gcs: JSONValue?
-    /// Container registry; kept opaque.
-    public var registry: JSONValue?
+    public var s3: DataVolumeSourceS3?
+    public var gcs: DataVolumeSourceGCS?
+    public var registry: DataVolumeSourceRegistry?
     public var pvc: DataVolumeSourcePVC?
     /// Filled by `virtctl image-upload`.
     public var upload: EmptyObject?
     /// An empty disk image.
     public var blank: EmptyObject?
-    /// oVirt imageio; kept opaque.
-    public var imageio: JSONValue?
-    /// VMware VDDK; kept opaque.
-    public var vddk: JSONValue?
-    /// A VolumeSnapshot; kept opaque.
-    public var snapshot: JSONValue?
+    public var imageio: DataVolumeSourceImageIO?
+    public var vddk: DataVolumeSourceVDDK?
+    /// A VolumeSnapshot to restore, by namespace and name (the shape of a PVC source).
+    public var snapshot: DataVolumeSourcePVC?
 
     public init() {}
 
@@ -79,6 +74,19 @@ public struct DataVolumeSource: Codable, Sendable, Equatable {
     }
 }
 
+/// CDI `DataVolumeSourceRef`: a `DataSource` (the only kind CDI accepts) whose source is copied.
+public struct DataVolumeSourceRef: Codable, Sendable, Equatable {
+    public var kind: String?
+    /// The DataSource's namespace; the DataVolume's own when unset.
+    public var namespace: String?
+    public var name: String?
+
+    public init(kind: String? = "DataSource", name: String? = nil) {
+        self.kind = kind
+        self.name = name
+    }
+}
+
 /// CDI `DataVolumeSourceHTTP`: download from a URL.
 public struct DataVolumeSourceHTTP: Codable, Sendable, Equatable {
     public var url: String
@@ -90,11 +98,55 @@ public struct DataVolumeSourceHTTP: Codable, Sendable, Equatable {
     public var secretExtraHeaders: [String]?
     /// `sha256:<hex>` and friends.
     public var checksum: String?
+    /// Whether the server's TLS certificate is accepted without checking it.
+    public var insecureSkipVerify: Bool?
 
     public init(url: String) { self.url = url }
 }
 
-/// CDI `DataVolumeSourcePVC`: clone another PVC.
+/// CDI `DataVolumeSourceS3`: an object in an S3 bucket.
+public struct DataVolumeSourceS3: Codable, Sendable, Equatable {
+    public var url: String
+    /// Secret with `accessKeyId` / `secretKey`.
+    public var secretRef: String?
+    public var certConfigMap: String?
+
+    public init(url: String) { self.url = url }
+}
+
+/// CDI `DataVolumeSourceGCS`: an object in Google Cloud Storage.
+public struct DataVolumeSourceGCS: Codable, Sendable, Equatable {
+    public var url: String
+    /// Secret with the service account key.
+    public var secretRef: String?
+
+    public init(url: String) { self.url = url }
+}
+
+/// CDI `DataVolumeSourceRegistry`: a container image holding a disk (exactly one of `url` and `imageStream`).
+public struct DataVolumeSourceRegistry: Codable, Sendable, Equatable {
+    /// `docker://…` or `oci-archive://…`.
+    public var url: String?
+    /// An OpenShift ImageStream, with `pullMethod: node`.
+    public var imageStream: String?
+    /// `pod` (the importer pulls) or `node` (the node's container runtime pulls).
+    public var pullMethod: String?
+    public var secretRef: String?
+    public var certConfigMap: String?
+    /// `{architecture}` of a multi-architecture image.
+    public var platform: DataVolumeSourceRegistryPlatform?
+
+    public init(url: String? = nil) { self.url = url }
+}
+
+/// CDI `PlatformOptions`: which image of a multi-architecture index to import.
+public struct DataVolumeSourceRegistryPlatform: Codable, Sendable, Equatable {
+    public var architecture: String?
+
+    public init(architecture: String? = nil) { self.architecture = architecture }
+}
+
+/// CDI `DataVolumeSourcePVC`: clone another PVC (also the shape of a snapshot source).
 public struct DataVolumeSourcePVC: Codable, Sendable, Equatable {
     public var namespace: String
     public var name: String
@@ -102,6 +154,42 @@ public struct DataVolumeSourcePVC: Codable, Sendable, Equatable {
     public init(namespace: String, name: String) {
         self.namespace = namespace
         self.name = name
+    }
+}
+
+/// CDI `DataVolumeSourceImageIO`: a disk of an oVirt engine.
+public struct DataVolumeSourceImageIO: Codable, Sendable, Equatable {
+    public var url: String
+    public var diskId: String?
+    public var secretRef: String?
+    public var certConfigMap: String?
+    public var insecureSkipVerify: Bool?
+
+    public init(url: String) { self.url = url }
+}
+
+/// CDI `DataVolumeSourceVDDK`: a VMware disk read through VDDK.
+public struct DataVolumeSourceVDDK: Codable, Sendable, Equatable {
+    public var url: String?
+    public var uuid: String?
+    public var backingFile: String?
+    public var thumbprint: String?
+    public var secretRef: String?
+    public var certConfigMap: String?
+    public var initImageURL: String?
+    public var extraArgs: String?
+
+    public init() {}
+}
+
+/// CDI `DataVolumeCheckpoint`: one stage of a multi-stage import.
+public struct DataVolumeCheckpoint: Codable, Sendable, Equatable {
+    public var previous: String
+    public var current: String
+
+    public init(previous: String, current: String) {
+        self.previous = previous
+        self.current = current
     }
 }
 
