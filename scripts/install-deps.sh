@@ -18,15 +18,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 py=${PYTHON:-python3}
-if ! "$py" -c 'import kubernetes, pytest, yaml' 2>/dev/null; then
-  echo "installing Python packages: kubernetes pytest pyyaml"
-  "$py" -m pip install -q --disable-pip-version-check kubernetes pytest pyyaml 2>/dev/null \
-    || "$py" -m pip install -q --disable-pip-version-check --break-system-packages kubernetes pytest pyyaml
-fi
-# Ansible, for the e2e test that drives VMs with the kubevirt.core collection: the `ansible` package bundles
-# it (kubevirt.core 2.2.3, kubernetes.core 6.2.0, ansible.posix 2.1.0 in 12.3.0).
-if ! "$py" -c 'import ansible_collections.kubevirt.core, ansible_collections.ansible.posix' 2>/dev/null; then
-  echo "installing Python packages: ansible==12.3.0"
-  "$py" -m pip install -q --disable-pip-version-check ansible==12.3.0 2>/dev/null \
-    || "$py" -m pip install -q --disable-pip-version-check --break-system-packages ansible==12.3.0
+# Python packages for the tests, one word each, pinned with == where the tests depend on a version.
+# Add a package by adding a word here.
+python_packages=(kubernetes pytest pyyaml openapi-spec-validator==0.9.0 schemathesis==4.32.5)
+if ! "$py" - "${python_packages[@]}" 2>/dev/null <<'PY'
+import sys, importlib.metadata as metadata
+for requirement in sys.argv[1:]:
+    name, _, version = requirement.partition("==")
+    installed = metadata.version(name)  # raises when it is missing
+    if version and installed != version:
+        sys.exit(1)
+PY
+then
+  echo "installing Python packages: ${python_packages[*]}"
+  "$py" -m pip install -q --disable-pip-version-check "${python_packages[@]}" 2>/dev/null \
+    || "$py" -m pip install -q --disable-pip-version-check --break-system-packages "${python_packages[@]}"
 fi
