@@ -78,19 +78,22 @@ extension QEMUCommandBuilder {
                 unsupported("\(path).changedBlockTracking", "changed block tracking is not supported yet; remove changedBlockTracking")
             }
 
-            guard let prepared = context.disks[disk.name] else {
+            // A CD-ROM with no volume is an empty drive: the device with no medium in it.
+            let prepared = context.disks[disk.name]
+            let empty = isCDROM && prepared == nil && !(spec.volumes ?? []).contains { $0.name == disk.name }
+            if prepared == nil && !empty {
                 throw Self.notPrepared("prepared image for disk \(Self.quoted(disk.name))")
             }
-            readOnly = readOnly || prepared.readonly
+            readOnly = readOnly || prepared?.readonly == true
 
             // Cache mode and I/O mode.
             let cache: String
             switch disk.cache {
             case nil:
-                cache = prepared.directIO == true ? "none" : "writethrough"
+                cache = prepared?.directIO == true ? "none" : "writethrough"
             case "none"?:
                 cache = "none"
-                if prepared.directIO == false {
+                if prepared?.directIO == false {
                     invalid("\(path).cache",
                         "Invalid value: \"none\": the file system that holds this disk's volume does not support direct I/O; use writethrough or writeback")
                 }
@@ -117,7 +120,7 @@ extension QEMUCommandBuilder {
             // The two block nodes.
             var file = QEMUOptionList()
             file.add("driver", "file")
-            file.add("filename", prepared.path)
+            file.add("filename", prepared?.path ?? "")
             file.add("node-name", QEMUNames.fileNode(disk.name))
             file.add("read-only", readOnly)
             file.add("cache.direct", direct)
@@ -125,7 +128,7 @@ extension QEMUCommandBuilder {
             if let aio { file.add("aio", aio) }
             if !readOnly { file.add("discard", "unmap") }
             var format = QEMUOptionList()
-            format.add("driver", prepared.format.rawValue)
+            format.add("driver", prepared?.format.rawValue ?? "raw")
             format.add("file", QEMUNames.fileNode(disk.name))
             format.add("node-name", QEMUNames.formatNode(disk.name))
             format.add("read-only", readOnly)
@@ -178,7 +181,7 @@ extension QEMUCommandBuilder {
                     "Unsupported value: \(Self.quoted(bus)): supported values: \(isCDROM ? "\"sata\", \"scsi\"" : "\"virtio\", \"sata\", \"scsi\", \"usb\"")")
                 continue
             }
-            device.add("drive", QEMUNames.formatNode(disk.name))
+            if !empty { device.add("drive", QEMUNames.formatNode(disk.name)) }
             device.add("id", QEMUNames.deviceID(disk.name))
 
             if bus == "virtio" {
@@ -201,6 +204,11 @@ extension QEMUCommandBuilder {
             }
             if let order = disk.bootOrder {
                 device.add("bootindex", order)
+            }
+            if empty {
+                // No medium: nothing to cache, nothing to fail on.
+                body += ["-device", device.text]
+                continue
             }
             device.add("write-cache", cache != "writethrough")
             switch disk.errorPolicy ?? "stop" {

@@ -480,3 +480,26 @@ import VirtError
         #expect(try QEMUCommand.build(vmi: vmi, context: context) == (try QEMUCommand.build(vmi: vmi, context: context)))
     }
 }
+
+extension QEMUCommandTests {
+    @Test func aCDROMWithoutAVolumeIsAnEmptyDrive() throws {
+        let spec = try Fixture.spec(devices: """
+            {"disks": [{"name": "root"}, {"name": "empty", "cdrom": {"bus": "sata"}}, {"name": "empty-scsi", "cdrom": {"bus": "scsi"}}]}
+            """, spec: #""volumes": [{"name": "root", "containerDisk": {"image": "/images/root.qcow2"}}]"#)
+        let args = try Fixture.arguments(spec) { context in
+            context.disks["empty"] = nil
+            context.disks["empty-scsi"] = nil
+        }
+        let devices = args.values(of: "-device")
+        #expect(devices.contains("ide-cd,bus=ide.0,id=ua-empty"))
+        #expect(devices.contains("scsi-cd,bus=scsi0.0,channel=0,scsi-id=0,lun=0,id=ua-empty-scsi"))
+        #expect(args.values(of: "-blockdev").allSatisfy { !$0.contains("empty") })
+    }
+
+    @Test func aDiskWhoseVolumeWasNotPreparedIsStillAnError() throws {
+        let spec = try Fixture.spec(devices: "{\"disks\": [{\"name\": \"iso\", \"cdrom\": {}}]}",
+                                    spec: "\"volumes\": [{\"name\": \"iso\", \"containerDisk\": {\"image\": \"/images/iso.qcow2\"}}]")
+        let error = Fixture.error(spec) { $0.disks["iso"] = nil }
+        #expect(error?.message.contains("prepared image for disk \"iso\"") == true)
+    }
+}
