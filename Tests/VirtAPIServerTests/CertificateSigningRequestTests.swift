@@ -9,12 +9,10 @@ import VirtTestSupport
 /// certificates.k8s.io/v1 CertificateSigningRequest served by the router: discovery, create and read back,
 /// validation, kubectl's table and the approval subresource.
 @Suite struct CertificateSigningRequestTests {
-    let router: APIRouter
-    let directory: TemporaryDirectory
+    let api: InMemoryAPI
 
     init() async throws {
-        directory = try TemporaryDirectory(prefix: "swiftvirt-csr")
-        router = APIRouter(store: try SQLiteStore(path: directory.path + "/store.db"), tokens: nil)
+        api = try await InMemoryAPI(prefix: "swiftvirt-csr", namespaces: false)
     }
 
     static let csrs = "/apis/certificates.k8s.io/v1/certificatesigningrequests"
@@ -40,11 +38,7 @@ import VirtTestSupport
 
     func send(_ method: String, _ path: String, _ body: JSONValue? = nil, query: [String: String] = [:],
               accept: String = "application/json") async throws -> (Int, JSONValue) {
-        let request = APIRequest(method: method, path: path, query: query, accept: accept, contentType: "application/json",
-                                 body: body?.serializedBytes() ?? [])
-        let response = await router.respond(request, authorization: nil)
-        guard case .bytes(let bytes) = response.body else { return (response.status, .null) }
-        return (response.status, try JSONValue.parse(bytes))
+        try await api.send(method, path, body, query: query, accept: accept)
     }
 
     @Test func discoveryListsTheKind() async throws {

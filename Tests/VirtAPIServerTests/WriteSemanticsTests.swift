@@ -1,29 +1,19 @@
 import Foundation
 import Testing
 import VirtAPI
-import VirtError
 @testable import VirtAPIServer
-import VirtStore
-import VirtTestSupport
 
 /// What every write does to a body before it is stored, as Kubernetes does it: nulls dropped, a Secret's
 /// `stringData` folded into `data`, its `type` defaulted; and the rules of Secrets and ConfigMaps.
 @Suite struct WriteSemanticsTests {
-    let router: APIRouter
-    let directory: TemporaryDirectory
+    let api: InMemoryAPI
 
     init() async throws {
-        directory = try TemporaryDirectory(prefix: "swiftvirt-writes")
-        router = APIRouter(store: try SQLiteStore(path: directory.path + "/store.db"), tokens: nil)
-        try await Bootstrap.ensureNamespaces(router.handler)
+        api = try await InMemoryAPI(prefix: "swiftvirt-writes")
     }
 
     func send(_ method: String, _ path: String, _ body: JSONValue? = nil, contentType: String = "application/json") async throws -> (Int, JSONValue) {
-        let request = APIRequest(method: method, path: path, query: [:], accept: "application/json", contentType: contentType,
-                                 body: body?.serializedBytes() ?? [])
-        let response = await router.respond(request, authorization: nil)
-        guard case .bytes(let bytes) = response.body else { return (response.status, .null) }
-        return (response.status, try JSONValue.parse(bytes))
+        try await api.send(method, path, body, contentType: contentType)
     }
 
     static let vms = "/apis/kubevirt.io/v1/namespaces/default/virtualmachines"
