@@ -8,10 +8,7 @@ public struct APIRouter: Sendable {
     public let handler: ResourceHandler
     let authenticator: Authenticator
     let discovery: Discovery
-    let openAPI: OpenAPIDocument
-    /// `/openapi/v2`, made once: as JSON and as gnostic's protobuf.
-    let swaggerJSON: [UInt8]
-    let swaggerProtobuf: [UInt8]
+    let openAPI: OpenAPICatalog
     let definitions: CustomResourceDefinitions
     /// How the server reaches node agents (console, VNC, exec, pause …); `nil` without credentials for them.
     let streams: (any NodeStreams)?
@@ -25,10 +22,7 @@ public struct APIRouter: Sendable {
         authenticator = Authenticator(tokens: tokens)
         let served = Self.served(registry)
         discovery = Discovery(registry: served)
-        openAPI = OpenAPIDocument(registry: served)
-        let swagger = openAPI.swagger()
-        swaggerJSON = swagger.serializedBytes()
-        swaggerProtobuf = OpenAPIV2Protobuf.document(swagger)
+        openAPI = OpenAPICatalog(registry: served)
         definitions = CustomResourceDefinitions(registry: registry, handler: handler)
     }
 
@@ -114,15 +108,14 @@ public struct APIRouter: Sendable {
             return .json(list)
         case ["openapi", "v2"]:
             if OpenAPIV2Protobuf.accepted(by: request.accept) {
-                return APIResponse(status: 200, contentType: OpenAPIV2Protobuf.mediaType, body: .bytes(swaggerProtobuf))
+                return APIResponse(status: 200, contentType: OpenAPIV2Protobuf.mediaType, body: .bytes(openAPI.swaggerProtobuf))
             }
-            return APIResponse(status: 200, body: .bytes(swaggerJSON))
+            return APIResponse(status: 200, body: .bytes(openAPI.swaggerJSON))
         case ["openapi", "v3"]:
-            return .json(openAPI.index())
+            return APIResponse(status: 200, body: .bytes(openAPI.index))
         case let path where path.count >= 4 && path[0] == "openapi" && path[1] == "v3":
-            let (group, version) = path[2] == "api" ? ("", path[3]) : (path.count >= 5 ? path[3] : "", path.count >= 5 ? path[4] : "")
-            guard let document = openAPI.document(group: group, version: version) else { throw notFound() }
-            return .json(document)
+            guard let document = openAPI.documents[path[2...].joined(separator: "/")] else { throw notFound() }
+            return APIResponse(status: 200, body: .bytes(document))
         default:
             throw notFound()
         }

@@ -13,18 +13,16 @@ struct OpenAPIDocument: Sendable {
         group.isEmpty ? "api/\(version)" : "apis/\(group)/\(version)"
     }
 
-    /// The `/openapi/v3` index: where each group/version's document is.
-    func index() -> JSONValue {
+    /// The `/openapi/v3` index: where each group/version's document is, its URL carrying `hashes[path]`
+    /// (clients cache a document by its URL, so a changed document must get a new one).
+    func index(hashes: [String: String]) -> JSONValue {
         var paths: [String: JSONValue] = [:]
         for (group, version) in registry.groupVersions {
             let path = Self.path(group: group, version: version)
-            paths[path] = ["serverRelativeURL": .string("/openapi/v3/\(path)?hash=\(Self.hash)")]
+            paths[path] = ["serverRelativeURL": .string("/openapi/v3/\(path)?hash=\(hashes[path] ?? "")")]
         }
         return ["paths": .object(paths)]
     }
-
-    /// Changes when the documents change, so clients refresh their cache.
-    static let hash = "swiftvirt-2"
 
     /// The v3 document of one group/version; `nil` when the server serves none of its kinds.
     func document(group: String, version: String) -> JSONValue? {

@@ -90,6 +90,20 @@ import VirtTestSupport
         #expect(bytes == OpenAPIV2Protobuf.document(OpenAPIDocument(registry: APIRouter.served(.standard)).swagger()))
     }
 
+    @Test func indexNamesEachDocumentByTheHashOfItsBytes() async throws {
+        let (_, index) = try await send("GET", "/openapi/v3")
+        let urls = (index["paths"]?.objectValue ?? [:]).compactMapValues { $0["serverRelativeURL"]?.stringValue }
+        #expect(urls.count == APIRouter.served(.standard).groupVersions.count)
+        #expect(Set(urls.values.map { $0.split(separator: "=").last }).count == urls.count)
+        let url = try #require(urls["apis/kubevirt.io/v1"])
+        #expect(url.hasPrefix("/openapi/v3/apis/kubevirt.io/v1?hash="))
+        let (response, document) = try await send("GET", "/openapi/v3/apis/kubevirt.io/v1")
+        #expect(response.status == 200)
+        #expect(document["openapi"] == "3.0.0")
+        let (missing, _) = try await send("GET", "/openapi/v3/apis/instancetype.kubevirt.io/v1beta1")
+        #expect(missing.status == 404)
+    }
+
     @Test func definitionsListTheCustomKindsOnly() async throws {
         let (response, list) = try await send("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions")
         #expect(response.status == 200)
