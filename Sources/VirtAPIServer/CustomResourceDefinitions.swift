@@ -35,6 +35,7 @@ struct CustomResourceDefinitions: Sendable {
         segments.count >= 4 && Array(segments.prefix(4)) == Self.segments
     }
 
+    /// Answers a request on the definitions: list (or Table) and get; every write is a 405.
     func handle(_ request: APIRequest, segments: [Substring]) throws -> APIResponse {
         guard segments.count <= 5 else {
             throw VirtError(.notFound, "the server could not find the requested resource: customresourcedefinitions have no subresources")

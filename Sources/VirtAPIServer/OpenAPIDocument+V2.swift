@@ -24,6 +24,7 @@ extension OpenAPIDocument {
         ]
     }
 
+    /// A swagger 2.0 non-body parameter: the type sits on the parameter itself.
     static func parameterV2(_ parameter: OpenAPIPathItem.Parameter) -> JSONValue {
         var entry: [String: JSONValue] = [
             "name": .string(parameter.name), "in": .string(parameter.location.rawValue),
@@ -33,6 +34,8 @@ extension OpenAPIDocument {
         return .object(entry)
     }
 
+    /// A swagger 2.0 Path Item: the path's parameters, then each operation with its GVK, its body as an
+    /// `in: body` parameter, the media types it consumes and its responses.
     static func pathItemV2(_ item: OpenAPIPathItem) -> JSONValue {
         var entry: [String: JSONValue] = ["parameters": .array(item.parameters.map(parameterV2))]
         let type = item.type

@@ -49,6 +49,7 @@ struct OpenAPIDocument: Sendable {
         ]
     }
 
+    /// A v3 Parameter Object: the type goes in `schema`.
     static func parameterV3(_ parameter: OpenAPIPathItem.Parameter) -> JSONValue {
         var entry: [String: JSONValue] = [
             "name": .string(parameter.name), "in": .string(parameter.location.rawValue),
@@ -59,6 +60,8 @@ struct OpenAPIDocument: Sendable {
         return .object(entry)
     }
 
+    /// A v3 Path Item Object: the path's parameters, then each operation with its GVK, query parameters,
+    /// request body (by media type) and responses.
     static func pathItemV3(_ item: OpenAPIPathItem) -> JSONValue {
         var entry: [String: JSONValue] = ["parameters": .array(item.parameters.map(parameterV3))]
         let type = item.type

@@ -23,6 +23,7 @@ enum OpenAPISchemas {
     /// uses its built-in types for core kinds and a merge patch for the rest, as against Kubernetes.
     static let patchMediaTypes = ["application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json"]
 
+    /// Where a document's schemas are referred to.
     static func prefix(_ style: Style) -> String {
         style == .v3 ? "#/components/schemas/" : "#/definitions/"
     }
@@ -48,6 +49,7 @@ enum OpenAPISchemas {
         }
     }
 
+    /// The `x-kubernetes-group-version-kind` list of a schema.
     static func gvk(_ type: ResourceType, kind: String? = nil) -> JSONValue {
         [["group": .string(type.group), "version": .string(type.version), "kind": .string(kind ?? type.kind)]]
     }

@@ -71,6 +71,7 @@ enum OpenAPIV2Protobuf {
         return writer.bytes
     }
 
+    /// The strings of a JSON array (others are skipped).
     static func strings(_ value: JSONValue?) -> [String] {
         (value?.arrayValue ?? []).compactMap(\.stringValue)
     }

@@ -11,6 +11,7 @@ struct ProtobufWriter {
 
     private(set) var bytes: [UInt8] = []
 
+    /// An unsigned varint: seven bits a byte, low bits first.
     mutating func varint(_ value: UInt64) {
         var rest = value
         while rest >= 0x80 {
@@ -20,6 +21,7 @@ struct ProtobufWriter {
         bytes.append(UInt8(rest))
     }
 
+    /// A field's key: its number and wire type.
     mutating func tag(_ field: Int, _ wire: WireType) {
         varint(UInt64(field) << 3 | wire.rawValue)
     }
@@ -35,6 +37,7 @@ struct ProtobufWriter {
         for value in values { lengthDelimited(field, Array(value.utf8)) }
     }
 
+    /// A `bool` field; `false` is the default and is not written.
     mutating func bool(_ field: Int, _ value: Bool) {
         guard value else { return }
         tag(field, .varint)
@@ -66,6 +69,7 @@ struct ProtobufWriter {
         lengthDelimited(field, nested.bytes)
     }
 
+    /// A length-delimited field holding `payload`.
     mutating func lengthDelimited(_ field: Int, _ payload: [UInt8]) {
         tag(field, .lengthDelimited)
         varint(UInt64(payload.count))
