@@ -193,7 +193,9 @@ def test_kind_list_goes_through_create_and_apply(daemon, tmp_path):
 # ---------------------------------------------------------------------------------------------------------
 # Property-based fuzz: every operation of every document, a fixed seed and a bounded number of examples.
 
-FUZZ_EXAMPLES = 6
+# Examples per operation, positive and negative; `make test` runs 6 (about a minute). Set
+# SWIFTVIRT_FUZZ_EXAMPLES for a longer run.
+FUZZ_EXAMPLES = int(os.environ.get("SWIFTVIRT_FUZZ_EXAMPLES", "6"))
 
 
 def test_fuzz_every_operation_answers_without_server_errors(daemon):
