@@ -121,7 +121,7 @@ import VirtError
             return String(format: "p50 %.1f ms, p95 %.1f ms, min %.1f ms, max %.1f ms (n=%d)", pick(0.5), pick(0.95), ms[0], ms[ms.count - 1], ms.count)
         }
         print("exec → QMP running (TCG, tiny guest): direct: \(summary(direct)); -S + cont: \(summary(paused))")
-        let sorted = direct.sorted()
-        #expect(sorted[sorted.count / 2] < .seconds(5), "QEMU takes too long to run: \(sorted)")
+        // How fast is the benchmark's to say (bench/vm_bench.py); here: every start reached running.
+        #expect(direct.count == runs && paused.count == runs)
     }
 }

@@ -130,7 +130,8 @@ import VirtError
             } else {
                 Issue.record("unexpected \(String(describing: timedOut))")
             }
-            #expect(ContinuousClock.now - started < .seconds(3))
+            // Not a speed check: the call ended by its own 200 ms timeout, not by hanging.
+            #expect(ContinuousClock.now - started < .seconds(30))
 
             let waiting = Task { try await client.queryStatus() }
             try await Task.sleep(for: .milliseconds(100))
@@ -154,7 +155,8 @@ import VirtError
         #expect(error?.message.contains("absent.sock") == true)
         #expect(error?.message.contains("check that QEMU is running") == true)
         let elapsed = ContinuousClock.now - started
-        #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(3))
+        // It waited out its timeout and then gave up (the bound only tells a give-up from a hang).
+        #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(30))
     }
 
     @Test func connectWaitsForQEMUToCreateTheSocket() async throws {

@@ -115,7 +115,8 @@ struct PodSandboxIntegrationTests {
             let stopped = try await clock.measure {
                 try await sandbox.stop(spec.id, options: .init(grace: .milliseconds(500)))
             }
-            #expect(stopped < .seconds(5))
+            // Escalated rather than hung (the bound only tells the two apart).
+            #expect(stopped < .seconds(30))
             #expect(try await sandbox.status(spec.id) == nil)
             #expect(!FileManager.default.fileExists(atPath: bundle.path))
             #expect(!cgroup.exists)
@@ -165,8 +166,9 @@ struct PodSandboxIntegrationTests {
 
             // QEMU exits on SIGTERM: no need to wait out the grace period.
             let clock = ContinuousClock()
-            let stopped = try await clock.measure { try await sandbox.stop(qemu.id, options: .init(grace: .seconds(10), keepState: true)) }
-            #expect(stopped < .seconds(5))
+            let stopped = try await clock.measure { try await sandbox.stop(qemu.id, options: .init(grace: .seconds(60), keepState: true)) }
+            // Well before the 60 s grace: the stop ended when QEMU exited, not when the grace ran out.
+            #expect(stopped < .seconds(30))
             #expect(readFile(bundle.stderrPath)?.contains("terminating on signal 15") == true)
             #expect(fixture.reaper.takeExit(of: state.pid)?.status == .exited(0))
             #expect(!bundle.exists)
