@@ -18,6 +18,38 @@ public enum Bootstrap {
             } catch let error as VirtError where error.code == .exists {}
         }
     }
+
+    /// Creates the built-in StorageClasses when they are missing: `local` (provisioner `swiftvirt.io/local`,
+    /// `WaitForFirstConsumer`, the default class) and `shared` (provisioner `swiftvirt.io/shared`,
+    /// `Immediate`). Both delete their volumes with their claims and allow expansion. A class the
+    /// administrator changed or deleted-and-recreated is left as it is.
+    public static func ensureStorageClasses(_ handler: ResourceHandler) async throws {
+        guard let type = handler.registry.resource(group: "storage.k8s.io", version: "v1", plural: "storageclasses") else { return }
+        let classes: [JSONValue] = [
+            [
+                "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                "metadata": ["name": .string(StorageNames.localClass),
+                             "annotations": [StorageNames.defaultClassAnnotation: "true"]],
+                "provisioner": .string(StorageNames.localProvisioner), "reclaimPolicy": "Delete",
+                "volumeBindingMode": .string(StorageNames.waitForFirstConsumer), "allowVolumeExpansion": false,
+            ],
+            [
+                "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                "metadata": ["name": .string(StorageNames.sharedClass)],
+                "provisioner": .string(StorageNames.sharedProvisioner), "reclaimPolicy": "Delete",
+                "volumeBindingMode": .string(StorageNames.immediate), "allowVolumeExpansion": false,
+            ],
+        ]
+        for object in classes {
+            let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
+            let key = StoreKey(resource: type.storeResource, namespace: "", name: name)
+            if try await handler.store.get(key) != nil { continue }
+            let target = RequestTarget(type: type, namespace: nil, name: nil, subresource: nil)
+            do {
+                _ = try await handler.create(object, target: target, fieldValidation: "Ignore", dryRun: false)
+            } catch let error as VirtError where error.code == .exists {}
+        }
+    }
 }
 
 /// Compacts the store's history on a timer, keeping about one interval of events (as Kubernetes does with

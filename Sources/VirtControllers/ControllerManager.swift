@@ -14,6 +14,10 @@ import VirtReconcile
 /// | VirtualMachineInstance | its VMI, and the VM that owns it |
 /// | Pod | the VMI that owns it; the scheduler for pending pods, and for all pending pods when a bound pod goes away |
 /// | Node | the scheduler, for all pending pods, when something it filters on changes |
+/// | PersistentVolumeClaim | its claim; the scheduler, for all pending pods |
+/// | PersistentVolume | its volume, and the claim its `claimRef` names |
+/// | StorageClass | every claim not bound yet |
+/// | Pod (again) | the claims it names (their protection waits for it) |
 ///
 /// Run it as one `Service` (``run()``), or add ``services`` to the daemon's `ServiceGroup` one by one.
 public struct ControllerManager: Service {
@@ -49,6 +53,9 @@ public struct ControllerManager: Service {
     public let vmiInformer: Informer
     public let podInformer: Informer
     public let nodeInformer: Informer
+    public let claimInformer: Informer
+    public let volumeInformer: Informer
+    public let classInformer: Informer
     /// The informers, then the controllers.
     public let services: [any Service]
 
@@ -62,6 +69,12 @@ public struct ControllerManager: Service {
         self.vmiInformer = vmiInformer
         self.podInformer = podInformer
         self.nodeInformer = nodeInformer
+        let claimInformer = Informer(client: client, path: StorageNames.claims, kind: "PersistentVolumeClaim", logger: logger)
+        let volumeInformer = Informer(client: client, path: StorageNames.volumes, kind: "PersistentVolume", logger: logger)
+        let classInformer = Informer(client: client, path: StorageNames.classes, kind: "StorageClass", logger: logger)
+        self.claimInformer = claimInformer
+        self.volumeInformer = volumeInformer
+        self.classInformer = classInformer
 
         let controllerRecorder = EventRecorder(client: client, component: "virtualmachine-controller", host: configuration.host, logger: logger)
         let vmQueue = WorkQueue<ObjectKey>()
@@ -89,7 +102,37 @@ public struct ControllerManager: Service {
             if let owner = event.object.controllingVMIKey { await vmiQueue.add(owner) }
         }
 
-        var services: [any Service] = [vmInformer, vmiInformer, podInformer, nodeInformer, vmController, vmiController]
+        let volumeQueue = WorkQueue<ObjectKey>()
+        let volumeController = Controller(
+            name: "persistentvolume",
+            reconciler: PersistentVolumeController(
+                client: client, claims: claimInformer.cache, volumes: volumeInformer.cache, classes: classInformer.cache, pods: podInformer.cache,
+                recorder: EventRecorder(client: client, component: "persistentvolume-controller", host: configuration.host, logger: logger),
+                logger: logger),
+            queue: volumeQueue, informers: [claimInformer, volumeInformer, classInformer, podInformer], workers: 1, logger: logger)
+        claimInformer.addHandler { event in
+            if let key = event.key { await volumeQueue.add(key) }
+        }
+        volumeInformer.addHandler { event in
+            if let key = event.key { await volumeQueue.add(key) }
+            if let ref = event.object[path: ["spec", "claimRef"]], let name = ref["name"]?.stringValue {
+                await volumeQueue.add(ObjectKey(namespace: ref["namespace"]?.stringValue ?? "default", name: name))
+            }
+        }
+        let claimCache = claimInformer.cache
+        classInformer.addHandler { _ in
+            for claim in claimCache.list(where: { ($0[path: ["spec", "volumeName"]]?.stringValue ?? "").isEmpty }) {
+                if let key = ObjectKey(object: claim) { await volumeQueue.add(key) }
+            }
+        }
+        podInformer.addHandler { event in
+            for name in PersistentVolumeController.claimNames(ofPod: event.object) {
+                await volumeQueue.add(ObjectKey(namespace: event.object.metadataNamespace, name: name))
+            }
+        }
+
+        var services: [any Service] = [vmInformer, vmiInformer, podInformer, nodeInformer, claimInformer, volumeInformer, classInformer,
+                                       vmController, vmiController, volumeController]
 
         if configuration.runScheduler {
             let schedulerQueue = WorkQueue<ObjectKey>()
@@ -99,8 +142,10 @@ public struct ControllerManager: Service {
                 reconciler: Scheduler(
                     client: client, pods: podInformer.cache, nodes: nodeInformer.cache,
                     recorder: EventRecorder(client: client, component: schedulerName, host: configuration.host, logger: logger),
-                    schedulerName: schedulerName, logger: logger),
-                queue: schedulerQueue, informers: [podInformer, nodeInformer], workers: 1, logger: logger)
+                    schedulerName: schedulerName,
+                    volumeBinding: VolumeBinding(claims: claimInformer.cache, volumes: volumeInformer.cache, classes: classInformer.cache),
+                    logger: logger),
+                queue: schedulerQueue, informers: [podInformer, nodeInformer, claimInformer, volumeInformer, classInformer], workers: 1, logger: logger)
             let podCache = podInformer.cache
             let enqueuePending: @Sendable () async -> Void = {
                 for pod in podCache.list(where: { Scheduler.isPending($0, schedulerName: schedulerName) }) {
@@ -116,6 +161,7 @@ public struct ControllerManager: Service {
             nodeInformer.addHandler { event in
                 if ControllerManager.changesScheduling(event) { await enqueuePending() }
             }
+            claimInformer.addHandler { _ in await enqueuePending() }
             services.append(scheduler)
         }
         self.services = services

@@ -161,6 +161,15 @@ public enum LauncherPod {
         podSpec.dnsPolicy = spec.dnsPolicy
         podSpec.dnsConfig = spec.dnsConfig
         podSpec.serviceAccountName = spec.serviceAccountName
+        // The VMI's claims as the pod's volumes: the scheduler places the pod by them, and a claim a pod
+        // uses is protected from removal until the pod is gone.
+        let claims: [JSONValue] = (spec.volumes ?? []).compactMap { volume in
+            guard let claim = volume.persistentVolumeClaim?.claimName, !claim.isEmpty else { return nil }
+            var source: JSONValue = ["claimName": .string(claim)]
+            if volume.persistentVolumeClaim?.readOnly == true { source["readOnly"] = true }
+            return ["name": .string(volume.name), "persistentVolumeClaim": source]
+        }
+        podSpec.volumes = claims.isEmpty ? nil : claims
 
         var pod = Pod(metadata: metadata, spec: podSpec)
         pod.status = nil

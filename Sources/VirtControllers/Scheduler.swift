@@ -32,12 +32,16 @@ public struct Scheduler: Reconciler {
     let now: @Sendable () -> Date
     let logger: Logger
     let assumed = AssumedPods()
+    /// The pods' PersistentVolumeClaims (`nil`: pods with claims are placed as if they had none).
+    let volumeBinding: VolumeBinding?
 
     public init(
         client: any APIClient, pods: ObjectCache, nodes: ObjectCache, recorder: EventRecorder,
-        schedulerName: String = Scheduler.defaultName, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+        schedulerName: String = Scheduler.defaultName, volumeBinding: VolumeBinding? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.client = client
+        self.volumeBinding = volumeBinding
         self.pods = pods
         self.nodes = nodes
         self.recorder = recorder
@@ -72,14 +76,42 @@ public struct Scheduler: Reconciler {
             throw TerminalError("pod \(key) does not decode", cause: error)
         }
         let request = PodResources.requests(of: pod)
-        switch SchedulerFilters.place(pod, request: request, nodes: nodeInfos()) {
+        var filters = SchedulerFilters.all
+        var waiting: [ObjectKey] = []
+        switch volumeBinding?.check(object) {
+        case .unschedulable(let reason)?:
+            let count = nodes.list().count
+            try await markUnschedulable(object, message: "0/\(count) nodes are available: \(reason).")
+            return .requeue(after: Scheduler.retryInterval)
+        case .ready(let affinities, let unbound)?:
+            if !affinities.isEmpty { filters.append(SchedulerFilters.volumeNodeAffinity(affinities)) }
+            waiting = unbound
+        case nil:
+            break
+        }
+        switch SchedulerFilters.place(pod, request: request, nodes: nodeInfos(), filters: filters) {
         case .success(let ranked):
             guard let node = ranked.first else { return .done }
+            if !waiting.isEmpty {
+                // Provisioning first (the claims' controller makes the volumes on `node`); the pod binds
+                // once its claims are bound, when their volumes' node affinity keeps it on that node.
+                try await selectNode(node, for: waiting)
+                return .requeue(after: .seconds(1))
+            }
             try await bind(object, key: key, to: node, request: request)
             return .done
         case .failure(let unschedulable):
             try await markUnschedulable(object, message: unschedulable.message)
             return .requeue(after: Scheduler.retryInterval)
+        }
+    }
+
+    /// Writes `volume.kubernetes.io/selected-node` on claims that wait for their first consumer.
+    func selectNode(_ node: String, for claims: [ObjectKey]) async throws(VirtError) {
+        for key in claims {
+            let path = StorageNames.claims.inNamespace(key.namespace).named(key.name)
+            _ = try await client.patch(path, mergePatch: ["metadata": ["annotations": [StorageNames.selectedNodeAnnotation: .string(node)]]])
+            logger.info("selected node for claim", metadata: ["claim": "\(key)", "node": "\(node)"])
         }
     }
 

@@ -127,6 +127,30 @@ public enum SchedulerFilters {
         }
     }
 
+    /// Whether one of a node selector's terms matches a node (`matchExpressions` on its labels,
+    /// `matchFields` on `metadata.name`), as a PersistentVolume's node affinity is read.
+    public static func nodeNameMatches(terms: [JSONValue], nodeName: String, labels: [String: String]) -> Bool {
+        let fields = ["metadata.name": nodeName]
+        return terms.contains { term in
+            let expressions = term["matchExpressions"]?.arrayValue ?? []
+            let fieldExpressions = term["matchFields"]?.arrayValue ?? []
+            if expressions.isEmpty, fieldExpressions.isEmpty { return false }
+            return expressions.allSatisfy { requirementMatches($0, labels) } && fieldExpressions.allSatisfy { requirementMatches($0, fields) }
+        }
+    }
+
+    /// The node affinity of the volumes bound to a pod's claims (`spec.nodeAffinity.required` of each):
+    /// every one must match the node.
+    public static func volumeNodeAffinity(_ selectors: [[JSONValue]]) -> Filter {
+        { _, _, node in
+            let labels = node.node.metadata?.labels ?? [:]
+            for terms in selectors where !nodeNameMatches(terms: terms, nodeName: node.name, labels: labels) {
+                return ["node(s) had volume node affinity conflict"]
+            }
+            return []
+        }
+    }
+
     static func requirementMatches(_ requirement: JSONValue, _ labels: [String: String]) -> Bool {
         guard let key = requirement["key"]?.stringValue, let op = requirement["operator"]?.stringValue else { return false }
         let values = requirement["values"]?.arrayValue?.compactMap(\.stringValue) ?? []

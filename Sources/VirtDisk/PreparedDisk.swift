@@ -5,6 +5,7 @@ public struct PreparedDisk: Sendable, Equatable {
         case containerDisk
         case emptyDisk
         case hostDisk
+        case persistentVolumeClaim
         case cloudInitNoCloud
         case cloudInitConfigDrive
     }
@@ -21,6 +22,9 @@ public struct PreparedDisk: Sendable, Equatable {
     /// For copy-on-write overlays (containerDisk): the image under it, which QEMU opens read-only.
     /// It lies outside the state directory, so the pod must see it at the same path.
     public var backing: QemuImg.Backing?
+    /// `path` is a block device (a `Block` volume's loop device): QEMU opens it with `host_device`, and the
+    /// pod gets the device node instead of a bind mount.
+    public var blockDevice: Bool = false
 
     public init(volumeName: String, source: Source, path: String, format: ImageFormat, readOnly: Bool, backing: QemuImg.Backing? = nil) {
         self.volumeName = volumeName

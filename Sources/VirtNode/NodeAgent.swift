@@ -26,9 +26,13 @@ public final class NodeAgent: Service, Sendable {
         public var clusterCAPEM: String
         /// The endpoint's port (0: any free one; the Node says which).
         public var endpointPort: Int
+        /// Where this node keeps local PersistentVolumes, and where it mounts the shared ones.
+        public var volumeDirectories: VolumeDirectories
 
         public init(nodeName: String, nodeAddress: String = "127.0.0.1", forceEmulation: Bool, podsDirectory: String, containerDiskCache: String,
-                    probeCachePath: String? = nil, pkiDirectory: String, clusterCAPEM: String, endpointPort: Int = 0) {
+                    probeCachePath: String? = nil, pkiDirectory: String, clusterCAPEM: String, endpointPort: Int = 0,
+                    volumeDirectories: VolumeDirectories = VolumeDirectories()) {
+            self.volumeDirectories = volumeDirectories
             self.nodeName = nodeName
             self.nodeAddress = nodeAddress
             self.forceEmulation = forceEmulation
@@ -46,6 +50,7 @@ public final class NodeAgent: Service, Sendable {
         var registration: NodeRegistration
         var pods: Informer
         var vmis: Informer
+        var volumes: Informer
         var queue: WorkQueue<ObjectKey>
         var handler: VirtualMachineHandler
         var endpoint: NodeEndpoint
@@ -77,6 +82,7 @@ public final class NodeAgent: Service, Sendable {
         let pods = Informer(client: client, path: .core("pods"), kind: "Pod", fieldSelector: "spec.nodeName=\(nodeName)", logger: logger)
         // Every VMI: one that migrates here or away does not name this node in status.nodeName.
         let vmis = Informer(client: client, path: KubeVirt.virtualMachineInstances, kind: "VirtualMachineInstance", logger: logger)
+        let volumes = Informer(client: client, path: StorageNames.volumes, kind: "PersistentVolume", logger: logger)
         let queue = WorkQueue<ObjectKey>()
         let podRuntime = RuncPodRuntime(podsDirectory: configuration.podsDirectory)
         let runtimes = VirtualMachineHandler.Runtimes(
@@ -87,7 +93,8 @@ public final class NodeAgent: Service, Sendable {
         let handler = VirtualMachineHandler(
             client: client, vmis: vmis.cache, pods: pods.cache, queue: queue, runtimes: runtimes,
             recorder: EventRecorder(client: client, component: "virt-handler", host: nodeName, logger: logger),
-            configuration: .init(nodeName: nodeName, nodeAddress: configuration.nodeAddress, accelerator: accelerator.accelerator == .kvm ? .kvm : .tcg),
+            configuration: .init(nodeName: nodeName, nodeAddress: configuration.nodeAddress, accelerator: accelerator.accelerator == .kvm ? .kvm : .tcg,
+                           volumeDirectories: configuration.volumeDirectories),
             logger: logger)
 
         let certificate = try await NodeServingCertificate.obtain(
@@ -101,7 +108,7 @@ public final class NodeAgent: Service, Sendable {
         registration.configuration.endpointPort = endpoint.port
         try await registration.register()
         try await registration.heartbeat()
-        prepared.withLock { $0 = Prepared(registration: registration, pods: pods, vmis: vmis, queue: queue, handler: handler, endpoint: endpoint) }
+        prepared.withLock { $0 = Prepared(registration: registration, pods: pods, vmis: vmis, volumes: volumes, queue: queue, handler: handler, endpoint: endpoint) }
     }
 
     public func run() async throws {
@@ -123,12 +130,24 @@ public final class NodeAgent: Service, Sendable {
             }
         }
         let controller = Controller(name: "node-agent", reconciler: prepared.handler, queue: queue, informers: [pods, vmis], workers: 4, logger: logger)
+        let volumes = prepared.volumes
+        let reclaimQueue = WorkQueue<ObjectKey>()
+        volumes.addHandler { event in
+            if event.object.metadataDeletionTimestamp != nil, let key = event.key { await reclaimQueue.add(key) }
+        }
+        let reclaimer = Controller(
+            name: "volume-reclaim",
+            reconciler: PersistentVolumeReclaimer(client: client, volumes: volumes.cache, nodeName: nodeName,
+                                                  directories: configuration.volumeDirectories, logger: logger),
+            queue: reclaimQueue, informers: [volumes], workers: 1, logger: logger)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await prepared.registration.run() }
             group.addTask { try await prepared.endpoint.run() }
             group.addTask { try await pods.run() }
             group.addTask { try await vmis.run() }
             group.addTask { try await controller.run() }
+            group.addTask { try await volumes.run() }
+            group.addTask { try await reclaimer.run() }
         }
     }
 }

@@ -29,7 +29,8 @@ extension VirtualMachineHandler {
         do {
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
             let secrets = try await referencedSecrets(vmi: launchVMI, namespace: key.namespace ?? "default")
-            prepared = try await runtimes.volumes.prepare(launchVMI, stateDirectory: stateDirectory, secrets: secrets)
+            let claims = try await referencedClaims(vmi: launchVMI, namespace: key.namespace ?? "default")
+            prepared = try await runtimes.volumes.prepare(launchVMI, stateDirectory: stateDirectory, secrets: secrets, claims: claims)
         } catch {
             try? await finalized
             try state.move(to: .idle)
@@ -50,6 +51,7 @@ extension VirtualMachineHandler {
             let (command, mounts) = try launchCommand(vmi: launchVMI, uid: uid, stateDirectory: stateDirectory, prepared: prepared, backends: backends)
             let typedPod: Pod = try pod.decoded()
             var spec = try PodSandboxSpec(pod: typedPod, process: .init(arguments: [command.executable] + command.arguments, workingDirectory: "/"), mounts: mounts)
+            spec.devices += prepared.filter(\.blockDevice).map(\.path)
             if spec.resources.memoryLimitBytes == nil {
                 spec.resources.memoryLimitBytes = typedPod.spec?.containers.first?.resources?.requests?["memory"]?.bytes
             }
@@ -101,8 +103,11 @@ extension VirtualMachineHandler {
             mounts[path] = (mounts[path] ?? true) && readOnly
         }
         for disk in prepared {
-            disks[disk.volumeName] = LaunchContext.PreparedDisk(path: disk.path, format: disk.format == .raw ? .raw : .qcow2, readonly: disk.readOnly)
-            if disk.readOnly {
+            disks[disk.volumeName] = LaunchContext.PreparedDisk(path: disk.path, format: disk.format == .raw ? .raw : .qcow2, readonly: disk.readOnly,
+                                                                blockDevice: disk.blockDevice)
+            if disk.blockDevice {
+                // A device node, given to the pod as a device rather than a bind mount.
+            } else if disk.readOnly {
                 bind((disk.path as NSString).deletingLastPathComponent, readOnly: true)
             } else {
                 bind(disk.path, readOnly: false)

@@ -29,12 +29,16 @@ public final class VirtualMachineHandler: Reconciler, Sendable {
         public var accelerator: LaunchContext.Accelerator
         /// Waited for after a failed preparation (an image that cannot be had) before trying again.
         public var retryAfter: Duration
+        /// Where this node's local and shared PersistentVolumes live.
+        public var volumeDirectories: VolumeDirectories
 
-        public init(nodeName: String, nodeAddress: String = "127.0.0.1", accelerator: LaunchContext.Accelerator, retryAfter: Duration = .seconds(10)) {
+        public init(nodeName: String, nodeAddress: String = "127.0.0.1", accelerator: LaunchContext.Accelerator, retryAfter: Duration = .seconds(10),
+                    volumeDirectories: VolumeDirectories = VolumeDirectories()) {
             self.nodeName = nodeName
             self.nodeAddress = nodeAddress
             self.accelerator = accelerator
             self.retryAfter = retryAfter
+            self.volumeDirectories = volumeDirectories
         }
     }
 
@@ -281,6 +285,8 @@ public final class VirtualMachineHandler: Reconciler, Sendable {
 
     func stopSandbox(id: String, uid: String, grace: Duration) async throws {
         registry.stopMonitor(uid)
+        // Loop devices are detached first: one QEMU still holds goes when QEMU closes it.
+        try await runtimes.volumes.release(stateDirectory: runtimes.pods.stateDirectory(of: id))
         try await runtimes.pods.stop(id, grace: grace)
         try await runtimes.networks.detach(sandboxID: id)
     }

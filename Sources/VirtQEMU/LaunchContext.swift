@@ -29,15 +29,18 @@ public struct LaunchContext: Codable, Sendable, Equatable {
         /// Decides the cache mode of a disk that sets none (KubeVirt's rule: `none` when direct I/O works,
         /// else `writethrough`) and refuses `cache: none` where direct I/O is known not to work.
         public var directIO: Bool?
+        /// `path` is a block device (a `Block` PersistentVolume): opened with `driver=host_device`.
+        public var blockDevice: Bool
 
-        public init(path: String, format: Format, readonly: Bool = false, directIO: Bool? = nil) {
+        public init(path: String, format: Format, readonly: Bool = false, directIO: Bool? = nil, blockDevice: Bool = false) {
             self.path = path
             self.format = format
             self.readonly = readonly
             self.directIO = directIO
+            self.blockDevice = blockDevice
         }
 
-        enum CodingKeys: String, CodingKey { case path, format, readonly, directIO }
+        enum CodingKeys: String, CodingKey { case path, format, readonly, directIO, blockDevice }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -45,6 +48,7 @@ public struct LaunchContext: Codable, Sendable, Equatable {
             format = try c.decode(Format.self, forKey: .format)
             readonly = try c.decodeIfPresent(Bool.self, forKey: .readonly) ?? false
             directIO = try c.decodeIfPresent(Bool.self, forKey: .directIO)
+            blockDevice = try c.decodeIfPresent(Bool.self, forKey: .blockDevice) ?? false
         }
     }
 

@@ -3,7 +3,7 @@ import VirtError
 
 /// `devices.disks` → `-blockdev` node pairs and the device that shows each to the guest.
 ///
-/// Every disk becomes a protocol node (`driver=file`) and a format node (`raw`/`qcow2`) named after the
+/// Every disk becomes a protocol node (`driver=file`, `host_device` for a block device) and a format node (`raw`/`qcow2`) named after the
 /// disk (see `QEMUNames`), then a device on its bus: `virtio-blk-pci`; SATA `ide-hd`/`ide-cd` on the
 /// chipset's AHCI ports (Q35's built-in `ide.0`…`ide.5`; on i440FX an added `ich9-ahci`); SCSI
 /// `scsi-hd`/`scsi-cd` as LUNs of one `virtio-scsi-pci`; USB `usb-storage` on a `qemu-xhci`.
@@ -119,7 +119,7 @@ extension QEMUCommandBuilder {
 
             // The two block nodes.
             var file = QEMUOptionList()
-            file.add("driver", "file")
+            file.add("driver", prepared?.blockDevice == true ? "host_device" : "file")
             file.add("filename", prepared?.path ?? "")
             file.add("node-name", QEMUNames.fileNode(disk.name))
             file.add("read-only", readOnly)

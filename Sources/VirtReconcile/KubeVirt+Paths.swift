@@ -13,3 +13,12 @@ extension KubeVirt {
     /// core/v1 Secrets (all namespaces).
     public static let secrets = ResourcePath.core("secrets")
 }
+
+extension StorageNames {
+    /// core/v1 PersistentVolumeClaims (all namespaces).
+    public static let claims = ResourcePath.core("persistentvolumeclaims")
+    /// core/v1 PersistentVolumes.
+    public static let volumes = ResourcePath.core("persistentvolumes")
+    /// storage.k8s.io/v1 StorageClasses.
+    public static let classes = ResourcePath(group: "storage.k8s.io", version: "v1", resource: "storageclasses")
+}

@@ -42,6 +42,9 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
     @Option(help: "The node agent's HTTPS endpoint port (0: a free one; the Node reports it).")
     var nodePort: Int = 0
 
+    @Option(help: "The directory every node mounts for shared (swiftvirt.io/shared, ReadWriteMany) volumes (default: DATA_DIR/shared-volumes).")
+    var sharedVolumeDir: String?
+
     @Flag(help: "Run guests under TCG emulation even when KVM works (KubeVirt's useEmulation).")
     var emulation = false
 
@@ -50,6 +53,11 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
 
     @Option(help: "--role node|controllers: credentials for the API server (default: DATA_DIR/kubeconfig, as the API server writes it).")
     var kubeconfig: String?
+
+    /// Local volumes under `DATA_DIR/volumes`; shared ones in `--shared-volume-dir`.
+    var volumeDirectories: VolumeDirectories {
+        VolumeDirectories(local: dataDir + "/volumes", shared: sharedVolumeDir ?? dataDir + "/shared-volumes")
+    }
 
     enum Role: String, ExpressibleByArgument, CaseIterable {
         case all, api, controllers, node
@@ -89,6 +97,7 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
         let streams = try credentials.map { try NodeAgentClient(store: sqlite, credentials: $0) }
         let router = APIRouter(store: sqlite, tokens: tokens, streams: streams)
         try await Bootstrap.ensureNamespaces(router.handler)
+        try await Bootstrap.ensureStorageClasses(router.handler)
         let scheme = insecureHTTP ? "http" : "https"
         let kubeconfigCredentials = credentials
         let log = logger
@@ -119,12 +128,13 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
         }
         if role == .all, let credentials = kubeconfigCredentials {
             let (emulation, nodeAddress, nodePort) = (self.emulation, self.nodeAddress, self.nodePort)
+            let volumeDirectories = self.volumeDirectories
             services.append(LocalClusterServices(ports: ports, host: host, credentials: credentials, logger: logger) { client in
                 let agent = NodeAgent(client: client, configuration: .init(nodeName: node, nodeAddress: nodeAddress, forceEmulation: emulation,
                                                                           podsDirectory: dataDir + "/pods", containerDiskCache: dataDir + "/containerdisks",
                                                                           probeCachePath: dataDir + "/accelerator.json",
                                                                           pkiDirectory: dataDir + "/node-pki", clusterCAPEM: credentials.caPEM,
-                                                                          endpointPort: nodePort),
+                                                                          endpointPort: nodePort, volumeDirectories: volumeDirectories),
                                       logger: log)
                 let controllers = ControllerManager(client: client, configuration: .init(vmi: .init(emulation: emulation ? .enabled : .auto), host: node), logger: log)
                 return (agent, [controllers])
@@ -160,7 +170,7 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
                                                                      podsDirectory: dataDir + "/pods", containerDiskCache: dataDir + "/containerdisks",
                                                                      probeCachePath: dataDir + "/accelerator.json",
                                                                      pkiDirectory: dataDir + "/node-pki", clusterCAPEM: String(decoding: ca, as: UTF8.self),
-                                                                     endpointPort: nodePort),
+                                                                     endpointPort: nodePort, volumeDirectories: volumeDirectories),
                                 logger: logger)
             logger.info("node agent for node \(node) joining \(configuration.server)")
         } else {

@@ -112,7 +112,9 @@ import VirtError
         set("subdomain", "guests"),
 
         // Volumes and disks.
-        volume("persistentVolumeClaim", ["claimName": "root"]),
+        Change("volumes[0].persistentVolumeClaim.hotpluggable") { spec in
+            element(&spec, ["volumes"], 0) { $0["containerDisk"] = nil; $0["persistentVolumeClaim"] = ["claimName": "root", "hotpluggable": true] }
+        },
         volume("dataVolume", ["name": "root"]),
         volume("ephemeral", ["persistentVolumeClaim": ["claimName": "root"]]),
         volume("sysprep", ["configMap": ["name": "unattend"]]),
@@ -300,6 +302,9 @@ import VirtError
             spec[path: ["domain", "devices", "networkInterfaceMultiqueue"]] = false
         },
         Change("an absent interface", refused: []) { spec in element(&spec, interfaces, 0) { $0["state"] = "absent" } },
+        Change("a persistentVolumeClaim volume", refused: []) { spec in
+            element(&spec, ["volumes"], 0) { $0["containerDisk"] = nil; $0["persistentVolumeClaim"] = ["claimName": "root", "readOnly": false] }
+        },
         Change("every volume the agent prepares", refused: []) { spec in
             spec[path: disks] = [
                 ["name": "root", "disk": ["bus": "virtio"], "bootOrder": 1, "cache": "writeback", "io": "threads",

@@ -73,13 +73,16 @@ final class FakeVolumes: VolumeProvider {
     let failure = Mutex<(any Error & Sendable)?>(nil)
     let prepared = Mutex<[String]>([])
 
-    func prepare(_ vmi: VirtualMachineInstance, stateDirectory: String, secrets: [String: Secret]) async throws -> [PreparedDisk] {
+    func prepare(_ vmi: VirtualMachineInstance, stateDirectory: String, secrets: [String: Secret],
+                 claims: [String: ClaimedVolume]) async throws -> [PreparedDisk] {
         if let failure = failure.withLock({ $0 }) { throw failure }
         prepared.withLock { $0.append(vmi.metadata?.name ?? "") }
         return (vmi.spec.volumes ?? []).map { volume in
             PreparedDisk(volumeName: volume.name, source: .emptyDisk, path: "\(stateDirectory)/disks/\(volume.name).qcow2", format: .qcow2, readOnly: false)
         }
     }
+
+    func release(stateDirectory: String) async throws {}
 }
 
 /// Networks attached in name only.

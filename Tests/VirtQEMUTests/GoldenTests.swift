@@ -116,11 +116,19 @@ enum Golden {
             try FileManager.default.copyItem(atPath: Self.ovmfVars, toPath: scratch.file("vars.fd"))
             context.efi = LaunchContext.EFIFirmware(codePath: Self.ovmfCode, varsPath: scratch.file("vars.fd"), secureBoot: efi.secureBoot)
         }
+        var loops: [String] = []
+        defer { for device in loops { _ = try? losetup(["--detach", device]) } }
         for (i, (key, disk)) in context.disks.sorted(by: { $0.key < $1.key }).enumerated() {
             let file = scratch.file("disk\(i).\(disk.format.rawValue)")
             try createImage(file, format: disk.format)
             context.disks[key]?.path = file
             context.disks[key]?.directIO = false
+            if disk.blockDevice {
+                // A Block volume: QEMU opens a real loop device with host_device.
+                let device = try losetup(["--find", "--show", file])
+                loops.append(device)
+                context.disks[key]?.path = device
+            }
         }
         // tmpfs has no O_DIRECT: keep the cache modes the goldens ask for from failing there.
         var spec = vmi.spec
@@ -155,6 +163,20 @@ enum Golden {
             throw error
         }
         await qemu.stop()
+    }
+
+    /// Runs `losetup` and returns what it printed.
+    func losetup(_ arguments: [String]) throws -> String {
+        let process = Process()
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/losetup")
+        process.arguments = arguments
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "losetup \(arguments.joined(separator: " ")) failed")
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func createImage(_ path: String, format: LaunchContext.PreparedDisk.Format) throws {

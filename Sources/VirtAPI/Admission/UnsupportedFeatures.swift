@@ -124,14 +124,14 @@ enum UnsupportedFeatures {
     }()
 
     /// Volumes the node agent does not prepare (it prepares containerDisk, emptyDisk, hostDisk,
-    /// cloudInitNoCloud and cloudInitConfigDrive), and disk settings the converter does not render.
+    /// persistentVolumeClaim, cloudInitNoCloud and cloudInitConfigDrive), and disk settings the converter does not render.
     static let storageEntries: [SpecEntry] = {
         let volumes: @Sendable (VirtualMachineInstanceSpec) -> [Volume]? = { $0.volumes }
         let disks = "domain.devices.disks"
         let diskList: @Sendable (VirtualMachineInstanceSpec) -> [Disk]? = { $0.domain.devices.disks }
         return [
-            .each("volumes", "persistentVolumeClaim", "persistentVolumeClaim volumes are not supported yet; \(useLocalDisk)",
-                  in: volumes) { $0.persistentVolumeClaim != nil },
+            .each("volumes", "persistentVolumeClaim.hotpluggable", "hotplugged persistentVolumeClaim volumes are not supported yet; remove hotpluggable",
+                  in: volumes) { $0.persistentVolumeClaim?.hotpluggable == true },
             .each("volumes", "dataVolume", "dataVolume volumes are not supported yet (nothing imports DataVolumes yet); \(useLocalDisk)",
                   in: volumes) { $0.dataVolume != nil },
             .each("volumes", "ephemeral", "ephemeral volumes are not supported yet; use a containerDisk volume for a throw-away disk",

@@ -1,0 +1,132 @@
+import Foundation
+import VirtAPI
+import VirtError
+import VirtOS
+
+/// PersistentVolumeClaim volumes, as virt-launcher uses them:
+///
+/// | volume mode | the volume on the node | QEMU opens |
+/// | --- | --- | --- |
+/// | Filesystem | a directory | `<dir>/disk.img` (raw), made sparse at the claim's size when missing |
+/// | Filesystem | a regular file | that file (raw) |
+/// | Block | a block device | the device (`host_device`) |
+/// | Block | a directory or regular file | a loop device over `<dir>/disk.img` (sparse, made when missing) or the file |
+///
+/// A loop device is remembered in `<state>/disks/<volume>.loop`, reused by a retried prepare and detached by
+/// ``releasePersistentVolumes(stateDirectory:)`` when the guest stops. The volume's files are never removed
+/// here: they outlive the guest, until the volume is reclaimed (``removeVolume(at:)``).
+extension VolumePreparer {
+    /// Prepares every volume of `vmi`, in `spec.volumes` order; `claims` holds the bound claims its
+    /// `persistentVolumeClaim` volumes name, by claim name.
+    public func prepare(_ vmi: VirtualMachineInstance, stateDirectory: String, secrets: [String: Secret],
+                        claims: [String: ClaimedVolume]) async throws -> [PreparedDisk] {
+        let volumes = vmi.spec.volumes ?? []
+        guard volumes.contains(where: { $0.persistentVolumeClaim != nil }) else {
+            return try await prepare(vmi, stateDirectory: stateDirectory, secrets: secrets)
+        }
+        if !volumes.isEmpty { try FileSystem.makeDirectory(Self.disksDirectory(stateDirectory: stateDirectory)) }
+        return try await withThrowingTaskGroup(of: (Int, PreparedDisk).self) { group in
+            for (index, volume) in volumes.enumerated() {
+                group.addTask {
+                    guard let source = volume.persistentVolumeClaim else {
+                        return (index, try await prepare(volumeAt: index, of: vmi, stateDirectory: stateDirectory, secrets: secrets))
+                    }
+                    let field = "spec.volumes[\(index)].persistentVolumeClaim"
+                    guard let claimName = source.claimName, !claimName.isEmpty else {
+                        throw FieldError.required("\(field).claimName", "the name of the PersistentVolumeClaim to use")
+                    }
+                    guard let claim = claims[claimName] else {
+                        throw FieldError.notFound("\(field).claimName", "persistentvolumeclaim \"\(claimName)\" is not bound on this node")
+                    }
+                    return (index, try await preparePersistentVolume(claim, name: volume.name, field: field, stateDirectory: stateDirectory))
+                }
+            }
+            var disks: [(Int, PreparedDisk)] = []
+            for try await disk in group { disks.append(disk) }
+            return disks.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    /// Makes one claimed volume ready: its image file, or its block device.
+    public func preparePersistentVolume(_ claim: ClaimedVolume, name: String, field: String, stateDirectory: String) async throws -> PreparedDisk {
+        guard claim.path.hasPrefix("/") else {
+            throw FieldError.invalid(field, "persistentvolume \"\(claim.volumeName)\": \(claim.path) is not an absolute path")
+        }
+        var disk = PreparedDisk(volumeName: name, source: .persistentVolumeClaim, path: claim.path, format: .raw, readOnly: claim.readOnly)
+        if claim.mode == .block, Self.isBlockDevice(claim.path) {
+            disk.blockDevice = true
+            return disk
+        }
+        let image: String
+        switch FileSystem.resolvedKind(claim.path) {
+        case .regular?:
+            image = claim.path
+        case .directory?, nil:
+            image = "\(claim.path)/\(StorageNames.diskImageName)"
+            try Self.makeSparseImage(image, size: claim.capacity, volume: claim.volumeName, field: field)
+        default:
+            throw FieldError.invalid(field, "persistentvolume \"\(claim.volumeName)\": \(claim.path) is neither a directory, a regular file nor a block device")
+        }
+        disk.path = image
+        guard claim.mode == .block else { return disk }
+
+        let marker = "\(Self.disksDirectory(stateDirectory: stateDirectory))/\(name).loop"
+        let loops = LoopDevices(runner: runner)
+        if let remembered = try? String(contentsOfFile: marker, encoding: .utf8), !remembered.isEmpty,
+           (try? await loops.devices(backing: image))?.contains(remembered) == true
+        {
+            disk.path = remembered
+        } else {
+            do {
+                disk.path = try await loops.attach(image, readOnly: claim.readOnly)
+            } catch {
+                throw VirtError(.internal, "\(field): cannot attach a loop device to \(image) for the Block volume \(claim.volumeName)", cause: error)
+            }
+            try disk.path.write(toFile: marker, atomically: true, encoding: .utf8)
+        }
+        disk.blockDevice = true
+        return disk
+    }
+
+    /// Detaches the loop devices ``preparePersistentVolume(_:name:field:stateDirectory:)`` attached for the pod.
+    public func releasePersistentVolumes(stateDirectory: String) async throws {
+        let disks = Self.disksDirectory(stateDirectory: stateDirectory)
+        let loops = LoopDevices(runner: runner)
+        for file in (try? FileSystem.list(disks)) ?? [] where file.hasSuffix(".loop") {
+            let marker = "\(disks)/\(file)"
+            if let device = try? String(contentsOfFile: marker, encoding: .utf8), device.hasPrefix("/dev/") {
+                try await loops.detach(device)
+            }
+            try FileSystem.remove(marker)
+        }
+    }
+
+    /// Removes a reclaimed volume's directory (or file) on this node; nothing there is no error.
+    public static func removeVolume(at path: String) throws {
+        guard path.hasPrefix("/"), path != "/" else { throw VirtError(.invalid, "\(path): a volume's path must be absolute") }
+        try FileSystem.remove(path)
+    }
+
+    /// Creates `path` as a sparse file of `size` bytes when it is missing (its directory too).
+    static func makeSparseImage(_ path: String, size: Int64, volume: String, field: String) throws {
+        if FileSystem.resolvedKind(path) == .regular { return }
+        guard size > 0 else { throw FieldError.invalid(field, "persistentvolume \"\(volume)\" has no capacity to size \(path)") }
+        do {
+            try FileSystem.makeDirectory((path as NSString).deletingLastPathComponent)
+        } catch {
+            throw VirtError(.internal, "\(field): cannot create the directory of persistentvolume \"\(volume)\"", cause: error)
+        }
+        let partial = "\(path).\(FileSystem.uniqueSuffix()).partial"
+        guard FileManager.default.createFile(atPath: partial, contents: nil), truncate(partial, off_t(size / 512 * 512)) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileSystem.remove(partial)
+            throw VirtError(.internal, "\(field): cannot create \(path) of \(size) bytes for persistentvolume \"\(volume)\": \(reason)")
+        }
+        try FileSystem.rename(partial, path)
+    }
+
+    static func isBlockDevice(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFBLK
+    }
+}
