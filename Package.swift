@@ -40,7 +40,13 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .target(name: "VirtDisk", dependencies: ["VirtOS", "VirtAPI", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "VirtRegistry", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .target(name: "VirtDisk", dependencies: ["VirtOS", "VirtAPI", "VirtRegistry", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "VirtStore", dependencies: [
             "VirtAPI",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -110,6 +116,7 @@ let package = Package(
         .testTarget(name: "VirtRuntimeTests", dependencies: ["VirtRuntime"]),
         .testTarget(name: "VirtQEMUTests", dependencies: ["VirtQEMU", "VirtTestSupport"], resources: [.copy("Golden")]),
         .testTarget(name: "VirtDiskTests", dependencies: ["VirtDisk"]),
+        .testTarget(name: "VirtRegistryTests", dependencies: ["VirtRegistry", "VirtTestSupport"]),
         .testTarget(name: "VirtControllersTests", dependencies: ["VirtControllers", "VirtTestSupport"]),
         .testTarget(name: "VirtNodeTests", dependencies: ["VirtNode", "VirtTestSupport"]),
         .testTarget(name: "VirtClientTests", dependencies: ["VirtClient", "VirtCommands"]),

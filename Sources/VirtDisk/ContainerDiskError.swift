@@ -1,7 +1,9 @@
+import VirtRegistry
+
 /// Why the image of a containerDisk could not be found or used.
 public enum ContainerDiskError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// A registry reference (`quay.io/…:tag`); only images on the node are supported so far.
-    case registryNotSupported(image: String)
+    /// Pulling a registry reference (`quay.io/…:tag`) failed; the registry's own words are in `error`.
+    case pullFailed(image: String, error: RegistryError)
     /// The image is neither an absolute path nor `oci:/absolute/path`.
     case notAbsolute(image: String)
     /// Nothing exists at the path the image names.
@@ -24,10 +26,8 @@ public enum ContainerDiskError: Error, Sendable, Equatable, CustomStringConverti
 
     public var description: String {
         switch self {
-        case .registryNotSupported(let image):
-            return "containerDisk image \(image) is a registry reference; SwiftVirt does not pull images yet: "
-                + "copy it to the node as an OCI layout (skopeo copy docker://\(image) oci:/var/lib/swiftvirt/images/NAME:TAG) "
-                + "and use oci:/var/lib/swiftvirt/images/NAME:TAG, or give the path of a qcow2 or raw file"
+        case .pullFailed(let image, let error):
+            return "failed to pull image \"\(image)\": \(error)"
         case .notAbsolute(let image):
             return "containerDisk image \(image) is not an absolute path: use /path/to/disk.qcow2, /path/to/oci-layout[:tag] or oci:/path[:tag]"
         case .notFound(let image):

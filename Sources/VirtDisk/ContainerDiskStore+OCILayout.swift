@@ -44,7 +44,17 @@ extension ContainerDiskStore {
         {
             throw ContainerDiskError.invalidLayout(path: directory, detail: "imageLayoutVersion \(version) is not 1.x")
         }
-        var descriptor = try select(from: index, selector: selector, layout: directory)
+        let selected = try select(from: index, selector: selector, layout: directory)
+        return try await resolveImage(selected, layout: directory, path: path, image: image)
+    }
+
+    /// The disk of the image `selected` names in `layout` (an index is followed to this node's platform):
+    /// taken from the cache when that manifest's disk was extracted before, else extracted from its
+    /// layers. `fetchLayers`, when given, first brings the layers into the layout (a registry pull) and
+    /// returns the digests it has just verified, which are not hashed again.
+    func resolveImage(_ selected: Descriptor, layout directory: String, path: String?, image: String,
+                      fetchLayers: (([Descriptor]) async throws -> Set<String>)? = nil) async throws -> ContainerDiskImage {
+        var descriptor = selected
         var manifest: JSONValue?
         for _ in 0..<4 {
             let value = try await readBlobJSON(descriptor, layout: directory)
@@ -68,8 +78,9 @@ extension ContainerDiskStore {
         }
 
         let layers = try layerValues.map { try Descriptor($0, layout: directory) }
+        let fetched = try await fetchLayers?(layers) ?? []
         let blobs = try layers.map { try blobPath($0, layout: directory) }
-        try await verifyDigests(zip(blobs, layers).map { ($0, $1.digest) }, layout: directory)
+        try await verifyDigests(zip(blobs, layers).filter { !fetched.contains($1.digest) }.map { ($0, $1.digest) }, layout: directory)
         var listings: [[String]] = []
         for blob in blobs {
             let result = try await runner.check("tar", ["-t", "--quoting-style=literal", "-f", blob])

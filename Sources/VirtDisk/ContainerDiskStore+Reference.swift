@@ -1,11 +1,14 @@
 import Foundation
+import VirtRegistry
 
-/// Parsing `containerDisk.image` into a local file, an unpacked file system or an OCI layout.
+/// Parsing `containerDisk.image` into a local file, an unpacked file system, an OCI layout or a registry
+/// reference (anything that is not a path: `quay.io/kubevirt/cirros-container-disk-demo`, `127.0.0.1:5000/guest:v1`).
 extension ContainerDiskStore {
     enum Reference: Equatable {
         case file(String)
         case rootfs(String)
         case layout(directory: String, selector: Selector?)
+        case registry(ImageReference)
     }
 
     enum Selector: Equatable, CustomStringConvertible {
@@ -27,7 +30,11 @@ extension ContainerDiskStore {
         if rest.hasPrefix("file://") { rest.removeFirst(7) }
         guard rest.hasPrefix("/") else {
             if explicitLayout || rest.hasPrefix(".") { throw ContainerDiskError.notAbsolute(image: image) }
-            throw ContainerDiskError.registryNotSupported(image: image)
+            do {
+                return .registry(try ImageReference.parse(rest))
+            } catch {
+                throw ContainerDiskError.pullFailed(image: image, error: error)
+            }
         }
         if let at = rest.range(of: "@sha256:") ?? rest.range(of: "@sha512:") {
             let directory = String(rest[..<at.lowerBound])

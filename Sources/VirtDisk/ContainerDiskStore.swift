@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import VirtAPI
 import VirtOS
+import VirtRegistry
 
 /// Finds the disk of a containerDisk on this node.
 ///
@@ -14,22 +15,31 @@ import VirtOS
 ///   system (or `containerDisk.path`); it is extracted once with `tar` into the cache, keyed by the manifest
 ///   digest, and verified: every blob against its digest, the disk with `qemu-img info` (raw, or qcow2
 ///   without a backing file);
-/// - `/path/rootfs`: an unpacked image file system with the disk in `disk/`.
-///
-/// Registry references are refused with an error that says how to make a layout (`skopeo copy`).
+/// - `/path/rootfs`: an unpacked image file system with the disk in `disk/`;
+/// - anything else is a registry reference (`quay.io/kubevirt/cirros-container-disk-demo:v1`,
+///   `127.0.0.1:5000/guest@sha256:…`): its manifest for this node's platform is fetched over the OCI
+///   distribution API (a tag every time, a digest only when its manifest is not in the cache yet), its
+///   layers pulled into the cache's own OCI layout (`<cache>/registry`, blobs by digest) only when that
+///   manifest's disk has not been extracted before, and the disk extracted as from any layout. Every VM
+///   that uses the same image shares the one extracted copy.
 public struct ContainerDiskStore: Sendable {
-    /// Where disks from OCI layouts are extracted, one directory per manifest digest.
+    /// Where disks from OCI layouts are extracted, one directory per manifest digest; registry pulls keep
+    /// their blobs in its `registry/` layout.
     public var cacheDirectory: String
     /// The OCI architecture of this node (`amd64`, `arm64`, …), for multi-platform images.
     public var architecture: String
     let runner: any CommandRunner
     let qemuImg: QemuImg
+    /// How registries are reached (HTTP through AsyncHTTPClient; a fake in tests).
+    let registryTransport: any RegistryTransport
 
-    public init(cacheDirectory: String, runner: any CommandRunner = ProcessRunner(), architecture: String = ContainerDiskStore.hostArchitecture) {
+    public init(cacheDirectory: String, runner: any CommandRunner = ProcessRunner(), architecture: String = ContainerDiskStore.hostArchitecture,
+                registryTransport: any RegistryTransport = HTTPRegistryTransport.shared) {
         self.cacheDirectory = cacheDirectory
         self.architecture = architecture
         self.runner = runner
         self.qemuImg = QemuImg(runner: runner)
+        self.registryTransport = registryTransport
     }
 
     /// The OCI name of the architecture this program runs on.
@@ -47,8 +57,9 @@ public struct ContainerDiskStore: Sendable {
         #endif
     }
 
-    /// Resolves `image` (and the optional `containerDisk.path` inside it) to a disk file on this node.
-    public func resolve(image: String, path: String? = nil) async throws -> ContainerDiskImage {
+    /// Resolves `image` (and the optional `containerDisk.path` inside it) to a disk file on this node;
+    /// `credentials` are sent to a registry that asks for them.
+    public func resolve(image: String, path: String? = nil, credentials: RegistryCredentials? = nil) async throws -> ContainerDiskImage {
         switch try Self.parse(image) {
         case .file(let file):
             return try await verifiedDisk(at: file, image: image)
@@ -60,6 +71,8 @@ public struct ContainerDiskStore: Sendable {
             return try await verifiedDisk(at: member, image: image)
         case .layout(let directory, let selector):
             return try await resolveLayout(directory: directory, selector: selector, path: path, image: image)
+        case .registry(let reference):
+            return try await resolveRegistry(reference, path: path, image: image, credentials: credentials)
         }
     }
 

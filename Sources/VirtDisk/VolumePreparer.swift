@@ -83,7 +83,7 @@ public struct VolumePreparer: Sendable {
         let disks = Self.disksDirectory(stateDirectory: stateDirectory)
 
         if let containerDisk = volume.containerDisk {
-            return try await prepareContainerDisk(containerDisk, name: name, field: "\(field).containerDisk", disks: disks)
+            return try await prepareContainerDisk(containerDisk, name: name, field: "\(field).containerDisk", disks: disks, secrets: secrets)
         }
         if let emptyDisk = volume.emptyDisk {
             return try await prepareEmptyDisk(emptyDisk, name: name, field: "\(field).emptyDisk", disks: disks)
@@ -117,31 +117,6 @@ public struct VolumePreparer: Sendable {
     }
 
     // MARK: - Sources
-
-    func prepareContainerDisk(_ source: ContainerDiskSource, name: String, field: String, disks: String) async throws -> PreparedDisk {
-        guard let image = source.image, !image.isEmpty else { throw FieldError.required("\(field).image", "the container image that holds the disk") }
-        let store = ContainerDiskStore(cacheDirectory: configuration.containerDiskCache, runner: runner)
-        let base: ContainerDiskImage
-        do {
-            base = try await store.resolve(image: image, path: source.path)
-        } catch let error as ContainerDiskError {
-            let message = error.description
-            switch error {
-            case .notFound: throw FieldError.notFound("\(field).image", message, cause: error)
-            case .noDisk where source.path != nil: throw FieldError.invalid("\(field).path", message, cause: error)
-            default: throw FieldError.invalid("\(field).image", message, cause: error)
-            }
-        } catch let error as QemuImgError {
-            throw FieldError.invalid("\(field).image", "\(image): \(error)", cause: error)
-        }
-        let backing = QemuImg.Backing(path: base.path, format: base.format)
-        let overlay = "\(disks)/\(name).qcow2"
-        if try await !reusable(overlay, backing: backing) {
-            try FileSystem.makeDirectory(disks)
-            try await create(overlay, format: .qcow2, size: nil, backing: backing, field: field)
-        }
-        return PreparedDisk(volumeName: name, source: .containerDisk, path: overlay, format: .qcow2, readOnly: false, backing: backing)
-    }
 
     func prepareEmptyDisk(_ source: EmptyDiskSource, name: String, field: String, disks: String) async throws -> PreparedDisk {
         let size = try Self.diskSize(source.capacity, field: "\(field).capacity")

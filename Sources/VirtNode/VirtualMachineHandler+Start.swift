@@ -144,10 +144,14 @@ extension VirtualMachineHandler {
             ? path : (base as NSString).appendingPathComponent(path)
     }
 
-    /// The Secrets the VMI's cloud-init volumes name, by name.
+    /// The Secrets the VMI's cloud-init volumes name, by name, and the containerDisk pull secrets that
+    /// exist (a missing pull secret is no credentials, as for the kubelet).
     func referencedSecrets(vmi: VirtualMachineInstance, namespace: String) async throws -> [String: Secret] {
         var secrets: [String: Secret] = [:]
         for volume in vmi.spec.volumes ?? [] {
+            if let name = volume.containerDisk?.imagePullSecret, !name.isEmpty, secrets[name] == nil {
+                secrets[name] = try await pullSecret(name, namespace: namespace)
+            }
             let sources = [volume.cloudInitNoCloud, volume.cloudInitConfigDrive].compactMap { $0 }
             for source in sources {
                 for name in [source.secretRef?.name, source.networkDataSecretRef?.name].compactMap({ $0 }) where secrets[name] == nil {
@@ -160,6 +164,17 @@ extension VirtualMachineHandler {
 }
 
 extension VirtualMachineHandler {
+    /// The pull secret `name`, or nil when it does not exist.
+    func pullSecret(_ name: String, namespace: String) async throws -> Secret? {
+        do {
+            let object: JSONValue = try await client.get(KubeVirt.secrets.inNamespace(namespace).named(name))
+            return try object.decoded()
+        } catch {
+            if error.code == .notFound { return nil }
+            throw error
+        }
+    }
+
     func secret(_ name: String, namespace: String, volume: String) async throws -> Secret {
         let object: JSONValue
         do {

@@ -96,8 +96,10 @@ import VirtOS
             await #expect(throws: ContainerDiskError.noSuchImage(layout: layout.directory, reference: "v3", available: ["v2"])) {
                 try await store.resolve(image: "oci:\(layout.directory):v3")
             }
-            await #expect(throws: ContainerDiskError.registryNotSupported(image: "quay.io/containerdisks/fedora:41")) {
-                try await store.resolve(image: "quay.io/containerdisks/fedora:41")
+            await #expect(throws: ContainerDiskError.pullFailed(image: "quay.io/Containerdisks/fedora:41", error: .invalidReference(
+                reference: "quay.io/Containerdisks/fedora:41",
+                detail: "repository component \"Containerdisks\" must be lowercase letters and digits, separated by . _ __ or -"))) {
+                try await store.resolve(image: "quay.io/Containerdisks/fedora:41")
             }
             await #expect(throws: ContainerDiskError.notFound(image: "/no/such/disk.qcow2")) {
                 try await store.resolve(image: "/no/such/disk.qcow2")

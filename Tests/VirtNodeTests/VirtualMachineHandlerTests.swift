@@ -267,8 +267,8 @@ import VirtReconcile
         let world = AgentWorld()
         world.seedScheduled()
         world.volumes.failure.withLock {
-            $0 = VirtError(.invalid, "spec.volumes[0].containerDisk.image: Invalid value: quay.io/x is a registry reference",
-                           cause: ContainerDiskError.registryNotSupported(image: "quay.io/x"))
+            let pull = ContainerDiskError.pullFailed(image: "quay.io/x", error: .notFound(reference: "quay.io/x:latest", message: "MANIFEST_UNKNOWN: manifest unknown"))
+            $0 = VirtError(.invalid, pull.description, cause: pull)
         }
         let result = try await world.reconcile()
         #expect(result == .requeue(after: .seconds(10)))
@@ -279,7 +279,7 @@ import VirtReconcile
         let synchronized = try #require(world.condition("Synchronized"))
         #expect(synchronized["status"] == "False")
         #expect(synchronized["reason"] == "ErrImagePull")
-        #expect(synchronized["message"]?.stringValue?.contains("registry reference") == true)
+        #expect(synchronized["message"]?.stringValue == "failed to pull image \"quay.io/x\": pulling quay.io/x:latest: not found: MANIFEST_UNKNOWN: manifest unknown")
         #expect(world.vmi?[path: ["status", "phase"]] == "Scheduled")
 
         // Still failing: the pull backs off.

@@ -125,16 +125,16 @@ def test_an_image_the_node_cannot_have_shows_on_the_vm_with_the_reason(cluster):
     d = cluster
     quickstart = vm("quickstart")
     quickstart["spec"]["template"]["spec"]["volumes"][0] = {
-        "name": "root", "containerDisk": {"image": "quay.io/kubevirt/cirros-container-disk-demo"}}
+        "name": "root", "containerDisk": {"image": "127.0.0.1:1/kubevirt/cirros-container-disk-demo"}}
     assert d.request("POST", VMS, quickstart).status_code == 201
     wait_for(lambda: printable(d, "quickstart") in ("ErrImagePull", "ImagePullBackOff"), 60, "ErrImagePull")
     synchronized = [c for c in vmi(d, "quickstart")["status"]["conditions"] if c["type"] == "Synchronized"][0]
-    assert synchronized["status"] == "False" and "registry reference" in synchronized["message"]
+    assert synchronized["status"] == "False" and "cannot reach the registry 127.0.0.1:1" in synchronized["message"]
     wait_for(lambda: printable(d, "quickstart") == "ImagePullBackOff", 60, "ImagePullBackOff")
     described = d.kubectl("describe", "vm", "quickstart").stdout
-    assert "registry reference" in described
+    assert "cannot reach the registry" in described
     events = d.kubectl("get", "events", "--field-selector", "involvedObject.kind=VirtualMachineInstance").stdout
-    assert "registry reference" in events
+    assert "cannot reach the registry" in events
     assert phase(d, "quickstart") == "Scheduled"
     assert not qemu_pids(d.data_dir)
 
