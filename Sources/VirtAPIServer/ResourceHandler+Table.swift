@@ -14,6 +14,12 @@ extension ResourceHandler {
         }
         let rows: [JSONValue] = objects.map { object in
             var cells: [JSONValue] = [object[path: ["metadata", "name"]] ?? ""]
+            // Kubernetes' printer marks the default StorageClass in its name cell.
+            if type.group == "storage.k8s.io", type.kind == "StorageClass", let name = object[path: ["metadata", "name"]]?.stringValue,
+               object[path: ["metadata", "annotations", StorageNames.defaultClassAnnotation]]?.stringValue == "true"
+            {
+                cells[0] = .string("\(name) (default)")
+            }
             for column in type.columns {
                 let value = column.cell(object)
                 if column.type == "date", let text = value.stringValue {

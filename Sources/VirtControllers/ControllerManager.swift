@@ -14,7 +14,7 @@ import VirtReconcile
 /// | VirtualMachineInstance | its VMI, and the VM that owns it |
 /// | Pod | the VMI that owns it; the scheduler for pending pods, and for all pending pods when a bound pod goes away |
 /// | Node | the scheduler, for all pending pods, when something it filters on changes |
-/// | PersistentVolumeClaim | its claim; the scheduler, for all pending pods |
+/// | PersistentVolumeClaim | its claim and its volume; the scheduler, for all pending pods |
 /// | PersistentVolume | its volume, and the claim its `claimRef` names |
 /// | StorageClass | every claim not bound yet |
 /// | Pod (again) | the claims it names (their protection waits for it) |
@@ -112,6 +112,10 @@ public struct ControllerManager: Service {
             queue: volumeQueue, informers: [claimInformer, volumeInformer, classInformer, podInformer], workers: 1, logger: logger)
         claimInformer.addHandler { event in
             if let key = event.key { await volumeQueue.add(key) }
+            // A claim that goes releases its volume.
+            if let volume = event.object[path: ["spec", "volumeName"]]?.stringValue, !volume.isEmpty {
+                await volumeQueue.add(ObjectKey(namespace: nil, name: volume))
+            }
         }
         volumeInformer.addHandler { event in
             if let key = event.key { await volumeQueue.add(key) }
