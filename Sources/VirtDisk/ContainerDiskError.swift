@@ -4,6 +4,8 @@ import VirtRegistry
 public enum ContainerDiskError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Pulling a registry reference (`quay.io/…:tag`) failed; the registry's own words are in `error`.
     case pullFailed(image: String, error: RegistryError)
+    /// `imagePullPolicy: Never` and the node has not pulled the image before.
+    case neverPull(image: String)
     /// The image is neither an absolute path nor `oci:/absolute/path`.
     case notAbsolute(image: String)
     /// Nothing exists at the path the image names.
@@ -28,6 +30,8 @@ public enum ContainerDiskError: Error, Sendable, Equatable, CustomStringConverti
         switch self {
         case .pullFailed(let image, let error):
             return "failed to pull image \"\(image)\": \(error)"
+        case .neverPull(let image):
+            return "container image \"\(image)\" is not present with pull policy of Never: pull it once with imagePullPolicy IfNotPresent or Always"
         case .notAbsolute(let image):
             return "containerDisk image \(image) is not an absolute path: use /path/to/disk.qcow2, /path/to/oci-layout[:tag] or oci:/path[:tag]"
         case .notFound(let image):

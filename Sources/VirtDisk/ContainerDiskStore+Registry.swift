@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import VirtAPI
 import VirtRegistry
@@ -7,10 +8,24 @@ extension ContainerDiskStore {
     /// The OCI layout registry pulls share: `<cache>/registry` (`oci-layout`, `blobs/sha256/<hex>`).
     var registryLayout: String { "\(cacheDirectory)/registry" }
 
-    func resolveRegistry(_ reference: ImageReference, path: String?, image: String, credentials: RegistryCredentials?) async throws -> ContainerDiskImage {
+    /// The pull policy KubeVirt gives a containerDisk that names none: `Always` for `:latest` (or no tag,
+    /// which is latest), `IfNotPresent` for any other tag or a digest.
+    static func effectivePullPolicy(_ policy: String?, for reference: ImageReference) -> String {
+        if let policy, !policy.isEmpty { return policy }
+        return reference.digest == nil && reference.tag == "latest" ? "Always" : "IfNotPresent"
+    }
+
+    func resolveRegistry(_ reference: ImageReference, path: String?, image: String, credentials: RegistryCredentials?,
+                         pullPolicy: String?) async throws -> ContainerDiskImage {
         let layout = registryLayout
+        let policy = Self.effectivePullPolicy(pullPolicy, for: reference)
+        guard ["Always", "IfNotPresent", "Never"].contains(policy) else {
+            throw ContainerDiskError.pullFailed(image: image, error: .invalidReference(
+                reference: image, detail: "imagePullPolicy \(policy) is not one of Always, IfNotPresent, Never"))
+        }
         try FileSystem.makeDirectory("\(layout)/blobs/sha256")
         try FileSystem.makeDirectory("\(layout)/blobs/sha512")
+        try FileSystem.makeDirectory("\(layout)/refs")
         if FileSystem.kind("\(layout)/oci-layout") == nil {
             try Self.writeAtomically("\(layout)/oci-layout", Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
         }
@@ -23,19 +38,29 @@ extension ContainerDiskStore {
             }
         }
 
-        // The manifest for this node: a tag is asked for every time (it may have moved), a digest only
-        // when its manifest is not stored yet; an index is followed to linux/<architecture>.
+        // The manifest for this node. `Always` asks the registry for the reference's manifest every time
+        // (a tag may have moved); `IfNotPresent` and `Never` use the digest a tag had when it was last
+        // pulled here. Manifests named by digest come from the layout when they are stored. An index is
+        // followed to linux/<architecture>.
+        let record = "\(layout)/refs/\(BlobSink.hex(SHA256.hash(data: Array(reference.description.utf8))))"
         var digest = reference.digest
+        if policy != "Always", digest == nil, let recorded = try? FileSystem.read(record) {
+            digest = String(decoding: recorded, as: UTF8.self)
+        }
+        var askRegistry = policy == "Always"
         var document: ManifestDocument?
         for _ in 0..<4 {
-            if let known = digest, let stored = try await storedManifest(known, layout: layout) {
+            if !askRegistry, let known = digest, let stored = try await storedManifest(known, layout: layout) {
                 document = stored
             } else {
+                guard policy != "Never" else { throw ContainerDiskError.neverPull(image: image) }
                 let fetched = try await pulling { () async throws(RegistryError) in try await session.manifest(digest) }
                 try store(fetched.bytes, digest: fetched.digest, layout: layout)
+                if digest == nil { try Self.writeAtomically(record, Array(fetched.digest.utf8)) }
                 digest = fetched.digest
                 document = fetched.document
             }
+            askRegistry = false
             guard case .index(let index) = document else { break }
             let chosen = try await pulling { () throws(RegistryError) in
                 try index.select(os: "linux", architecture: architecture, reference: reference.description)
@@ -54,6 +79,7 @@ extension ContainerDiskStore {
             for layer in layers {
                 let target = try blobFile(layer.digest, layout: layout)
                 if FileSystem.kind(target) == .regular, FileSystem.size(target) == layer.size { continue }
+                guard policy != "Never" else { throw ContainerDiskError.neverPull(image: image) }
                 let partial = "\(target).partial-\(FileSystem.uniqueSuffix())"
                 let wanted = ManifestDescriptor(mediaType: layer.mediaType, digest: layer.digest, size: layer.size ?? -1)
                 try await pulling { () async throws(RegistryError) in try await session.blob(wanted, to: partial) }

@@ -18,7 +18,9 @@ import VirtRegistry
 /// - `/path/rootfs`: an unpacked image file system with the disk in `disk/`;
 /// - anything else is a registry reference (`quay.io/kubevirt/cirros-container-disk-demo:v1`,
 ///   `127.0.0.1:5000/guest@sha256:…`): its manifest for this node's platform is fetched over the OCI
-///   distribution API (a tag every time, a digest only when its manifest is not in the cache yet), its
+///   distribution API (as `imagePullPolicy` says: `Always` every time, `IfNotPresent` only when the node
+///   has not pulled that tag or digest yet, `Never` not at all; KubeVirt's default is `Always` for
+///   `:latest` and `IfNotPresent` otherwise), its
 ///   layers pulled into the cache's own OCI layout (`<cache>/registry`, blobs by digest) only when that
 ///   manifest's disk has not been extracted before, and the disk extracted as from any layout. Every VM
 ///   that uses the same image shares the one extracted copy.
@@ -58,8 +60,11 @@ public struct ContainerDiskStore: Sendable {
     }
 
     /// Resolves `image` (and the optional `containerDisk.path` inside it) to a disk file on this node;
-    /// `credentials` are sent to a registry that asks for them.
-    public func resolve(image: String, path: String? = nil, credentials: RegistryCredentials? = nil) async throws -> ContainerDiskImage {
+    /// `credentials` are sent to a registry that asks for them; `pullPolicy` (`Always`, `IfNotPresent`,
+    /// `Never`; KubeVirt's default when nil) says when a registry image is asked for again.
+    public func resolve(image: String, path: String? = nil, credentials: RegistryCredentials? = nil, pullPolicy: String? = nil) async throws
+        -> ContainerDiskImage
+    {
         switch try Self.parse(image) {
         case .file(let file):
             return try await verifiedDisk(at: file, image: image)
@@ -72,7 +77,7 @@ public struct ContainerDiskStore: Sendable {
         case .layout(let directory, let selector):
             return try await resolveLayout(directory: directory, selector: selector, path: path, image: image)
         case .registry(let reference):
-            return try await resolveRegistry(reference, path: path, image: image, credentials: credentials)
+            return try await resolveRegistry(reference, path: path, image: image, credentials: credentials, pullPolicy: pullPolicy)
         }
     }
 

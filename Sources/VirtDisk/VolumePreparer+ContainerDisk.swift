@@ -14,11 +14,13 @@ extension VolumePreparer {
         let base: ContainerDiskImage
         do {
             let credentials = try Self.pullCredentials(source, image: image, secrets: secrets)
-            base = try await store.resolve(image: image, path: source.path, credentials: credentials)
+            base = try await store.resolve(image: image, path: source.path, credentials: credentials, pullPolicy: source.imagePullPolicy)
         } catch let error as ContainerDiskError {
             let message = error.description
             switch error {
-            case .pullFailed: throw VirtError(.invalid, message, cause: error)
+            case .pullFailed, .neverPull:
+                // The kubelet's words (`failed to pull image "…": …`), which the pod and the VMI repeat; the field as the cause.
+                throw VirtError(.invalid, message, causes: [VirtError.Cause(message: message, field: "\(field).image")], cause: error)
             case .notFound: throw FieldError.notFound("\(field).image", message, cause: error)
             case .noDisk where source.path != nil: throw FieldError.invalid("\(field).path", message, cause: error)
             default: throw FieldError.invalid("\(field).image", message, cause: error)

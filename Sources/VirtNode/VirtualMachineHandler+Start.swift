@@ -198,6 +198,7 @@ struct StartFailure: Sendable, Equatable {
     static func preparation(_ error: any Error) -> StartFailure {
         let virtError = error as? VirtError
         let message = virtError?.message ?? "\(error)"
+        if case .neverPull? = virtError?.cause as? ContainerDiskError { return StartFailure(reason: "ErrImageNeverPull", message: message) }
         if virtError?.cause is ContainerDiskError { return StartFailure(reason: "ErrImagePull", message: message) }
         return StartFailure(reason: "CreateContainerConfigError", message: message)
     }

@@ -65,7 +65,8 @@ public final class BlobSink: @unchecked Sendable {
         }
     }
 
-    static func hex<D: Digest>(_ digest: D) -> String {
+    /// Lowercase hex of a digest.
+    public static func hex<D: Digest>(_ digest: D) -> String {
         digest.map { String(format: "%02x", $0) }.joined()
     }
 

@@ -70,6 +70,10 @@ class Registry:
                               f"docker://{self.host}/guest:{tag}"], check=True, capture_output=True, text=True).stdout
         return [layer["digest"] for layer in json.loads(raw)["layers"]]
 
+    def manifest_gets(self, reference):
+        with open(self.log_path) as f:
+            return len(re.findall(rf'"GET /v2/guest/manifests/{re.escape(reference)} HTTP/1.1" 200', f.read()))
+
     def blob_gets(self, digest):
         """How many times the registry served the blob (its access log: `"GET /v2/…/blobs/sha256:… HTTP/1.1" 200`)."""
         with open(self.log_path) as f:
@@ -159,10 +163,12 @@ def auth_registry():
     r.stop()
 
 
-def registry_vm(name, image, pull_secret=None):
+def registry_vm(name, image, pull_secret=None, pull_policy=None):
     disk = {"image": image}
     if pull_secret:
         disk["imagePullSecret"] = pull_secret
+    if pull_policy:
+        disk["imagePullPolicy"] = pull_policy
     return {
         "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": name},
         "spec": {"runStrategy": "Always", "template": {"spec": {
@@ -201,10 +207,12 @@ def test_a_vm_boots_from_a_registry_image_and_a_second_vm_reuses_the_pull(cluste
     cache = cached_files(d)
     assert any(path.endswith("/disk.qcow2") for path in cache), cache
 
-    # The same image for a second VM, by tag (re-resolved: the manifest is asked for again) and then by
-    # digest: the disk comes from the node's cache, not one more blob from the registry.
-    assert d.request("POST", VMS, registry_vm("again", f"{registry.host}/guest:v1")).status_code == 201
+    # The same image for a second VM, by tag with imagePullPolicy Always (the manifest is asked for
+    # again) and then by digest: the disk comes from the node's cache, not one more blob from the registry.
+    manifests = registry.manifest_gets("v1")
+    assert d.request("POST", VMS, registry_vm("again", f"{registry.host}/guest:v1", pull_policy="Always")).status_code == 201
     wait_for(lambda: phase(d, "again") == "Running", 180, "the second VMI to run")
+    assert registry.manifest_gets("v1") == manifests + 1
     digest_ref = subprocess.run(["skopeo", "inspect", "--tls-verify=false", "--format", "{{.Digest}}", f"docker://{registry.host}/guest:v1"],
                                 check=True, capture_output=True, text=True).stdout.strip()
     assert d.request("DELETE", f"{VMS}/again").status_code == 200
