@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "VirtAPITests", dependencies: ["VirtAPI", "VirtTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VirtRuntimeTests", dependencies: ["VirtRuntime"]),
         .testTarget(name: "VirtQEMUTests", dependencies: ["VirtQEMU", "VirtTestSupport"], resources: [.copy("Golden")]),
-        .testTarget(name: "VirtDiskTests", dependencies: ["VirtDisk"]),
+        .testTarget(name: "VirtDiskTests", dependencies: ["VirtDisk", "VirtRegistry"]),
         .testTarget(name: "VirtRegistryTests", dependencies: ["VirtRegistry", "VirtTestSupport"]),
         .testTarget(name: "VirtControllersTests", dependencies: ["VirtControllers", "VirtTestSupport"]),
         .testTarget(name: "VirtNodeTests", dependencies: ["VirtNode", "VirtTestSupport"]),
