@@ -31,13 +31,13 @@ public enum Bootstrap {
                 "metadata": ["name": .string(StorageNames.localClass),
                              "annotations": [StorageNames.defaultClassAnnotation: "true"]],
                 "provisioner": .string(StorageNames.localProvisioner), "reclaimPolicy": "Delete",
-                "volumeBindingMode": .string(StorageNames.waitForFirstConsumer), "allowVolumeExpansion": false,
+                "volumeBindingMode": .string(StorageNames.waitForFirstConsumer), "allowVolumeExpansion": true,
             ],
             [
                 "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
                 "metadata": ["name": .string(StorageNames.sharedClass)],
                 "provisioner": .string(StorageNames.sharedProvisioner), "reclaimPolicy": "Delete",
-                "volumeBindingMode": .string(StorageNames.immediate), "allowVolumeExpansion": false,
+                "volumeBindingMode": .string(StorageNames.immediate), "allowVolumeExpansion": true,
             ],
         ]
         for object in classes {

@@ -49,7 +49,8 @@ extension PersistentVolumeController {
                 return .done
             }
             object = try await completeBinding(object, volumeName: volumeName, byController: object.annotation(StorageNames.boundByControllerAnnotation) == "yes")
-            _ = try await setClaimStatus(object, phase: "Bound", volume: volume)
+            let grown = try await expand(volume, for: claim, object: object, className: className(of: claim))
+            _ = try await setClaimStatus(object, phase: "Bound", volume: grown)
             return .done
         }
 
@@ -212,6 +213,40 @@ extension PersistentVolumeController {
         var updated = claim
         updated["status"] = status
         return try await client.updateStatus(claimPath(key), body: updated)
+    }
+
+    // MARK: - Expansion
+
+    /// A bound claim that asks for more than its volume holds: a class with `allowVolumeExpansion: true`
+    /// and one of our provisioners grows the volume's `spec.capacity` (the node agent grows `disk.img` when a
+    /// guest next starts on it), with events `Resizing` and `VolumeResizeSuccessful`; otherwise a
+    /// `VolumeResizeFailed` warning says why. Returns the volume as it is afterwards.
+    func expand(_ volume: JSONValue, for claim: PersistentVolumeClaim, object: JSONValue, className: String) async throws(VirtError) -> JSONValue {
+        guard let wanted = claim.spec?.resources?.requests?["storage"] else { return volume }
+        let pv: PersistentVolume = try volume.decoded()
+        let held = pv.spec?.capacity?["storage"]?.bytes ?? 0
+        guard wanted.bytes > held else { return volume }
+        let name = volume.metadataName ?? ""
+        guard let storageClass = storageClass(className), storageClass.allowVolumeExpansion == true else {
+            await event(object, .warning, reason: "VolumeResizeFailed",
+                        message: "cannot grow volume \(name) to \(wanted.text): storageclass \"\(className)\" does not set allowVolumeExpansion: true")
+            return volume
+        }
+        guard [StorageNames.localProvisioner, StorageNames.sharedProvisioner].contains(storageClass.provisioner),
+              volume.annotation(StorageNames.provisionedByAnnotation) == storageClass.provisioner
+        else {
+            await event(object, .warning, reason: "VolumeResizeFailed",
+                        message: "cannot grow volume \(name): only volumes provisioned by \(StorageNames.localProvisioner) or \(StorageNames.sharedProvisioner) can be resized")
+            return volume
+        }
+        await event(object, .normal, reason: "Resizing", message: "External resizer is resizing volume \(name)")
+        let grown = try await client.patch(volumePath(name), mergePatch: [
+            "metadata": ["resourceVersion": .string(volume.metadataResourceVersion ?? "")],
+            "spec": ["capacity": ["storage": .string(wanted.text)]],
+        ])
+        logger.info("resized volume", metadata: ["volume": "\(name)", "size": "\(wanted.text)"])
+        await event(object, .normal, reason: "VolumeResizeSuccessful", message: "Resize volume succeeded")
+        return grown
     }
 
     // MARK: - Protection

@@ -7,7 +7,7 @@ import VirtOS
 ///
 /// | volume mode | the volume on the node | QEMU opens |
 /// | --- | --- | --- |
-/// | Filesystem | a directory | `<dir>/disk.img` (raw), made sparse at the claim's size when missing |
+/// | Filesystem | a directory | `<dir>/disk.img` (raw), made sparse at the claim's size when missing, grown when the claim grew |
 /// | Filesystem | a regular file | that file (raw) |
 /// | Block | a block device | the device (`host_device`) |
 /// | Block | a directory or regular file | a loop device over `<dir>/disk.img` (sparse, made when missing) or the file |
@@ -107,9 +107,16 @@ extension VolumePreparer {
         try FileSystem.remove(path)
     }
 
-    /// Creates `path` as a sparse file of `size` bytes when it is missing (its directory too).
+    /// Creates `path` as a sparse file of `size` bytes when it is missing (its directory too), and grows a
+    /// smaller one to `size` (an expanded claim); a file is never shrunk.
     static func makeSparseImage(_ path: String, size: Int64, volume: String, field: String) throws {
-        if FileSystem.resolvedKind(path) == .regular { return }
+        if FileSystem.resolvedKind(path) == .regular {
+            let rounded = size / 512 * 512
+            if let current = FileSystem.size(path), current < rounded, truncate(path, off_t(rounded)) != 0 {
+                throw VirtError(.internal, "\(field): cannot grow \(path) to \(rounded) bytes for persistentvolume \"\(volume)\": \(String(cString: strerror(errno)))")
+            }
+            return
+        }
         guard size > 0 else { throw FieldError.invalid(field, "persistentvolume \"\(volume)\" has no capacity to size \(path)") }
         do {
             try FileSystem.makeDirectory((path as NSString).deletingLastPathComponent)

@@ -518,6 +518,22 @@ import VirtError
         #expect(fields(claim(["accessModes": ["ReadWriteOnce"], "resources": size, "volumeMode": "FromStorageProfile"])) == ["spec.volumeMode"])
     }
 
+    @Test func aBoundClaimMayGrowButNotShrinkBelowItsCapacity() {
+        let old: JSONValue = [
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": ["name": "c"],
+            "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]],
+            "status": ["phase": "Bound", "capacity": ["storage": "1Gi"]],
+        ]
+        var grown = old
+        grown[path: ["spec", "resources", "requests", "storage"]] = "2Gi"
+        #expect(Admission.validate(group: "", kind: "PersistentVolumeClaim", object: grown, old: old) == [])
+        var shrunk = old
+        shrunk[path: ["spec", "resources", "requests", "storage"]] = "512Mi"
+        let causes = Admission.validate(group: "", kind: "PersistentVolumeClaim", object: shrunk, old: old)
+        #expect(fields(causes) == ["spec.resources.requests.storage"])
+        #expect(causes.first?.message.contains("field can not be less than status.capacity") == true)
+    }
+
     /// CDI's PVC mutation completes a claim labelled cdi.kubevirt.io/applyStorageProfile from the StorageProfile.
     @Test func aClaimForTheStorageProfileMayLeaveOutWhatCDIFillsIn() {
         let labelled: JSONValue = ["name": "c", "labels": ["cdi.kubevirt.io/applyStorageProfile": "true"]]

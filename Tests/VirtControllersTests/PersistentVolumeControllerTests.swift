@@ -225,6 +225,31 @@ func claimPod(_ name: String, claim: String, phase: String? = nil) -> JSONValue 
         #expect(deleted[path: ["status", "phase"]] == "Released")
     }
 
+    @Test func aGrownClaimGrowsItsProvisionedVolumeWhenTheClassAllowsExpansion() async throws {
+        let world = StorageWorld()
+        var expandable = storageClass("grow", provisioner: StorageNames.sharedProvisioner, binding: StorageNames.immediate)
+        expandable["allowVolumeExpansion"] = true
+        world.client.seed(StorageNames.classes, expandable)
+        world.client.seed(claims, claimManifest("a", className: "grow"))
+        world.client.seed(claims, claimManifest("b", className: StorageNames.sharedClass))
+        try await world.settle("a")
+        try await world.settle("b")
+        for name in ["a", "b"] {
+            guard var claim = world.claim(name) else { Issue.record("claim \(name) is gone"); continue }
+            claim[path: ["spec", "resources", "requests", "storage"]] = "3Gi"
+            world.client.seed(claims, claim)
+            try await world.settle(name)
+        }
+        let a = try #require(world.claim("a"))
+        #expect(a[path: ["status", "capacity", "storage"]] == "3Gi")
+        #expect(world.volume(a[path: ["spec", "volumeName"]]?.stringValue ?? "")?[path: ["spec", "capacity", "storage"]] == "3Gi")
+        #expect(world.client.events(reason: "VolumeResizeSuccessful").first?["message"] == "Resize volume succeeded")
+        // The built-in class in this world does not allow it: the volume keeps its size and a warning says why.
+        let b = try #require(world.claim("b"))
+        #expect(b[path: ["status", "capacity", "storage"]] == "1Gi")
+        #expect(world.client.events(reason: "VolumeResizeFailed").first?["message"]?.stringValue?.contains("does not set allowVolumeExpansion: true") == true)
+    }
+
     @Test func protectionHoldsAClaimWhileAPodUsesIt() async throws {
         let world = StorageWorld()
         world.client.seed(StorageNames.volumes, volumeManifest("pv"))

@@ -43,6 +43,15 @@ import VirtOS
             _ = try await VolumePreparer().prepare(Self.vmi(claims: [("root", "root-claim")]), stateDirectory: dir.sub("state"), secrets: [:], claims: claims)
             #expect(try String(contentsOfFile: image, encoding: .utf8).hasPrefix("guest data"))
 
+            // An expanded claim grows the image, keeping its data; a smaller one never shrinks it.
+            var grown = claims
+            grown["root-claim"]?.capacity = 96 << 20
+            _ = try await VolumePreparer().prepare(Self.vmi(claims: [("root", "root-claim")]), stateDirectory: dir.sub("state"), secrets: [:], claims: grown)
+            #expect(try FileManager.default.attributesOfItem(atPath: image)[.size] as? Int == 96 << 20)
+            #expect(try String(contentsOfFile: image, encoding: .utf8).hasPrefix("guest data"))
+            _ = try await VolumePreparer().prepare(Self.vmi(claims: [("root", "root-claim")]), stateDirectory: dir.sub("state"), secrets: [:], claims: claims)
+            #expect(try FileManager.default.attributesOfItem(atPath: image)[.size] as? Int == 96 << 20)
+
             try VolumePreparer.removeVolume(at: volumeDir)
             #expect(!FileManager.default.fileExists(atPath: volumeDir))
         }

@@ -189,3 +189,31 @@ def test_a_provisioned_volume_is_protected_while_in_use_and_reclaimed_with_its_c
     wait_for(lambda: get(d, f"{PVCS}/data") is None, 90, "the claim to go once its pod is gone")
     wait_for(lambda: get(d, f"{PVS}/{name}") is None, 30, "the provisioned volume to be deleted")
     assert not os.path.exists(os.path.dirname(image))
+
+
+def test_a_grown_claim_grows_the_disk_the_guest_sees_at_its_next_start(cluster):
+    d = cluster
+    assert d.request("POST", PVCS, pvc("grow", size="40Mi")).status_code == 201
+    volumes = [{"name": "root", "containerDisk": {"image": f"{GUEST}/disk.qcow2"}},
+               {"name": "data", "persistentVolumeClaim": {"claimName": "grow"}}]
+    disks = [{"name": "root", "disk": {"bus": "virtio"}, "bootOrder": 1}, {"name": "data", "disk": {"bus": "virtio"}}]
+    manifest = vm_with_volumes("grow-vm", volumes, disks)
+    assert d.request("POST", VMS, manifest).status_code == 201
+    wait_for(lambda: "login:" in serial_log(d, "grow-vm"), 180, "the guest's login prompt")
+    name = get(d, f"{PVCS}/grow")["spec"]["volumeName"]
+    image = os.path.join(d.data_dir, "volumes", name, "disk.img")
+    assert os.path.getsize(image) == 40 << 20
+
+    # Shrinking is refused; growing is accepted (the local class allows expansion) and reaches the volume.
+    shrink = d.kubectl("patch", "pvc", "grow", "-p", '{"spec":{"resources":{"requests":{"storage":"20Mi"}}}}', check=False)
+    assert shrink.returncode != 0
+    assert "spec.resources.requests.storage: Forbidden: field can not be less than status.capacity" in shrink.stderr
+    d.kubectl("patch", "pvc", "grow", "-p", '{"spec":{"resources":{"requests":{"storage":"72Mi"}}}}')
+    wait_for(lambda: get(d, f"{PVCS}/grow")["status"]["capacity"]["storage"] == "72Mi", 30, "the claim's capacity to grow")
+    assert get(d, f"{PVS}/{name}")["spec"]["capacity"]["storage"] == "72Mi"
+    assert [e["message"] for e in events(d, "VolumeResizeSuccessful")] == ["Resize volume succeeded"]
+
+    # The running guest keeps its disk; the restarted one gets the grown disk.img.
+    assert os.path.getsize(image) == 40 << 20
+    assert d.swiftvirt("restart", "grow-vm").returncode == 0
+    wait_for(lambda: os.path.getsize(image) == 72 << 20, 120, "disk.img to grow when the guest starts again")

@@ -17,6 +17,12 @@ enum StorageAdmission {
 
     static func validatePersistentVolumeClaim(_ claim: PersistentVolumeClaim, object: JSONValue, old: JSONValue?) -> [VirtError.Cause] {
         if let old, old["spec"] == object["spec"] { return [] }
+        // A claim grows, never shrinks below what its volume already holds.
+        if let old, let text = old[path: ["status", "capacity", "storage"]]?.stringValue, let capacity = try? Quantity(text),
+           let wanted = claim.spec?.resources?.requests?["storage"], wanted.bytes < capacity.bytes
+        {
+            return [FieldErrors.forbidden("spec.resources.requests.storage", "field can not be less than status.capacity")]
+        }
         // CDI completes a labelled PVC on create (access modes, volume mode) before Kubernetes checks it;
         // until StorageProfiles are served, what it would fill in is accepted and stored as given.
         let fromProfile = old == nil && claim.metadata?.labels?[applyStorageProfileLabel] == "true"
