@@ -80,8 +80,5 @@ public actor RegistrySession {
         }
     }
 
-    static func digest(of bytes: [UInt8], algorithm: String) -> String {
-        let sink = HashingOnly(algorithm: algorithm)
-        return sink.digest(bytes)
-    }
+    static func digest(of bytes: [UInt8], algorithm: String) -> String { ContentDigest.of(bytes, algorithm: algorithm) }
 }
