@@ -17,6 +17,9 @@ public struct ImageInfo: Sendable, Equatable {
     public var backingFormat: ImageFormat?
     /// qcow2: the image was not closed cleanly (lazy refcounts).
     public var dirty: Bool
+    /// Other files the image reads its data from: a VMDK's extents, a qcow2's external data file. An
+    /// image from an untrusted source must name none but itself.
+    public var externalFiles: [String] = []
 
     public init(
         filename: String, format: ImageFormat, virtualSize: Int64, actualSize: Int64? = nil,
@@ -54,5 +57,8 @@ public struct ImageInfo: Sendable, Equatable {
             fullBackingFile: value["full-backing-filename"]?.stringValue,
             backingFormat: value["backing-filename-format"]?.stringValue.map { ImageFormat($0) },
             dirty: value["dirty-flag"]?.boolValue ?? false)
+        let specific = value["format-specific"]?["data"]
+        externalFiles = (specific?["extents"]?.arrayValue ?? []).compactMap { $0["filename"]?.stringValue }
+        if let dataFile = specific?["data-file"]?.stringValue { externalFiles.append(dataFile) }
     }
 }

@@ -34,11 +34,15 @@ public struct QemuImg: Sendable {
         public var cacheMode: String?
         /// Cache mode of the source (`-T`).
         public var sourceCacheMode: String?
+        /// Let writes land out of order (`-W`): faster, fine for a raw target nobody reads meanwhile.
+        public var outOfOrderWrites: Bool
 
         public init(
             sourceFormat: ImageFormat? = nil, compress: Bool = false, skipTargetCreation: Bool = false,
-            preallocation: String? = nil, cacheMode: String? = nil, sourceCacheMode: String? = nil
+            preallocation: String? = nil, cacheMode: String? = nil, sourceCacheMode: String? = nil,
+            outOfOrderWrites: Bool = false
         ) {
+            self.outOfOrderWrites = outOfOrderWrites
             self.sourceFormat = sourceFormat
             self.compress = compress
             self.skipTargetCreation = skipTargetCreation
@@ -103,8 +107,19 @@ public struct QemuImg: Sendable {
         if let preallocation = options.preallocation { arguments += ["-o", "preallocation=\(preallocation)"] }
         if let cacheMode = options.cacheMode { arguments += ["-t", cacheMode] }
         if let sourceCacheMode = options.sourceCacheMode { arguments += ["-T", sourceCacheMode] }
+        if options.outOfOrderWrites { arguments.append("-W") }
         arguments += [source, destination]
         try await run(arguments, operation: "convert", path: source)
+    }
+
+    /// Grows an image to `size` bytes (`qemu-img resize`). Never shrinks: a smaller size is refused
+    /// before qemu-img runs, as data past it would be lost.
+    public func resize(path: String, format: ImageFormat, size: Int64, currentSize: Int64? = nil) async throws {
+        guard size > 0 else { throw QemuImgError.invalidArgument("cannot resize \(path) to \(size): the size must be positive") }
+        if let currentSize, size < currentSize {
+            throw QemuImgError.invalidArgument("will not shrink \(path) from \(currentSize) to \(size) bytes: the data past \(size) would be lost")
+        }
+        try await run(["resize", "-q", "-f", format.rawValue, path, String(size)], operation: "resize", path: path)
     }
 
     @discardableResult

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import VirtImport
+
+/// `swiftvirt-importer`: fills one volume from an http(s) image, as CDI's importer pod does. The node
+/// agent runs it in a pod sandbox beside the volume; the benchmark runs it directly.
+///
+/// Exit status 0 when the image is complete (its marker written), 75 (EX_TEMPFAIL) when a retry may
+/// help, 1 otherwise; the error's reason and message are on standard error.
+@main
+struct ImporterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swiftvirt-importer", abstract: "Import a disk image from an http(s) URL into a raw file or block device.")
+
+    @Option(help: "The image URL (http:// or https://).") var url: String
+    @Option(help: "The raw file to create, or the block device to write.") var target: String
+    @Option(help: "The volume's size in bytes; the disk is grown to it, never shrunk.") var size: Int64?
+    @Option(help: "Expected checksum of the download, ALGORITHM:HEX (md5, sha1, sha256, sha512).") var checksum: String?
+    @Option(help: "Basic-auth user name.") var username: String?
+    @Option(help: "Basic-auth password (or the environment variable SWIFTVIRT_IMPORT_PASSWORD).") var password: String?
+    @Option(help: "An extra request header, 'Name: value' (repeatable).") var header: [String] = []
+    @Option(help: "A PEM file of CA certificates to trust besides the system's.") var caBundle: String?
+    @Flag(help: "Accept any server certificate.") var insecureSkipVerify = false
+    @Option(help: "Directory for the scratch file of formats that need random access.") var scratchDirectory: String?
+    @Option(help: "The completion marker's path (default: TARGET.complete).") var marker: String?
+    @Flag(help: "Print progress lines (NN.NN%) on standard error.") var progress = false
+
+    func run() async throws {
+        do {
+            let source = try makeSource()
+            let importTarget = ImportTarget(path: target, requestedSize: size, scratchDirectory: scratchDirectory, markerPath: marker)
+            let printProgress = progress
+            let result = try await DiskImporter().importImage(from: source, into: importTarget) { update in
+                if printProgress { FileHandle.standardError.write(Data("progress \(update)\n".utf8)) }
+            }
+            let compression = result.compression.map { "\"\($0)\"" } ?? "null"
+            print(
+                #"{"format":"\#(result.format)","compression":\#(compression),"imageSize":\#(result.imageSize),"targetSize":\#(result.targetSize),"downloadedBytes":\#(result.downloadedBytes),"usedScratch":\#(result.usedScratch)}"#
+            )
+        } catch let error as ImportError {
+            FileHandle.standardError.write(Data("\(error.reason): \(error)\n".utf8))
+            throw ExitCode(error.isRetryable ? 75 : 1)
+        }
+    }
+
+    private func makeSource() throws -> HTTPImportSource {
+        var source = HTTPImportSource(url: url, insecureSkipVerify: insecureSkipVerify)
+        if let checksum { source.checksum = try ImportChecksum(checksum) }
+        if let username {
+            let secret = password ?? ProcessInfo.processInfo.environment["SWIFTVIRT_IMPORT_PASSWORD"] ?? ""
+            source.credentials = .init(username: username, password: secret)
+        }
+        for line in header {
+            guard let colon = line.firstIndex(of: ":") else { throw ValidationError("--header \(line): expected 'Name: value'") }
+            source.headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+        if let caBundle {
+            guard let pem = FileManager.default.contents(atPath: caBundle) else { throw ValidationError("cannot read --ca-bundle \(caBundle)") }
+            source.caBundlePEM = String(decoding: pem, as: UTF8.self)
+        }
+        return source
+    }
+}
