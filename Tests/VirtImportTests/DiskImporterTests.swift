@@ -61,6 +61,33 @@ import VirtOS
         }
     }
 
+    @Test(arguments: ["raw", "qcow2", "raw.xz"])
+    func importsIntoABlockDevice(kind: String) async throws {
+        try await ScratchDirectory.with { directory in
+            let images = try TestImages.make(in: directory)
+            let name = try await images.file(kind)
+            // The device's old contents are not zeros: the import must overwrite them, holes included.
+            let backing = "\(directory)/device.img"
+            _ = FileManager.default.createFile(atPath: backing, contents: Data(repeating: 0xFF, count: 8 << 20))
+            let device = try await ProcessRunner().check("losetup", ["--find", "--show", backing]).stdoutText
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            defer { TestImages.detachLoop(device) }
+            try await ImageServer.with(directory: directory) { server in
+                let marker = "\(directory)/device.complete"
+                let result = try await DiskImporter().importImage(
+                    from: HTTPImportSource(url: server.url("f/\(name)")),
+                    into: ImportTarget(path: device, scratchDirectory: directory, markerPath: marker))
+                #expect(result.targetSize == 8 << 20)
+                #expect(result.imageSize == images.rawSize)
+                try await TestImages.run("cmp", ["-n", String(images.rawSize), device, images.raw])
+                #expect(ImportMarker.read(at: marker) != nil)
+                await #expect(throws: ImportError.invalidTarget("a block device target needs a marker path outside the device (\(device))")) {
+                    try await DiskImporter().importImage(from: HTTPImportSource(url: server.url("f/\(name)")), into: ImportTarget(path: device))
+                }
+            }
+        }
+    }
+
     @Test func theTestGuestImportsAsTheSameDisk() async throws {
         let guest = "/var/lib/swiftvirt/guest/disk.qcow2"
         try #require(FileManager.default.fileExists(atPath: guest), "the test guest is built by guest/build.sh (make test runs it)")

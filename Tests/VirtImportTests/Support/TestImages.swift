@@ -60,5 +60,14 @@ struct TestImages {
         process.waitUntilExit()
     }
 
+    /// Detaches a loop device (synchronously, for `defer`).
+    static func detachLoop(_ device: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/sbin/losetup")
+        process.arguments = ["-d", device]
+        guard (try? process.run()) != nil else { return }
+        process.waitUntilExit()
+    }
+
     static func contents(_ path: String) -> [UInt8] { FileManager.default.contents(atPath: path).map { Array($0) } ?? [] }
 }
