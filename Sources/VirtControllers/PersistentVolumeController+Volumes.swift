@@ -20,6 +20,11 @@ extension PersistentVolumeController {
             _ = try await setVolumePhase(object, "Bound")
             return .done
         }
+        if (ref["uid"]?.stringValue ?? "").isEmpty {
+            // Pre-bound by its creator to a claim that does not exist yet: it waits for that claim.
+            _ = try await setVolumePhase(object, "Available")
+            return .done
+        }
         if object[path: ["status", "phase"]]?.stringValue != "Released" {
             object = try await setVolumePhase(object, "Released")
         }

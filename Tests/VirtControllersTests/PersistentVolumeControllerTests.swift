@@ -139,6 +139,22 @@ func claimPod(_ name: String, claim: String, phase: String? = nil) -> JSONValue 
         #expect(world.claim("data")?[path: ["metadata", "annotations", StorageNames.boundByControllerAnnotation]] == nil)
     }
 
+    @Test func aVolumePreBoundToAClaimWaitsForItAndBindsOnlyIt() async throws {
+        let world = StorageWorld()
+        var volume = volumeManifest("reserved", reclaim: "Delete")
+        volume[path: ["spec", "claimRef"]] = ["namespace": "default", "name": "later"]
+        world.client.seed(StorageNames.volumes, volume)
+        try await world.settle("nobody")
+        #expect(world.volume("reserved")?[path: ["status", "phase"]] == "Available")
+        world.client.seed(claims, claimManifest("other", className: ""))
+        try await world.settle("other")
+        #expect(world.claim("other")?[path: ["status", "phase"]] == "Pending")
+        world.client.seed(claims, claimManifest("later", className: ""))
+        try await world.settle("later")
+        #expect(world.claim("later")?[path: ["spec", "volumeName"]] == "reserved")
+        #expect(world.volume("reserved")?[path: ["status", "phase"]] == "Bound")
+    }
+
     @Test func noClassAndNoVolumeStaysPendingWithFailedBinding() async throws {
         let world = StorageWorld()
         world.client.seed(claims, claimManifest("data", className: ""))
