@@ -72,11 +72,14 @@ final class FakePodRuntime: PodRuntime {
 final class FakeVolumes: VolumeProvider {
     let failure = Mutex<(any Error & Sendable)?>(nil)
     let prepared = Mutex<[String]>([])
+    /// The claims the last prepare was given.
+    let claims = Mutex<[String: ClaimedVolume]>([:])
 
     func prepare(_ vmi: VirtualMachineInstance, stateDirectory: String, secrets: [String: Secret],
                  claims: [String: ClaimedVolume]) async throws -> [PreparedDisk] {
         if let failure = failure.withLock({ $0 }) { throw failure }
         prepared.withLock { $0.append(vmi.metadata?.name ?? "") }
+        self.claims.withLock { $0 = claims }
         return (vmi.spec.volumes ?? []).map { volume in
             PreparedDisk(volumeName: volume.name, source: .emptyDisk, path: "\(stateDirectory)/disks/\(volume.name).qcow2", format: .qcow2, readOnly: false)
         }

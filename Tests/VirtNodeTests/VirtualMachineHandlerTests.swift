@@ -293,6 +293,41 @@ import VirtReconcile
         #expect(world.condition("Synchronized") == nil)
     }
 
+    @Test func aClaimThatIsMissingOrUnboundKeepsThePodWaitingThenItsVolumeIsPrepared() async throws {
+        let world = AgentWorld()
+        world.seedScheduled { vmi in
+            vmi[path: ["spec", "volumes"]] = [["name": "root", "persistentVolumeClaim": ["claimName": "root-disk"]]]
+        }
+        let claims = StorageNames.claims.inNamespace("default")
+        #expect(try await world.reconcile() == .requeue(after: .seconds(10)))
+        #expect(world.runtime.started.isEmpty)
+        #expect(world.condition("Synchronized")?["reason"] == "CreateContainerConfigError")
+        #expect(world.condition("Synchronized")?["message"]?.stringValue?.hasPrefix("persistentvolumeclaim \"root-disk\" not found") == true)
+
+        world.client.seed(claims, ["apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": ["name": "root-disk"],
+                                   "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]],
+                                   "status": ["phase": "Pending"]])
+        #expect(try await world.reconcile() == .requeue(after: .seconds(10)))
+        #expect(world.condition("Synchronized")?["message"]?.stringValue?.hasPrefix("persistentvolumeclaim \"root-disk\" is not bound yet") == true)
+
+        world.client.seed(StorageNames.volumes, [
+            "apiVersion": "v1", "kind": "PersistentVolume", "metadata": ["name": "pvc-1"],
+            "spec": ["csi": ["driver": .string(StorageNames.localProvisioner), "volumeHandle": "pvc-1"], "volumeMode": "Block",
+                     "capacity": ["storage": "1Gi"],
+                     "nodeAffinity": ["required": ["nodeSelectorTerms": [["matchExpressions": [[
+                         "key": "kubernetes.io/hostname", "operator": "In", "values": ["node-a"]]]]]]]],
+        ])
+        world.client.seed(claims, ["apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": ["name": "root-disk"],
+                                   "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]], "volumeName": "pvc-1"],
+                                   "status": ["phase": "Bound", "capacity": ["storage": "1Gi"]]])
+        try await world.reconcile()
+        #expect(world.vmi?[path: ["status", "phase"]] == "Running")
+        #expect(world.volumes.claims.withLock { $0 } == [
+            "root-disk": ClaimedVolume(claimName: "root-disk", volumeName: "pvc-1", path: VolumeDirectories().local + "/pvc-1",
+                                       mode: .block, capacity: 1 << 30),
+        ])
+    }
+
     @Test func qemuThatDoesNotStartFailsTheVMIWithTheReason() async throws {
         let world = AgentWorld()
         world.seedScheduled()
