@@ -217,3 +217,22 @@ def test_a_grown_claim_grows_the_disk_the_guest_sees_at_its_next_start(cluster):
     assert os.path.getsize(image) == 40 << 20
     assert d.swiftvirt("restart", "grow-vm").returncode == 0
     wait_for(lambda: os.path.getsize(image) == 72 << 20, 120, "disk.img to grow when the guest starts again")
+
+
+def test_a_shared_volume_is_attached_to_two_vms_at_once_when_shareable(cluster):
+    d = cluster
+    assert d.request("POST", PVCS, pvc("both", class_name="shared", access=("ReadWriteMany",))).status_code == 201
+    wait_for(lambda: get(d, f"{PVCS}/both")["status"].get("phase") == "Bound", 30, "the shared claim to bind")
+    volumes = [{"name": "root", "containerDisk": {"image": f"{GUEST}/disk.qcow2"}},
+               {"name": "data", "persistentVolumeClaim": {"claimName": "both"}}]
+    disks = [{"name": "root", "disk": {"bus": "virtio"}, "bootOrder": 1},
+             {"name": "data", "disk": {"bus": "virtio"}, "shareable": True}]
+    for name in ("share-a", "share-b"):
+        assert d.request("POST", VMS, vm_with_volumes(name, volumes, disks)).status_code == 201
+    for name in ("share-a", "share-b"):
+        wait_for(lambda: "login:" in serial_log(d, name), 180, f"{name}'s login prompt")
+    volume = get(d, f"{PVCS}/both")["spec"]["volumeName"]
+    image = os.path.join(d.data_dir, "shared-volumes", volume, "disk.img")
+    lines = [line for line in qemu_command_lines(d) if f"filename={image}" in line]
+    assert len(lines) == 2
+    assert all("share-rw=on" in line for line in lines)
