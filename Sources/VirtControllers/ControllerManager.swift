@@ -18,6 +18,8 @@ import VirtReconcile
 /// | PersistentVolume | its volume, and the claim its `claimRef` names |
 /// | StorageClass | every claim not bound yet |
 /// | Pod (again) | the claims it names (their protection waits for it) |
+/// | DataVolume | its DataVolume; the VM that owns it; the VMIs whose volumes name it (and their VMs) |
+/// | PersistentVolumeClaim (again) | the DataVolume that owns it |
 ///
 /// Run it as one `Service` (``run()``), or add ``services`` to the daemon's `ServiceGroup` one by one.
 public struct ControllerManager: Service {
@@ -56,6 +58,7 @@ public struct ControllerManager: Service {
     public let claimInformer: Informer
     public let volumeInformer: Informer
     public let classInformer: Informer
+    public let dataVolumeInformer: Informer
     /// The informers, then the controllers.
     public let services: [any Service]
 
@@ -75,6 +78,8 @@ public struct ControllerManager: Service {
         self.claimInformer = claimInformer
         self.volumeInformer = volumeInformer
         self.classInformer = classInformer
+        let dataVolumeInformer = Informer(client: client, path: DataVolumeController.path, kind: "DataVolume", logger: logger)
+        self.dataVolumeInformer = dataVolumeInformer
 
         let controllerRecorder = EventRecorder(client: client, component: "virtualmachine-controller", host: configuration.host, logger: logger)
         let vmQueue = WorkQueue<ObjectKey>()
@@ -82,14 +87,15 @@ public struct ControllerManager: Service {
 
         let vmController = Controller(
             name: "virtualmachine",
-            reconciler: VirtualMachineController(client: client, vms: vmInformer.cache, vmis: vmiInformer.cache, recorder: controllerRecorder, logger: logger),
-            queue: vmQueue, informers: [vmInformer, vmiInformer], workers: configuration.vmWorkers, logger: logger)
+            reconciler: VirtualMachineController(client: client, vms: vmInformer.cache, vmis: vmiInformer.cache,
+                                                 dataVolumes: dataVolumeInformer.cache, recorder: controllerRecorder, logger: logger),
+            queue: vmQueue, informers: [vmInformer, vmiInformer, dataVolumeInformer], workers: configuration.vmWorkers, logger: logger)
         let vmiController = Controller(
             name: "virtualmachineinstance",
             reconciler: VirtualMachineInstanceController(
                 client: client, vmis: vmiInformer.cache, pods: podInformer.cache, nodes: nodeInformer.cache,
-                recorder: controllerRecorder, configuration: configuration.vmi, logger: logger),
-            queue: vmiQueue, informers: [vmiInformer, podInformer, nodeInformer], workers: configuration.vmiWorkers, logger: logger)
+                dataVolumes: dataVolumeInformer.cache, recorder: controllerRecorder, configuration: configuration.vmi, logger: logger),
+            queue: vmiQueue, informers: [vmiInformer, podInformer, nodeInformer, dataVolumeInformer], workers: configuration.vmiWorkers, logger: logger)
 
         vmInformer.addHandler { event in
             if let key = event.key { await vmQueue.add(key) }
@@ -135,8 +141,35 @@ public struct ControllerManager: Service {
             }
         }
 
+        let dataVolumeQueue = WorkQueue<ObjectKey>()
+        let dataVolumeController = Controller(
+            name: "datavolume",
+            reconciler: DataVolumeController(
+                client: client, dataVolumes: dataVolumeInformer.cache, claims: claimInformer.cache, classes: classInformer.cache,
+                recorder: EventRecorder(client: client, component: "datavolume-controller", host: configuration.host, logger: logger),
+                logger: logger),
+            queue: dataVolumeQueue, informers: [dataVolumeInformer, claimInformer, classInformer], workers: 2, logger: logger)
+        let vmiCache = vmiInformer.cache
+        dataVolumeInformer.addHandler { event in
+            guard let key = event.key else { return }
+            await dataVolumeQueue.add(key)
+            // The VM that owns it reports Provisioning / DataVolumeError; the VMIs that use it wait for it.
+            if let owner = event.object.controllerReference, owner.kind == "VirtualMachine" {
+                await vmQueue.add(ObjectKey(namespace: key.namespace, name: owner.name))
+            }
+            for vmi in vmiCache.list(namespace: key.namespace) {
+                let names = (vmi[path: ["spec", "volumes"]]?.arrayValue ?? []).compactMap { $0[path: ["dataVolume", "name"]]?.stringValue }
+                guard names.contains(key.name), let vmiKey = ObjectKey(object: vmi) else { continue }
+                await vmiQueue.add(vmiKey)
+                if let owner = VirtualMachineController.ownerKey(ofVMI: vmi) { await vmQueue.add(owner) }
+            }
+        }
+        claimInformer.addHandler { event in
+            if let owner = DataVolumeController.ownerKey(ofClaim: event.object) { await dataVolumeQueue.add(owner) }
+        }
+
         var services: [any Service] = [vmInformer, vmiInformer, podInformer, nodeInformer, claimInformer, volumeInformer, classInformer,
-                                       vmController, vmiController, volumeController]
+                                       dataVolumeInformer, vmController, vmiController, volumeController, dataVolumeController]
 
         if configuration.runScheduler {
             let schedulerQueue = WorkQueue<ObjectKey>()

@@ -51,6 +51,7 @@ public final class NodeAgent: Service, Sendable {
         var pods: Informer
         var vmis: Informer
         var volumes: Informer
+        var claims: Informer
         var queue: WorkQueue<ObjectKey>
         var handler: VirtualMachineHandler
         var endpoint: NodeEndpoint
@@ -83,6 +84,7 @@ public final class NodeAgent: Service, Sendable {
         // Every VMI: one that migrates here or away does not name this node in status.nodeName.
         let vmis = Informer(client: client, path: KubeVirt.virtualMachineInstances, kind: "VirtualMachineInstance", logger: logger)
         let volumes = Informer(client: client, path: StorageNames.volumes, kind: "PersistentVolume", logger: logger)
+        let claims = Informer(client: client, path: StorageNames.claims, kind: "PersistentVolumeClaim", logger: logger)
         let queue = WorkQueue<ObjectKey>()
         let podRuntime = RuncPodRuntime(podsDirectory: configuration.podsDirectory)
         let runtimes = VirtualMachineHandler.Runtimes(
@@ -108,7 +110,7 @@ public final class NodeAgent: Service, Sendable {
         registration.configuration.endpointPort = endpoint.port
         try await registration.register()
         try await registration.heartbeat()
-        prepared.withLock { $0 = Prepared(registration: registration, pods: pods, vmis: vmis, volumes: volumes, queue: queue, handler: handler, endpoint: endpoint) }
+        prepared.withLock { $0 = Prepared(registration: registration, pods: pods, vmis: vmis, volumes: volumes, claims: claims, queue: queue, handler: handler, endpoint: endpoint) }
     }
 
     public func run() async throws {
@@ -140,7 +142,26 @@ public final class NodeAgent: Service, Sendable {
             reconciler: PersistentVolumeReclaimer(client: client, volumes: volumes.cache, nodeName: nodeName,
                                                   directories: configuration.volumeDirectories, logger: logger),
             queue: reclaimQueue, informers: [volumes], workers: 1, logger: logger)
+        // DataVolume imports, keyed by claim: a claim that asks for one, or the volume bound to it.
+        let claims = prepared.claims
+        let importQueue = WorkQueue<ObjectKey>()
+        claims.addHandler { event in
+            if event.kind != .deleted, VolumeImportHandler.wantsImport(event.object), let key = event.key { await importQueue.add(key) }
+        }
+        volumes.addHandler { event in
+            if let ref = event.object[path: ["spec", "claimRef"]], let name = ref["name"]?.stringValue {
+                let key = ObjectKey(namespace: ref["namespace"]?.stringValue ?? "default", name: name)
+                if let claim = claims.cache.get(key), VolumeImportHandler.wantsImport(claim) { await importQueue.add(key) }
+            }
+        }
+        let importer = Controller(
+            name: "volume-import",
+            reconciler: VolumeImportHandler(client: client, claims: claims.cache, volumes: volumes.cache, nodeName: nodeName,
+                                            directories: configuration.volumeDirectories, importer: ImporterProcess(), logger: logger),
+            queue: importQueue, informers: [claims, volumes], workers: 2, logger: logger)
         try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await claims.run() }
+            group.addTask { try await importer.run() }
             group.addTask { try await prepared.registration.run() }
             group.addTask { try await prepared.endpoint.run() }
             group.addTask { try await pods.run() }

@@ -12,7 +12,8 @@ struct ImporterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftvirt-importer", abstract: "Import a disk image from an http(s) URL into a raw file or block device.")
 
-    @Option(help: "The image URL (http:// or https://).") var url: String
+    @Option(help: "The image URL (http:// or https://).") var url: String?
+    @Flag(help: "Make an empty raw disk of --size instead of downloading (CDI's blank source).") var blank = false
     @Option(help: "The raw file to create, or the block device to write.") var target: String
     @Option(help: "The volume's size in bytes; the disk is grown to it, never shrunk.") var size: Int64?
     @Option(help: "Expected checksum of the download, ALGORITHM:HEX (md5, sha1, sha256, sha512).") var checksum: String?
@@ -27,8 +28,13 @@ struct ImporterCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let source = try makeSource()
             let importTarget = ImportTarget(path: target, requestedSize: size, scratchDirectory: scratchDirectory, markerPath: marker)
+            if blank {
+                let result = try DiskImporter().makeBlank(into: importTarget)
+                print(#"{"format":"raw","compression":null,"imageSize":\#(result.imageSize),"targetSize":\#(result.targetSize),"downloadedBytes":0,"usedScratch":false}"#)
+                return
+            }
+            let source = try makeSource()
             let printProgress = progress
             let result = try await DiskImporter().importImage(from: source, into: importTarget) { update in
                 if printProgress { FileHandle.standardError.write(Data("progress \(update)\n".utf8)) }
@@ -44,6 +50,7 @@ struct ImporterCommand: AsyncParsableCommand {
     }
 
     private func makeSource() throws -> HTTPImportSource {
+        guard let url else { throw ValidationError("--url is required (or --blank)") }
         var source = HTTPImportSource(url: url, insecureSkipVerify: insecureSkipVerify)
         if let checksum { source.checksum = try ImportChecksum(checksum) }
         if let username {

@@ -84,6 +84,10 @@ public enum KubeVirt {
         public static let unschedulable = "ErrorUnschedulable"
         public static let errImagePull = "ErrImagePull"
         public static let imagePullBackOff = "ImagePullBackOff"
+        /// A DataVolume the VM uses is still being filled.
+        public static let provisioning = "Provisioning"
+        /// A DataVolume the VM uses failed.
+        public static let dataVolumeError = "DataVolumeError"
         public static let unknown = "Unknown"
     }
 

@@ -1,0 +1,107 @@
+import Foundation
+import VirtOS
+
+/// Runs `swiftvirt-importer` as a child process of the node agent, its standard error in the request's
+/// log file (progress lines `progress NN.NN%`, then the error's `Reason: message` line), read back every
+/// second for progress. Exit 0 succeeded, 75 failed but a retry may help, anything else failed.
+///
+/// A plain child rather than a runc pod sandbox: the importer needs the network (the launcher pods'
+/// sandboxes get their own network namespace, which reaches no loopback server) and only the volume's
+/// directory; a sandbox with the host network is left for when pods get CNI networks.
+public struct ImporterProcess: VolumeImporter {
+    /// The `swiftvirt-importer` executable.
+    public var executable: String
+    public var runner: any RedirectingCommandRunner
+
+    public init(executable: String = ImporterProcess.besideThisProgram(), runner: any RedirectingCommandRunner = ProcessRunner()) {
+        self.executable = executable
+        self.runner = runner
+    }
+
+    /// `swiftvirt-importer` in the directory of the running program (SwiftPM builds them side by side),
+    /// else on `PATH`.
+    public static func besideThisProgram() -> String {
+        let directory = (Bundle.main.executablePath.map { ($0 as NSString).deletingLastPathComponent }) ?? ""
+        let candidate = "\(directory)/swiftvirt-importer"
+        return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : "swiftvirt-importer"
+    }
+
+    /// The command line for `request` (the password goes in the environment, not the arguments).
+    public static func arguments(for request: VolumeImportRequest, caBundlePath: String?) -> [String] {
+        var arguments = ["--target", request.target, "--size", String(request.size), "--progress"]
+        if request.source == "blank" { return arguments + ["--blank"] }
+        arguments += ["--url", request.url ?? ""]
+        if let checksum = request.checksum { arguments += ["--checksum", checksum] }
+        if let username = request.username { arguments += ["--username", username] }
+        for header in request.headers { arguments += ["--header", header] }
+        if let caBundlePath { arguments += ["--ca-bundle", caBundlePath] }
+        return arguments
+    }
+
+    public func run(_ request: VolumeImportRequest, progress: @escaping @Sendable (String) async -> Void) async -> VolumeImportOutcome {
+        try? FileManager.default.removeItem(atPath: request.logPath)
+        var caBundlePath: String?
+        if let pem = request.caBundlePEM {
+            let path = request.logPath + ".ca.pem"
+            do {
+                try pem.write(toFile: path, atomically: true, encoding: .utf8)
+            } catch {
+                return .failed(reason: "InvalidSource", message: "cannot write the CA bundle to \(path): \(error)", retryable: false)
+            }
+            caBundlePath = path
+        }
+        var variables = ProcessInfo.processInfo.environment
+        if let password = request.password { variables["SWIFTVIRT_IMPORT_PASSWORD"] = password }
+        let environment = variables
+        let arguments = Self.arguments(for: request, caBundlePath: caBundlePath)
+        let streams = StandardStreams(output: "/dev/null", error: request.logPath)
+        let logPath = request.logPath
+        let (runner, executable) = (self.runner, self.executable)
+        let code: Int32
+        do {
+            code = try await withThrowingTaskGroup(of: Int32?.self) { group in
+                group.addTask { try await runner.run(executable, arguments, environment: environment, streams: streams) }
+                group.addTask {
+                    var last = ""
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(1))
+                        if let value = Self.lastProgress(inLog: logPath), value != last {
+                            last = value
+                            await progress(value)
+                        }
+                    }
+                    return nil
+                }
+                var result: Int32 = 1
+                for try await value in group {
+                    if let value {
+                        result = value
+                        group.cancelAll()
+                    }
+                }
+                return result
+            }
+        } catch {
+            return .failed(reason: "ImporterNotStarted", message: "cannot run \(executable): \(error)", retryable: true)
+        }
+        if code == 0 { return .succeeded }
+        let (reason, message) = Self.failure(inLog: logPath, exitCode: code)
+        return .failed(reason: reason, message: message, retryable: code == 75)
+    }
+
+    /// The last `progress NN.NN%` line of the log.
+    static func lastProgress(inLog path: String) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").last { $0.hasPrefix("progress ") }.map { String($0.dropFirst("progress ".count)) }
+    }
+
+    /// The importer's `Reason: message` line (its last line that is not progress).
+    static func failure(inLog path: String, exitCode: Int32) -> (String, String) {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        guard let line = text.split(separator: "\n").last(where: { !$0.hasPrefix("progress ") }) else {
+            return ("Error", "swiftvirt-importer exited with status \(exitCode) and said nothing")
+        }
+        guard let colon = line.firstIndex(of: ":"), !line[..<colon].contains(" ") else { return ("Error", String(line)) }
+        return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+    }
+}

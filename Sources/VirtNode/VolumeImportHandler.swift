@@ -1,0 +1,215 @@
+import Foundation
+import Logging
+import VirtAPI
+import VirtClient
+import VirtError
+import VirtReconcile
+
+/// The node's part of CDI: fills a bound PersistentVolumeClaim whose `cdi.kubevirt.io/storage.import.source`
+/// is `http` or `blank` (the DataVolume controller writes it) when this node holds its volume (a local
+/// volume's node; for a shared volume, the first agent to take the import), and reports the import on the
+/// claim in CDI's importer-pod annotations, which the DataVolume controller turns into the DataVolume's status:
+///
+/// | annotation | written |
+/// | --- | --- |
+/// | `cdi.kubevirt.io/storage.pod.phase` | `Running` when the import starts, `Succeeded` once the marker is written, `Failed` when retrying cannot help |
+/// | `cdi.kubevirt.io/storage.populator.progress` | `NN.NN%` as the importer reports it |
+/// | `cdi.kubevirt.io/storage.pod.restarts` | each retry (the importer said a retry may help: exit 75), after a back-off of 2ⁿ s (at most 60 s) |
+/// | `cdi.kubevirt.io/storage.condition.running{,.reason,.message}` | `true` while importing; `false` with `Completed`, or `Error` and the importer's words |
+/// | `swiftvirt.io/import-node` | the node that took the import |
+///
+/// The target is `disk.img` in the volume's directory (a Filesystem volume, and the file a loop device backs
+/// for a Block one) or the volume's file; its marker `disk.img.complete` decides that the volume may be
+/// used (``VirtualMachineHandler`` refuses a guest a claim with an import annotation and no marker).
+/// Keyed by claim; the runner never runs one claim twice at once, and an import runs inside its reconcile.
+public struct VolumeImportHandler: Reconciler {
+    /// The annotation naming the node that took a claim's import.
+    public static let importNodeAnnotation = "swiftvirt.io/import-node"
+
+    let client: any APIClient
+    let claims: ObjectCache
+    let volumes: ObjectCache
+    let nodeName: String
+    let directories: VolumeDirectories
+    let importer: any VolumeImporter
+    let logger: Logger
+    /// When each claim (by UID) may be retried.
+    let retries = ImportRetrySchedule()
+
+    public init(client: any APIClient, claims: ObjectCache, volumes: ObjectCache, nodeName: String, directories: VolumeDirectories,
+                importer: any VolumeImporter, logger: Logger) {
+        self.client = client
+        self.claims = claims
+        self.volumes = volumes
+        self.nodeName = nodeName
+        self.directories = directories
+        self.importer = importer
+        self.logger = logger
+    }
+
+    /// Whether a claim asks for an import (an event on it should wake this handler).
+    public static func wantsImport(_ claim: JSONValue) -> Bool {
+        let source = claim[path: ["metadata", "annotations", CDINames.Annotation.source]]?.stringValue
+        return source == CDINames.Source.http || source == CDINames.Source.blank
+    }
+
+    /// The marker of a volume's imported image: beside `disk.img` in its directory, or beside its file.
+    public static func markerPath(volumePath path: String) -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            return path + CDINames.markerSuffix
+        }
+        return "\(path)/\(StorageNames.diskImageName)\(CDINames.markerSuffix)"
+    }
+
+    public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+        guard let object = claims.get(key), let uid = object.metadataUID, object.metadataDeletionTimestamp == nil, Self.wantsImport(object)
+        else { return .done }
+        let annotations = object[path: ["metadata", "annotations"]]
+        let annotation = { (name: String) in annotations?[name]?.stringValue }
+        let podPhase = annotation(CDINames.Annotation.podPhase)
+        guard podPhase != CDINames.PodPhase.succeeded, podPhase != CDINames.PodPhase.failed else { return .done }
+        guard object[path: ["status", "phase"]]?.stringValue == "Bound", let volumeName = object[path: ["spec", "volumeName"]]?.stringValue,
+              let volumeObject = volumes.get(ObjectKey(namespace: nil, name: volumeName))
+        else { return .done }
+        let volume: PersistentVolume = try volumeObject.decoded()
+        guard VolumeDirectories.holds(volume, nodeName: nodeName) else { return .done }
+        if let taker = annotation(Self.importNodeAnnotation), !taker.isEmpty, taker != nodeName { return .done }
+        if let at = retries.time(of: uid), at > .now { return .requeue(after: at - .now) }
+
+        let path = StorageNames.claims.inNamespace(key.namespace).named(key.name)
+        let restarts = Int(annotation(CDINames.Annotation.podRestarts) ?? "") ?? 0
+        // Take the import (a conflict: another agent or writer was first; look again).
+        do {
+            _ = try await client.patch(path, mergePatch: ["metadata": [
+                "resourceVersion": .string(object.metadataResourceVersion ?? ""),
+                "annotations": [
+                    Self.importNodeAnnotation: .string(nodeName), CDINames.Annotation.podPhase: .string(CDINames.PodPhase.running),
+                    CDINames.Annotation.runningCondition: "true", CDINames.Annotation.runningConditionReason: "",
+                    CDINames.Annotation.runningConditionMessage: "",
+                ],
+            ]])
+        } catch {
+            if error.code == .conflict { return .requeue(after: .seconds(1)) }
+            throw error
+        }
+
+        let outcome: VolumeImportOutcome
+        let volumePath = try directories.path(of: volume)
+        switch Self.target(volumePath: volumePath) {
+        case .failure(let problem):
+            outcome = .failed(reason: "InvalidTarget", message: problem.message, retryable: false)
+        case .success(let target):
+            let claimCapacity = try? object[path: ["status", "capacity"]]?.decoded(as: ResourceList.self)
+            let size = claimCapacity?["storage"]?.bytes ?? volume.spec?.capacity?["storage"]?.bytes ?? 0
+            do {
+                let request = try await importRequest(object, namespace: key.namespace ?? "default", target: target, size: size)
+                logger.info("importing into claim \(key)", metadata: ["target": "\(target)", "source": "\(request.source)"])
+                let client = self.client
+                outcome = await importer.run(request) { progress in
+                    _ = try? await client.patch(path, mergePatch: ["metadata": ["annotations": [CDINames.Annotation.progress: .string(progress)]]])
+                }
+            } catch {
+                outcome = .failed(reason: "InvalidSource", message: error.message, retryable: true)
+            }
+        }
+        return try await report(outcome, path: path, uid: uid, restarts: restarts, marker: Self.markerPath(volumePath: volumePath), key: key)
+    }
+
+    /// Writes how the import ended; a retryable failure comes back after its back-off.
+    func report(_ outcome: VolumeImportOutcome, path: ResourcePath, uid: String, restarts: Int, marker: String, key: ObjectKey)
+        async throws -> ReconcileResult
+    {
+        var annotations: JSONValue
+        var result = ReconcileResult.done
+        switch outcome {
+        case .succeeded where FileManager.default.fileExists(atPath: marker):
+            retries.set(uid, nil)
+            logger.info("import into claim \(key) complete")
+            annotations = [
+                CDINames.Annotation.podPhase: .string(CDINames.PodPhase.succeeded), CDINames.Annotation.progress: "100.0%",
+                CDINames.Annotation.runningCondition: "false", CDINames.Annotation.runningConditionReason: .string(CDINames.Reason.completed),
+                CDINames.Annotation.runningConditionMessage: "Import Complete",
+            ]
+        case .succeeded:
+            return try await report(.failed(reason: "MarkerMissing", message: "the importer ended without writing \(marker)", retryable: true),
+                                    path: path, uid: uid, restarts: restarts, marker: marker, key: key)
+        case .failed(let reason, let message, let retryable):
+            let text = "\(reason): \(message)"
+            logger.warning("import into claim \(key) failed\(retryable ? ", retrying" : ""): \(text)")
+            annotations = [
+                CDINames.Annotation.runningCondition: "false", CDINames.Annotation.runningConditionReason: .string(CDINames.Reason.error),
+                CDINames.Annotation.runningConditionMessage: .string(text),
+            ]
+            if retryable {
+                let delay = Duration.seconds(min(60, 1 << min(restarts + 1, 6)))
+                retries.set(uid, .now + delay)
+                annotations[CDINames.Annotation.podRestarts] = .string(String(restarts + 1))
+                result = .requeue(after: delay)
+            } else {
+                annotations[CDINames.Annotation.podPhase] = .string(CDINames.PodPhase.failed)
+            }
+        }
+        _ = try await client.patch(path, mergePatch: ["metadata": ["annotations": annotations]])
+        return result
+    }
+
+    /// The file an import writes for a volume at `volumePath`.
+    static func target(volumePath: String) -> Result<String, TargetProblem> {
+        var info = stat()
+        if stat(volumePath, &info) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: return .success(volumePath)
+            case S_IFDIR: return .success("\(volumePath)/\(StorageNames.diskImageName)")
+            default:
+                return .failure(TargetProblem(message: "\(volumePath) is a device: importing into a raw block device is not supported yet; use a directory or file volume"))
+            }
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: volumePath, withIntermediateDirectories: true)
+        } catch {
+            return .failure(TargetProblem(message: "cannot create the volume directory \(volumePath): \(error)"))
+        }
+        return .success("\(volumePath)/\(StorageNames.diskImageName)")
+    }
+
+    /// Why a volume cannot be imported into.
+    struct TargetProblem: Error {
+        var message: String
+    }
+
+    /// The importer's request from the claim's annotations, with the Secret's credentials and the ConfigMap's CAs.
+    func importRequest(_ claim: JSONValue, namespace: String, target: String, size: Int64) async throws(VirtError) -> VolumeImportRequest {
+        let annotations = claim[path: ["metadata", "annotations"]]?.objectValue ?? [:]
+        let source = annotations[CDINames.Annotation.source]?.stringValue ?? CDINames.Source.blank
+        var request = VolumeImportRequest(source: source, target: target, size: size, logPath: target + ".import.log")
+        guard source == CDINames.Source.http else { return request }
+        request.url = annotations[CDINames.Annotation.endpoint]?.stringValue
+        request.checksum = annotations[CDINames.Annotation.checksum]?.stringValue
+        request.headers = annotations.filter { $0.key.hasPrefix(CDINames.Annotation.extraHeaders + ".") }
+            .sorted { $0.key < $1.key }.compactMap { $0.value.stringValue }
+        if let secretName = annotations[CDINames.Annotation.secretName]?.stringValue, !secretName.isEmpty {
+            let secret: Secret
+            do {
+                secret = try await client.get(ResourcePath.core("secrets").inNamespace(namespace).named(secretName)).decoded()
+            } catch {
+                throw VirtError(.notFound, "secret \"\(secretName)\" of the http source's secretRef: \(error.message); create it in namespace \(namespace) with accessKeyId and secretKey", cause: error)
+            }
+            let value = { (name: String) in
+                secret.data?[name].flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? secret.stringData?[name]
+            }
+            request.username = value("accessKeyId")
+            request.password = value("secretKey")
+        }
+        if let configMapName = annotations[CDINames.Annotation.certConfigMap]?.stringValue, !configMapName.isEmpty {
+            let configMap: JSONValue
+            do {
+                configMap = try await client.get(ResourcePath.core("configmaps").inNamespace(namespace).named(configMapName))
+            } catch {
+                throw VirtError(.notFound, "configmap \"\(configMapName)\" of the http source's certConfigMap: \(error.message); create it in namespace \(namespace)", cause: error)
+            }
+            request.caBundlePEM = (configMap["data"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.compactMap { $0.value.stringValue }.joined(separator: "\n")
+        }
+        return request
+    }
+}
