@@ -162,8 +162,8 @@ public enum LauncherPod {
         podSpec.dnsConfig = spec.dnsConfig
         podSpec.serviceAccountName = spec.serviceAccountName
         // The VMI's claims as the pod's volumes: the scheduler places the pod by them, and a claim a pod
-        // uses is protected from removal until the pod is gone.
-        let claims: [JSONValue] = (spec.volumes ?? []).compactMap { volume in
+        // uses is protected from removal until the pod is gone. A dataVolume volume is its DataVolume's PVC.
+        let claims: [JSONValue] = (vmi.resolvingDataVolumes().spec.volumes ?? []).compactMap { volume in
             guard let claim = volume.persistentVolumeClaim?.claimName, !claim.isEmpty else { return nil }
             var source: JSONValue = ["claimName": .string(claim)]
             if volume.persistentVolumeClaim?.readOnly == true { source["readOnly"] = true }

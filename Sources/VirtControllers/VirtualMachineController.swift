@@ -30,22 +30,29 @@ import VirtReconcile
 /// from the VMI, `Failure` when this controller could not act, and the VMI's other conditions (`Paused`,
 /// `PodScheduled`, …) copied.
 ///
-/// Events: `SuccessfulCreate` / `FailedCreate` of the VMI, `SuccessfulDelete` / `FailedDelete`,
+/// DataVolumes: each of `spec.dataVolumeTemplates` is created (owned by the VM) before the VMI is; while a
+/// DataVolume the VM uses has not `Succeeded`, `printableStatus` is `Provisioning` (`DataVolumeError` once
+/// one `Failed`) unless the guest runs.
+///
+/// Events: `SuccessfulDataVolumeCreate` / `FailedDataVolumeCreate`, `SuccessfulCreate` / `FailedCreate` of the VMI, `SuccessfulDelete` / `FailedDelete`,
 /// `CrashLoopBackOff` when a start failure is counted.
 public struct VirtualMachineController: Reconciler {
     let client: any APIClient
     let vms: ObjectCache
     let vmis: ObjectCache
+    /// DataVolumes, for `spec.dataVolumeTemplates` and `dataVolume` volumes (nil: none are looked at).
+    let dataVolumes: ObjectCache?
     let recorder: EventRecorder
     let now: @Sendable () -> Date
     let logger: Logger
 
-    public init(client: any APIClient, vms: ObjectCache, vmis: ObjectCache, recorder: EventRecorder,
+    public init(client: any APIClient, vms: ObjectCache, vmis: ObjectCache, dataVolumes: ObjectCache? = nil, recorder: EventRecorder,
                 now: @escaping @Sendable () -> Date = { Date() }, logger: Logger)
     {
         self.client = client
         self.vms = vms
         self.vmis = vmis
+        self.dataVolumes = dataVolumes
         self.recorder = recorder
         self.now = now
         self.logger = logger

@@ -46,16 +46,19 @@ public struct VirtualMachineInstanceController: Reconciler {
     let vmis: ObjectCache
     let pods: ObjectCache
     let nodes: ObjectCache
+    /// DataVolumes, for VMIs with `dataVolume` volumes (nil: none are waited for).
+    let dataVolumes: ObjectCache?
     let recorder: EventRecorder
     let configuration: Configuration
     let now: @Sendable () -> Date
     let logger: Logger
 
     public init(
-        client: any APIClient, vmis: ObjectCache, pods: ObjectCache, nodes: ObjectCache, recorder: EventRecorder,
+        client: any APIClient, vmis: ObjectCache, pods: ObjectCache, nodes: ObjectCache, dataVolumes: ObjectCache? = nil, recorder: EventRecorder,
         configuration: Configuration = Configuration(), now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.client = client
+        self.dataVolumes = dataVolumes
         self.vmis = vmis
         self.pods = pods
         self.nodes = nodes
@@ -96,7 +99,9 @@ public struct VirtualMachineInstanceController: Reconciler {
         var pod = Self.launcherPod(among: owned, vmiName: key.name, uid: uid)
         let unprocessed = (status.phase ?? "").isEmpty || status.phase == KubeVirt.Phase.pending
         var conditions = ConditionList(status.conditions)
-        if unprocessed, pod == nil {
+        if unprocessed, pod == nil, !dataVolumesReady(vmi, namespace: key.namespace) {
+            // KubeVirt's rule: the pod waits for the VMI's DataVolumes (the DataVolume informer wakes the VMI).
+        } else if unprocessed, pod == nil {
             do {
                 let created = try await createPod(for: vmi, key: key)
                 pod = created
@@ -268,6 +273,18 @@ public struct VirtualMachineInstanceController: Reconciler {
                 let amount = (try? allocatable?.decoded(as: Quantity.self))?.milliValue ?? 0
                 return amount > 0
             }
+        }
+    }
+
+    /// Whether the VMI's pod may be created: each of its DataVolumes `Succeeded`, or `WaitForFirstConsumer`
+    /// (the pod is the consumer whose scheduling binds the claim; the node agent holds the guest until the
+    /// import's marker is there, as KubeVirt's temporary provisioning pod does).
+    func dataVolumesReady(_ vmi: VirtualMachineInstance, namespace: String?) -> Bool {
+        let names = vmi.dataVolumeNames
+        guard !names.isEmpty, let dataVolumes else { return true }
+        return names.allSatisfy { name in
+            let phase = dataVolumes.get(ObjectKey(namespace: namespace, name: name))?[path: ["status", "phase"]]?.stringValue
+            return phase == CDINames.Phase.succeeded || phase == CDINames.Phase.waitForFirstConsumer
         }
     }
 

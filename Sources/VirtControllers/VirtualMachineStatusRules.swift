@@ -43,6 +43,17 @@ public enum VirtualMachineStatusRules {
         return KubeVirt.PrintableStatus.unknown
     }
 
+    /// `Provisioning` while a DataVolume the VM uses is not `Succeeded` (`DataVolumeError` once one
+    /// `Failed`), as KubeVirt reports it, unless the guest runs, is paused, is going away, or is not meant to run.
+    public static func provisioningStatus(printable: String, dataVolumePhases: [String?], runStrategy: String) -> String? {
+        guard !dataVolumePhases.isEmpty, runStrategy != KubeVirt.RunStrategy.halted,
+              [KubeVirt.PrintableStatus.starting, KubeVirt.PrintableStatus.stopped, KubeVirt.PrintableStatus.unknown].contains(printable)
+        else { return nil }
+        if dataVolumePhases.contains(CDINames.Phase.failed) { return KubeVirt.PrintableStatus.dataVolumeError }
+        if dataVolumePhases.allSatisfy({ $0 == CDINames.Phase.succeeded }) { return nil }
+        return KubeVirt.PrintableStatus.provisioning
+    }
+
     /// The requests left once those already carried out are removed, front first: `Stop{uid}` once that
     /// VMI is gone (or another exists), `Start` once a live VMI (not deleted, not final) exists.
     public static func trimmedRequests(_ requests: [VirtualMachineStateChangeRequest], vmiUID: String?, vmiLive: Bool) -> [VirtualMachineStateChangeRequest] {

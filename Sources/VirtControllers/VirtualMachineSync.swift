@@ -52,6 +52,7 @@ struct VirtualMachineSync {
         if object.metadataDeletionTimestamp != nil {
             try await stopVMI()
         } else {
+            try await createDataVolumes()
             try await syncRunStrategy()
         }
 
@@ -307,6 +308,11 @@ struct VirtualMachineSync {
         status.printableStatus = VirtualMachineStatusRules.printableStatus(
             vmDeleting: object.metadataDeletionTimestamp != nil, vmi: vmi, vmiDeleting: vmiDeleting,
             startFailure: status.startFailure, runStrategy: runStrategy)
+        if let provisioning = VirtualMachineStatusRules.provisioningStatus(
+            printable: status.printableStatus ?? "", dataVolumePhases: dataVolumePhases, runStrategy: runStrategy)
+        {
+            status.printableStatus = provisioning
+        }
 
         try await persistStatus()
     }

@@ -23,7 +23,8 @@ extension VirtualMachineHandler {
         try state.move(to: .preparing)
         // The finalizer must be on the pod before QEMU starts, not before its disks are made.
         async let finalized: Void = addFinalizer(pod)
-        let launchVMI = Self.withStableIdentity(vmi)
+        // A dataVolume volume is its DataVolume's PVC (the claim is checked for the import's marker).
+        let launchVMI = Self.withStableIdentity(vmi).resolvingDataVolumes()
         let stateDirectory = runtimes.pods.stateDirectory(of: id)
         let prepared: [PreparedDisk]
         do {

@@ -1,3 +1,4 @@
+import Foundation
 import VirtAPI
 import VirtClient
 import VirtDisk
@@ -35,6 +36,13 @@ extension VirtualMachineHandler {
             throw VirtError(.invalidState, "persistentvolume \"\(volumeName)\" of claim \"\(name)\" is local to another node, not \(configuration.nodeName)")
         }
         let path = try configuration.volumeDirectories.path(of: pv)
+        // A claim a DataVolume fills is used only once its import wrote the marker: never a half-written disk.
+        if VolumeImportHandler.wantsImport(object), !FileManager.default.fileExists(atPath: VolumeImportHandler.markerPath(volumePath: path)) {
+            let phase = object[path: ["metadata", "annotations", CDINames.Annotation.podPhase]]?.stringValue ?? "Pending"
+            let why = object[path: ["metadata", "annotations", CDINames.Annotation.runningConditionMessage]]?.stringValue ?? ""
+            throw VirtError(.invalidState, "persistentvolumeclaim \"\(name)\" is not imported yet (import \(phase)\(why.isEmpty ? "" : ": \(why)")): "
+                + "volume \(volume) waits for its DataVolume to succeed")
+        }
         let mode: ClaimedVolume.Mode = (pv.spec?.volumeMode ?? "Filesystem") == "Block" ? .block : .filesystem
         let capacity = claim.status?.capacity?["storage"]?.bytes ?? pv.spec?.capacity?["storage"]?.bytes ?? 0
         let modes = claim.spec?.accessModes ?? []

@@ -115,7 +115,9 @@ import VirtError
         Change("volumes[0].persistentVolumeClaim.hotpluggable") { spec in
             element(&spec, ["volumes"], 0) { $0["containerDisk"] = nil; $0["persistentVolumeClaim"] = ["claimName": "root", "hotpluggable": true] }
         },
-        volume("dataVolume", ["name": "root"]),
+        Change("volumes[0].dataVolume.hotpluggable") { spec in
+            element(&spec, ["volumes"], 0) { $0["containerDisk"] = nil; $0["dataVolume"] = ["name": "root", "hotpluggable": true] }
+        },
         volume("ephemeral", ["persistentVolumeClaim": ["claimName": "root"]]),
         volume("sysprep", ["configMap": ["name": "unattend"]]),
         volume("configMap", ["name": "settings"]),

@@ -124,7 +124,7 @@ enum UnsupportedFeatures {
     }()
 
     /// Volumes the node agent does not prepare (it prepares containerDisk, emptyDisk, hostDisk,
-    /// persistentVolumeClaim, cloudInitNoCloud and cloudInitConfigDrive), and disk settings the converter does not render.
+    /// persistentVolumeClaim, dataVolume, cloudInitNoCloud and cloudInitConfigDrive), and disk settings the converter does not render.
     static let storageEntries: [SpecEntry] = {
         let volumes: @Sendable (VirtualMachineInstanceSpec) -> [Volume]? = { $0.volumes }
         let disks = "domain.devices.disks"
@@ -132,8 +132,8 @@ enum UnsupportedFeatures {
         return [
             .each("volumes", "persistentVolumeClaim.hotpluggable", "hotplugged persistentVolumeClaim volumes are not supported yet; remove hotpluggable",
                   in: volumes) { $0.persistentVolumeClaim?.hotpluggable == true },
-            .each("volumes", "dataVolume", "dataVolume volumes are not supported yet (nothing imports DataVolumes yet); \(useLocalDisk)",
-                  in: volumes) { $0.dataVolume != nil },
+            .each("volumes", "dataVolume.hotpluggable", "hotplugged dataVolume volumes are not supported yet; remove hotpluggable",
+                  in: volumes) { $0.dataVolume?.hotpluggable == true },
             .each("volumes", "ephemeral", "ephemeral volumes are not supported yet; use a containerDisk volume for a throw-away disk",
                   in: volumes) { $0.ephemeral != nil },
             .each("volumes", "sysprep", "sysprep volumes are not supported yet; use a cloudInitNoCloud or cloudInitConfigDrive volume",

@@ -1,0 +1,164 @@
+"""DataVolumes (cdi.kubevirt.io/v1beta1) on the real daemon under TCG: a loopback HTTP server serves the test
+guest as qcow2 and as .qcow2.gz; the DataVolume controller makes the claim, the node agent runs
+swiftvirt-importer into the volume, and a VM with a dataVolumeTemplate goes Provisioning → Running and
+boots the imported disk. A 404 fails the DataVolume with the HTTP status and no QEMU ever starts; a blank
+DataVolume is an empty disk.img of its size."""
+import functools
+import gzip
+import http.server
+import os
+import shutil
+import tempfile
+import threading
+
+import pytest
+
+from test_vms import GUEST, VMS, run_cluster, serial_log, wait_for, qemu_pids, printable
+
+DVS = "/apis/cdi.kubevirt.io/v1beta1/namespaces/default/datavolumes"
+PVCS = "/api/v1/namespaces/default/persistentvolumeclaims"
+PVS = "/api/v1/persistentvolumes"
+EVENTS = "/api/v1/namespaces/default/events"
+
+
+@pytest.fixture
+def cluster():
+    yield from run_cluster(["--emulation", "--node-name", "node-a"], "swiftvirt-dv-")
+
+
+@pytest.fixture
+def images():
+    """A loopback HTTP server over a directory holding the guest as disk.qcow2 and disk.qcow2.gz."""
+    root = tempfile.mkdtemp(prefix="swiftvirt-dv-images-")
+    shutil.copy(f"{GUEST}/disk.qcow2", os.path.join(root, "disk.qcow2"))
+    with open(f"{GUEST}/disk.qcow2", "rb") as src, gzip.open(os.path.join(root, "disk.qcow2.gz"), "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def get(d, path):
+    r = d.request("GET", path)
+    return r.json() if r.status_code == 200 else None
+
+
+def dv_status(d, name):
+    obj = get(d, f"{DVS}/{name}")
+    return (obj or {}).get("status", {})
+
+
+def condition(d, name, kind):
+    return next((c for c in dv_status(d, name).get("conditions", []) if c["type"] == kind), None)
+
+
+def events(d, reason):
+    return [e for e in d.request("GET", EVENTS).json()["items"] if e.get("reason") == reason]
+
+
+def dv_spec(source, size="64Mi"):
+    return {"source": source, "storage": {"resources": {"requests": {"storage": size}}}}
+
+
+def vm_with_template(name, url):
+    return {
+        "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": name},
+        "spec": {
+            "runStrategy": "Always",
+            "dataVolumeTemplates": [{"metadata": {"name": f"{name}-root"}, "spec": dv_spec({"http": {"url": url}})}],
+            "template": {"spec": {
+                "hostname": name,
+                "domain": {"memory": {"guest": "256Mi"}, "devices": {"disks": [
+                    {"name": "root", "disk": {"bus": "virtio"}}, {"name": "seed", "disk": {"bus": "virtio"}}]}},
+                "terminationGracePeriodSeconds": 5,
+                "volumes": [
+                    {"name": "root", "dataVolume": {"name": f"{name}-root"}},
+                    {"name": "seed", "cloudInitNoCloud": {"userData": "#!/bin/sh\necho user-data-ran\n"}},
+                ],
+            }},
+        },
+    }
+
+
+def volume_dir(d, claim_name):
+    claim = get(d, f"{PVCS}/{claim_name}")
+    handle = get(d, f"{PVS}/{claim['spec']['volumeName']}")["spec"]["csi"]["volumeHandle"]
+    return os.path.join(d.data_dir, "volumes", handle)
+
+
+@pytest.mark.parametrize("image", ["disk.qcow2", "disk.qcow2.gz"])
+def test_a_vm_with_a_datavolume_template_is_provisioned_then_boots_the_imported_disk(cluster, images, image):
+    d = cluster
+    assert d.request("POST", VMS, vm_with_template("dv-vm", f"{images}/{image}")).status_code == 201
+    wait_for(lambda: get(d, f"{DVS}/dv-vm-root"), 30, "the VM to create its DataVolume")
+    dv = get(d, f"{DVS}/dv-vm-root")
+    assert dv["metadata"]["ownerReferences"][0]["kind"] == "VirtualMachine"
+    wait_for(lambda: printable(d, "dv-vm") == "Provisioning", 30, "printableStatus Provisioning")
+
+    phases = set()
+    wait_for(lambda: phases.add(dv_status(d, "dv-vm-root").get("phase")) or "Succeeded" in phases, 180, "the DataVolume to succeed")
+    status = dv_status(d, "dv-vm-root")
+    assert status["progress"] == "100.0%"
+    assert status["claimName"] == "dv-vm-root"
+    assert condition(d, "dv-vm-root", "Ready")["status"] == "True"
+    assert condition(d, "dv-vm-root", "Bound")["reason"] == "Bound"
+    assert condition(d, "dv-vm-root", "Running")["reason"] == "Completed"
+    assert events(d, "ImportSucceeded")[0]["message"] == "Successfully imported into PVC dv-vm-root"
+
+    claim = get(d, f"{PVCS}/dv-vm-root")
+    assert claim["metadata"]["ownerReferences"][0]["kind"] == "DataVolume"
+    assert claim["metadata"]["annotations"]["cdi.kubevirt.io/storage.import.endpoint"] == f"{images}/{image}"
+    assert claim["metadata"]["annotations"]["cdi.kubevirt.io/storage.import.source"] == "http"
+    assert claim["metadata"]["annotations"]["cdi.kubevirt.io/storage.pod.phase"] == "Succeeded"
+    directory = volume_dir(d, "dv-vm-root")
+    assert os.path.exists(os.path.join(directory, "disk.img.complete"))
+    assert os.path.getsize(os.path.join(directory, "disk.img")) == 64 * 1024 * 1024
+
+    wait_for(lambda: "login:" in serial_log(d, "dv-vm"), 240, "the guest's login prompt")
+    wait_for(lambda: printable(d, "dv-vm") == "Running", 30, "printableStatus Running")
+
+
+def test_a_404_fails_the_datavolume_with_the_http_status_and_no_qemu_starts(cluster, images):
+    d = cluster
+    assert d.request("POST", VMS, vm_with_template("bad-vm", f"{images}/missing.qcow2")).status_code == 201
+    wait_for(lambda: dv_status(d, "bad-vm-root").get("phase") == "Failed", 120, "the DataVolume to fail")
+    running = condition(d, "bad-vm-root", "Running")
+    assert running["status"] == "False"
+    assert running["reason"] == "Error"
+    assert "404" in running["message"]
+    assert condition(d, "bad-vm-root", "Ready")["status"] == "False"
+    assert any("404" in e["message"] for e in events(d, "ImportFailed"))
+    wait_for(lambda: printable(d, "bad-vm") == "DataVolumeError", 30, "printableStatus DataVolumeError")
+    assert qemu_pids(d.data_dir) == []
+    assert "login:" not in serial_log(d, "bad-vm")
+
+
+def test_a_blank_datavolume_is_an_empty_disk_of_its_size(cluster):
+    d = cluster
+    # The shared class binds at once: no consumer is needed for the import.
+    body = {"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume", "metadata": {"name": "blank"},
+            "spec": {"source": {"blank": {}}, "storage": {"storageClassName": "shared", "resources": {"requests": {"storage": "48Mi"}}}}}
+    assert d.request("POST", DVS, body).status_code == 201
+    wait_for(lambda: dv_status(d, "blank").get("phase") == "Succeeded", 60, "the blank DataVolume to succeed")
+    claim = get(d, f"{PVCS}/blank")
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert claim["metadata"]["annotations"]["cdi.kubevirt.io/storage.import.source"] == "blank"
+    handle = get(d, f"{PVS}/{claim['spec']['volumeName']}")["spec"]["csi"]["volumeHandle"]
+    image = os.path.join(d.data_dir, "shared-volumes", handle, "disk.img")
+    assert os.path.getsize(image) == 48 * 1024 * 1024
+    assert os.path.exists(image + ".complete")
+    assert dv_status(d, "blank")["progress"] == "100.0%"
+
+
+def test_a_datavolume_of_the_default_class_waits_for_its_first_consumer(cluster, images):
+    d = cluster
+    body = {"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume", "metadata": {"name": "lonely"},
+            "spec": dv_spec({"http": {"url": f"{images}/disk.qcow2"}})}
+    assert d.request("POST", DVS, body).status_code == 201
+    wait_for(lambda: dv_status(d, "lonely").get("phase") == "WaitForFirstConsumer", 30, "phase WaitForFirstConsumer")
+    assert dv_status(d, "lonely")["progress"] == "N/A"
+    assert condition(d, "lonely", "Bound")["reason"] == "Pending"
