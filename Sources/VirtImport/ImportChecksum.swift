@@ -43,44 +43,37 @@ public struct ImportChecksum: Sendable, Equatable, CustomStringConvertible {
     func makeHasher() -> ImportHasher { ImportHasher(algorithm) }
 }
 
-/// A running digest over a stream, in one of the checksum algorithms.
+/// A running digest over a stream, in one of the checksum algorithms. One optional per algorithm, updated
+/// in place through optional chaining: wrapping the state in an enum copied the digest context out and
+/// back on every chunk.
 struct ImportHasher {
-    private enum State {
-        case md5(Insecure.MD5)
-        case sha1(Insecure.SHA1)
-        case sha256(SHA256)
-        case sha512(SHA512)
-    }
-
-    private var state: State
+    private var md5: Insecure.MD5?
+    private var sha1: Insecure.SHA1?
+    private var sha256: SHA256?
+    private var sha512: SHA512?
 
     init(_ algorithm: ImportChecksum.Algorithm) {
         switch algorithm {
-        case .md5: state = .md5(Insecure.MD5())
-        case .sha1: state = .sha1(Insecure.SHA1())
-        case .sha256: state = .sha256(SHA256())
-        case .sha512: state = .sha512(SHA512())
+        case .md5: md5 = Insecure.MD5()
+        case .sha1: sha1 = Insecure.SHA1()
+        case .sha256: sha256 = SHA256()
+        case .sha512: sha512 = SHA512()
         }
     }
 
     mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        switch state {
-        case .md5(var hash): hash.update(bufferPointer: bytes); state = .md5(hash)
-        case .sha1(var hash): hash.update(bufferPointer: bytes); state = .sha1(hash)
-        case .sha256(var hash): hash.update(bufferPointer: bytes); state = .sha256(hash)
-        case .sha512(var hash): hash.update(bufferPointer: bytes); state = .sha512(hash)
-        }
+        sha256?.update(bufferPointer: bytes)
+        md5?.update(bufferPointer: bytes)
+        sha1?.update(bufferPointer: bytes)
+        sha512?.update(bufferPointer: bytes)
     }
 
     /// The digest in lower-case hex.
     func finalize() -> String {
-        let digest: [UInt8]
-        switch state {
-        case .md5(let hash): digest = Array(hash.finalize())
-        case .sha1(let hash): digest = Array(hash.finalize())
-        case .sha256(let hash): digest = Array(hash.finalize())
-        case .sha512(let hash): digest = Array(hash.finalize())
-        }
+        let digest: [UInt8] =
+            if let sha256 { Array(sha256.finalize()) } else if let md5 { Array(md5.finalize()) } else if let sha1 {
+                Array(sha1.finalize())
+            } else if let sha512 { Array(sha512.finalize()) } else { [] }
         return digest.map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
