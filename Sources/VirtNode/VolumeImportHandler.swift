@@ -47,10 +47,18 @@ public struct VolumeImportHandler: Reconciler {
         self.logger = logger
     }
 
-    /// Whether a claim asks for an import (an event on it should wake this handler).
+    /// Whether a claim asks for an import (an event on it should wake this handler): its import source is
+    /// `http` or `blank`, or (CDI's legacy form, a PVC annotated by hand) it names an endpoint and no source.
     public static func wantsImport(_ claim: JSONValue) -> Bool {
-        let source = claim[path: ["metadata", "annotations", CDINames.Annotation.source]]?.stringValue
+        let source = importSource(claim)
         return source == CDINames.Source.http || source == CDINames.Source.blank
+    }
+
+    /// The claim's import source: its `storage.import.source`, else `http` when it has an endpoint.
+    static func importSource(_ claim: JSONValue) -> String? {
+        let annotations = claim[path: ["metadata", "annotations"]]
+        if let source = annotations?[CDINames.Annotation.source]?.stringValue { return source }
+        return (annotations?[CDINames.Annotation.endpoint]?.stringValue ?? "").isEmpty ? nil : CDINames.Source.http
     }
 
     /// The marker of a volume's imported image: beside `disk.img` in its directory, or beside its file.
@@ -181,7 +189,7 @@ public struct VolumeImportHandler: Reconciler {
     /// The importer's request from the claim's annotations, with the Secret's credentials and the ConfigMap's CAs.
     func importRequest(_ claim: JSONValue, namespace: String, target: String, size: Int64) async throws(VirtError) -> VolumeImportRequest {
         let annotations = claim[path: ["metadata", "annotations"]]?.objectValue ?? [:]
-        let source = annotations[CDINames.Annotation.source]?.stringValue ?? CDINames.Source.blank
+        let source = Self.importSource(claim) ?? CDINames.Source.blank
         var request = VolumeImportRequest(source: source, target: target, size: size, logPath: target + ".import.log")
         guard source == CDINames.Source.http else { return request }
         request.url = annotations[CDINames.Annotation.endpoint]?.stringValue

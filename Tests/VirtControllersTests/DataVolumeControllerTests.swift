@@ -184,3 +184,61 @@ func dataVolumeManifest(_ name: String, source: JSONValue, storage: JSONValue = 
         #expect(rules.provisioningStatus(printable: "Stopped", dataVolumePhases: ["ImportInProgress"], runStrategy: "Halted") == nil)
     }
 }
+
+/// A VM with a dataVolumeTemplate: the VM controller creates the DataVolume (owned by the VM) and the VMI,
+/// the VMI controller holds the VMI's pod until the DataVolume succeeded, and the VM reports Provisioning.
+@Suite struct DataVolumeTemplateTests {
+    @Test func theVMCreatesItsDataVolumeAndItsVMIWaitsForIt() async throws {
+        let client = FakeAPIClient()
+        let (vms, vmis, pods, nodes, dataVolumes) = (ObjectCache(), ObjectCache(), ObjectCache(), ObjectCache(), ObjectCache())
+        let recorder = EventRecorder(client: client, component: "virtualmachine-controller", logger: quietLogger)
+        let vmController = VirtualMachineController(client: client, vms: vms, vmis: vmis, dataVolumes: dataVolumes, recorder: recorder, logger: quietLogger)
+        let vmiController = VirtualMachineInstanceController(
+            client: client, vmis: vmis, pods: pods, nodes: nodes, dataVolumes: dataVolumes, recorder: recorder,
+            configuration: .init(emulation: .disabled), logger: quietLogger)
+        let sync = {
+            vms.replace(with: client.objects(KubeVirt.virtualMachines))
+            vmis.replace(with: client.objects(KubeVirt.virtualMachineInstances))
+            pods.replace(with: client.objects(KubeVirt.pods))
+            dataVolumes.replace(with: client.objects(DataVolumeController.path))
+        }
+        var manifest = vmManifest()
+        manifest[path: ["spec", "dataVolumeTemplates"]] = [[
+            "metadata": ["name": "root"], "spec": ["source": ["http": ["url": "http://127.0.0.1/d"]], "storage": ["resources": ["requests": ["storage": "1Gi"]]]],
+        ]]
+        manifest[path: ["spec", "template", "spec", "volumes"]] = [["name": "root", "dataVolume": ["name": "root"]]]
+        manifest[path: ["spec", "template", "spec", "domain", "devices", "disks"]] = [["name": "root", "disk": ["bus": "virtio"]]]
+        client.seed(vmPath, manifest)
+        let key = ObjectKey(namespace: namespace, name: "testvm")
+
+        sync()
+        _ = try await vmController.reconcile(key)
+        let dataVolume = try #require(client.object(DataVolumeController.path.inNamespace(namespace).named("root")))
+        #expect(dataVolume.controllerReference?.kind == "VirtualMachine")
+        #expect(dataVolume[path: ["spec", "source", "http", "url"]] == "http://127.0.0.1/d")
+        #expect(client.events(reason: "SuccessfulDataVolumeCreate").count == 1)
+        #expect(client.object(vmiPath.named("testvm")) != nil)
+
+        sync()
+        _ = try await vmiController.reconcile(key)
+        #expect(client.objects(podPath).isEmpty)
+        sync()
+        _ = try await vmController.reconcile(key)
+        #expect(client.object(vmPath.named("testvm"))?[path: ["status", "printableStatus"]] == "Provisioning")
+
+        var succeeded = dataVolume
+        succeeded["status"] = ["phase": "Succeeded", "progress": "100.0%"]
+        client.seed(DataVolumeController.path.inNamespace(namespace), succeeded)
+        sync()
+        _ = try await vmiController.reconcile(key)
+        let pod = try #require(client.objects(podPath).first)
+        #expect(pod[path: ["spec", "volumes"]] == [["name": "root", "persistentVolumeClaim": ["claimName": "root"]]])
+
+        var failed = succeeded
+        failed["status"] = ["phase": "Failed"]
+        client.seed(DataVolumeController.path.inNamespace(namespace), failed)
+        sync()
+        _ = try await vmController.reconcile(key)
+        #expect(client.object(vmPath.named("testvm"))?[path: ["status", "printableStatus"]] == "DataVolumeError")
+    }
+}
