@@ -19,7 +19,8 @@ public struct DiskImporter: Sendable {
     public var qemuImg: QemuImg
     /// How long the download may stall before it fails (retryable).
     public var readTimeout: TimeAmount
-    /// How long connecting may take, retries of a refused connection included.
+    /// How long connecting may take: AsyncHTTPClient retries a refused connection and an untrusted
+    /// certificate until then, and reports the last failure.
     public var connectTimeout: TimeAmount
 
     public init(qemuImg: QemuImg = QemuImg(), readTimeout: TimeAmount = .seconds(60), connectTimeout: TimeAmount = .seconds(30)) {

@@ -371,6 +371,33 @@ import VirtOS
         }
     }
 
+    @Test func httpsTrustsTheCABundleOrSkipsVerification() async throws {
+        try await ScratchDirectory.with { directory in
+            let images = try TestImages.make(in: directory)
+            let certificate = "\(directory)/.cert.pem", key = "\(directory)/.key.pem"
+            try await TestImages.run("openssl", [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", certificate,
+                "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ])
+            let pem = try String(contentsOfFile: certificate, encoding: .utf8)
+            try await ImageServer.with(directory: directory, tls: (certificate, key)) { server in
+                let target = ImportTarget(path: "\(directory)/disk.img")
+                _ = try await DiskImporter().importImage(from: HTTPImportSource(url: server.url("f/disk.raw"), caBundlePEM: pem), into: target)
+                #expect(TestImages.contents(target.path) == TestImages.contents(images.raw))
+                _ = try await DiskImporter().importImage(from: HTTPImportSource(url: server.url("f/disk.raw"), insecureSkipVerify: true), into: target)
+                #expect(ImportMarker.read(at: target.path + ".complete") != nil)
+                let error = await #expect(throws: ImportError.self) {
+                    try await DiskImporter(connectTimeout: .seconds(3)).importImage(from: HTTPImportSource(url: server.url("f/disk.raw")), into: target)
+                }
+                guard case .transport(_, let detail)? = error else {
+                    Issue.record("expected a TLS failure, got \(String(describing: error))")
+                    return
+                }
+                #expect(detail.contains("TLS") || detail.lowercased().contains("certificate"))
+            }
+        }
+    }
+
     @Test func refusesImagesThatReachForOtherFiles() async throws {
         try await ScratchDirectory.with { directory in
             let images = try TestImages.make(in: directory)

@@ -21,13 +21,14 @@ final class ImageServer {
     }
 
     /// Runs `body` with a server over `directory`, stopping it afterwards.
-    static func with<T>(directory: String, _ body: (ImageServer) async throws -> T) async throws -> T {
+    /// With `tls` (certificate and key PEM files) it serves https.
+    static func with<T>(directory: String, tls: (certificate: String, key: String)? = nil, _ body: (ImageServer) async throws -> T) async throws -> T {
         let script = "\(directory)/.server.py"
         let portFile = "\(directory)/.port"
         try Self.script.write(toFile: script, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: FileManager.default.fileExists(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "/usr/bin/env")
-        process.arguments = (process.executableURL?.path == "/usr/bin/env" ? ["python3"] : []) + [script, directory, portFile]
+        process.arguments = (process.executableURL?.path == "/usr/bin/env" ? ["python3"] : []) + [script, directory, portFile] + (tls.map { [$0.certificate, $0.key] } ?? [])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -45,7 +46,7 @@ final class ImageServer {
             try await Task.sleep(for: .milliseconds(25))
         }
         guard let port else { throw ServerError.didNotStart }
-        return try await body(ImageServer(directory: directory, baseURL: "http://127.0.0.1:\(port)", process: process))
+        return try await body(ImageServer(directory: directory, baseURL: "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)", process: process))
     }
 
     func url(_ path: String) -> String { "\(baseURL)/\(path)" }
@@ -113,6 +114,11 @@ final class ImageServer {
                     self.send_error(404, "Not Found")
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if len(sys.argv) > 4:
+            import ssl
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(sys.argv[3], sys.argv[4])
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         with open(port_file + ".tmp", "w") as f:
             f.write("%d\n" % server.server_address[1])
         os.rename(port_file + ".tmp", port_file)
