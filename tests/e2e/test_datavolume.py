@@ -26,6 +26,26 @@ def cluster():
     yield from run_cluster(["--emulation", "--node-name", "node-a"], "swiftvirt-dv-")
 
 
+class FlakyHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files; a path under /flaky/ answers 503 twice before it serves the file."""
+    failures = {}
+    lock = threading.Lock()
+
+    def do_GET(self):
+        if self.path.startswith("/flaky/"):
+            with self.lock:
+                count = self.failures.get(self.path, 0)
+                self.failures[self.path] = count + 1
+            if count < 2:
+                self.send_error(503, "Service Unavailable")
+                return
+            self.path = self.path[len("/flaky"):]
+        super().do_GET()
+
+    def log_message(self, *args):
+        pass
+
+
 @pytest.fixture
 def images():
     """A loopback HTTP server over a directory holding the guest as disk.qcow2 and disk.qcow2.gz."""
@@ -33,7 +53,7 @@ def images():
     shutil.copy(f"{GUEST}/disk.qcow2", os.path.join(root, "disk.qcow2"))
     with open(f"{GUEST}/disk.qcow2", "rb") as src, gzip.open(os.path.join(root, "disk.qcow2.gz"), "wb") as dst:
         shutil.copyfileobj(src, dst)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
+    handler = functools.partial(FlakyHandler, directory=root)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -162,3 +182,32 @@ def test_a_datavolume_of_the_default_class_waits_for_its_first_consumer(cluster,
     wait_for(lambda: dv_status(d, "lonely").get("phase") == "WaitForFirstConsumer", 30, "phase WaitForFirstConsumer")
     assert dv_status(d, "lonely")["progress"] == "N/A"
     assert condition(d, "lonely", "Bound")["reason"] == "Pending"
+
+
+def test_an_import_that_may_be_retried_is_retried_until_the_server_recovers(cluster, images):
+    d = cluster
+    body = {"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume", "metadata": {"name": "flaky"},
+            "spec": {"source": {"http": {"url": f"{images}/flaky/disk.qcow2"}},
+                     "storage": {"storageClassName": "shared", "resources": {"requests": {"storage": "64Mi"}}}}}
+    assert d.request("POST", DVS, body).status_code == 201
+    wait_for(lambda: dv_status(d, "flaky").get("phase") == "Succeeded", 120, "the retried import to succeed")
+    assert dv_status(d, "flaky")["restartCount"] == 2
+    retries = events(d, "Error")
+    assert retries and "503" in retries[0]["message"]
+    assert condition(d, "flaky", "Running")["reason"] == "Completed"
+
+
+def test_the_legacy_form_a_pvc_annotated_with_an_endpoint_is_filled_too(cluster, images):
+    d = cluster
+    body = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "legacy", "annotations": {"cdi.kubevirt.io/storage.import.endpoint": f"{images}/disk.qcow2.gz"}},
+            "spec": {"storageClassName": "shared", "accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "64Mi"}}}}
+    assert d.request("POST", PVCS, body).status_code == 201
+    wait_for(lambda: get(d, f"{PVCS}/legacy")["metadata"]["annotations"].get("cdi.kubevirt.io/storage.pod.phase") == "Succeeded",
+             120, "the annotated claim to be filled")
+    claim = get(d, f"{PVCS}/legacy")
+    assert claim["metadata"]["annotations"]["cdi.kubevirt.io/storage.populator.progress"] == "100.0%"
+    handle = get(d, f"{PVS}/{claim['spec']['volumeName']}")["spec"]["csi"]["volumeHandle"]
+    image = os.path.join(d.data_dir, "shared-volumes", handle, "disk.img")
+    assert os.path.exists(image + ".complete")
+    assert os.path.getsize(image) == 64 * 1024 * 1024
