@@ -160,6 +160,10 @@ public struct VirtualMachineInstanceController: Reconciler {
         }
 
         Self.syncReadyCondition(&conditions, phase: phase, pod: typedPod, podExists: podObject != nil, now: timestamp)
+        if let dataVolumesReady = dataVolumesReadyCondition(vmi, namespace: key.namespace) {
+            let existing = conditions.get(dataVolumesReady.type)
+            if existing?.status != dataVolumesReady.status || existing?.reason != dataVolumesReady.reason { conditions.set(dataVolumesReady, now: timestamp) }
+        }
         status.conditions = conditions.value
 
         if !owned.isEmpty || pod != nil || status.activePods != nil {
@@ -286,6 +290,23 @@ public struct VirtualMachineInstanceController: Reconciler {
             let phase = dataVolumes.get(ObjectKey(namespace: namespace, name: name))?[path: ["status", "phase"]]?.stringValue
             return phase == CDINames.Phase.succeeded || phase == CDINames.Phase.waitForFirstConsumer
         }
+    }
+
+    /// KubeVirt's `DataVolumesReady` condition of a VMI with `dataVolume` volumes: `True`/`AllDVsReady` when
+    /// every DataVolume's `Ready` is `True`, else the first not-true status (`Unknown` for one not there) with
+    /// `NotAllDVsReady`; nil for a VMI without DataVolumes.
+    func dataVolumesReadyCondition(_ vmi: VirtualMachineInstance, namespace: String?) -> Condition? {
+        let names = vmi.dataVolumeNames
+        guard !names.isEmpty, let dataVolumes else { return nil }
+        var status = "True"
+        for name in names {
+            let ready = dataVolumes.get(ObjectKey(namespace: namespace, name: name))?[path: ["status", "conditions"]]?.arrayValue?
+                .first { $0["type"]?.stringValue == CDINames.ConditionType.ready }?["status"]?.stringValue ?? "Unknown"
+            if ready != "True", status != "False" { status = ready == "False" ? "False" : "Unknown" }
+        }
+        return status == "True"
+            ? Condition(type: KubeVirt.ConditionType.dataVolumesReady, status: "True", reason: "AllDVsReady", message: "All of the VMI's DVs are bound and not running")
+            : Condition(type: KubeVirt.ConditionType.dataVolumesReady, status: status, reason: "NotAllDVsReady", message: "Not all of the VMI's DVs are ready")
     }
 
     func createPod(for vmi: VirtualMachineInstance, key: ObjectKey) async throws(VirtError) -> JSONValue {

@@ -222,17 +222,23 @@ func dataVolumeManifest(_ name: String, source: JSONValue, storage: JSONValue = 
         sync()
         _ = try await vmiController.reconcile(key)
         #expect(client.objects(podPath).isEmpty)
+        let waiting = client.object(vmiPath.named("testvm"))?[path: ["status", "conditions"]]?.arrayValue?.first { $0["type"] == "DataVolumesReady" }
+        #expect(waiting?["status"] == "Unknown")
+        #expect(waiting?["reason"] == "NotAllDVsReady")
         sync()
         _ = try await vmController.reconcile(key)
         #expect(client.object(vmPath.named("testvm"))?[path: ["status", "printableStatus"]] == "Provisioning")
 
         var succeeded = dataVolume
-        succeeded["status"] = ["phase": "Succeeded", "progress": "100.0%"]
+        succeeded["status"] = ["phase": "Succeeded", "progress": "100.0%", "conditions": [["type": "Ready", "status": "True"]]]
         client.seed(DataVolumeController.path.inNamespace(namespace), succeeded)
         sync()
         _ = try await vmiController.reconcile(key)
         let pod = try #require(client.objects(podPath).first)
         #expect(pod[path: ["spec", "volumes"]] == [["name": "root", "persistentVolumeClaim": ["claimName": "root"]]])
+        let ready = client.object(vmiPath.named("testvm"))?[path: ["status", "conditions"]]?.arrayValue?.first { $0["type"] == "DataVolumesReady" }
+        #expect(ready?["status"] == "True")
+        #expect(ready?["reason"] == "AllDVsReady")
 
         var failed = succeeded
         failed["status"] = ["phase": "Failed"]

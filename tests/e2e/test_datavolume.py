@@ -140,6 +140,16 @@ def test_a_vm_with_a_datavolume_template_is_provisioned_then_boots_the_imported_
 
     wait_for(lambda: "login:" in serial_log(d, "dv-vm"), 240, "the guest's login prompt")
     wait_for(lambda: printable(d, "dv-vm") == "Running", 30, "printableStatus Running")
+    vmi_conditions = get(d, f"/apis/kubevirt.io/v1/namespaces/default/virtualmachineinstances/dv-vm")["status"]["conditions"]
+    assert {"type": "DataVolumesReady", "status": "True", "reason": "AllDVsReady"}.items() <= next(
+        c for c in vmi_conditions if c["type"] == "DataVolumesReady").items()
+    table = d.kubectl("get", "dv", "dv-vm-root").stdout.split("\n")
+    assert table[0].split() == ["NAME", "PHASE", "PROGRESS", "RESTARTS", "AGE"]
+    assert table[1].split()[:4] == ["dv-vm-root", "Succeeded", "100.0%", "0"]
+
+    # The VM owns its DataVolume, which owns its claim: deleting the VM takes them along.
+    assert d.request("DELETE", f"{VMS}/dv-vm").status_code == 200
+    wait_for(lambda: get(d, f"{DVS}/dv-vm-root") is None and get(d, f"{PVCS}/dv-vm-root") is None, 90, "the DataVolume and its claim to go")
 
 
 def test_a_404_fails_the_datavolume_with_the_http_status_and_no_qemu_starts(cluster, images):

@@ -96,6 +96,8 @@ public enum KubeVirt {
     /// Condition types used on VMs, VMIs and pods.
     public enum ConditionType {
         public static let ready = "Ready"
+        /// On a VMI with dataVolume volumes: whether all its DataVolumes are `Ready`.
+        public static let dataVolumesReady = "DataVolumesReady"
         public static let paused = "Paused"
         public static let failure = "Failure"
         public static let podScheduled = "PodScheduled"
