@@ -3,6 +3,7 @@ guest as qcow2 and as .qcow2.gz; the DataVolume controller makes the claim, the 
 swiftvirt-importer into the volume, and a VM with a dataVolumeTemplate goes Provisioning → Running and
 boots the imported disk. A 404 fails the DataVolume with the HTTP status and no QEMU ever starts; a blank
 DataVolume is an empty disk.img of its size."""
+import base64
 import functools
 import gzip
 import http.server
@@ -32,6 +33,14 @@ class FlakyHandler(http.server.SimpleHTTPRequestHandler):
     lock = threading.Lock()
 
     def do_GET(self):
+        if self.path.startswith("/private/"):
+            if self.headers.get("Authorization") != "Basic " + base64.b64encode(b"importer:s3cret").decode():
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="images"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.path = self.path[len("/private"):]
         if self.path.startswith("/flaky/"):
             with self.lock:
                 count = self.failures.get(self.path, 0)
@@ -84,12 +93,17 @@ def dv_spec(source, size="64Mi"):
     return {"source": source, "storage": {"resources": {"requests": {"storage": size}}}}
 
 
-def vm_with_template(name, url):
+def vm_with_template(name, url, volume_mode=None, secret=None):
+    spec = dv_spec({"http": {"url": url}})
+    if volume_mode:
+        spec["storage"]["volumeMode"] = volume_mode
+    if secret:
+        spec["source"]["http"]["secretRef"] = secret
     return {
         "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": name},
         "spec": {
             "runStrategy": "Always",
-            "dataVolumeTemplates": [{"metadata": {"name": f"{name}-root"}, "spec": dv_spec({"http": {"url": url}})}],
+            "dataVolumeTemplates": [{"metadata": {"name": f"{name}-root"}, "spec": spec}],
             "template": {"spec": {
                 "hostname": name,
                 "domain": {"memory": {"guest": "256Mi"}, "devices": {"disks": [
@@ -221,3 +235,28 @@ def test_the_legacy_form_a_pvc_annotated_with_an_endpoint_is_filled_too(cluster,
     image = os.path.join(d.data_dir, "shared-volumes", handle, "disk.img")
     assert os.path.exists(image + ".complete")
     assert os.path.getsize(image) == 64 * 1024 * 1024
+
+
+def test_a_block_datavolume_with_basic_auth_boots_its_vm(cluster, images):
+    d = cluster
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "image-creds"},
+              "stringData": {"accessKeyId": "importer", "secretKey": "s3cret"}}
+    assert d.request("POST", "/api/v1/namespaces/default/secrets", secret).status_code == 201
+    body = vm_with_template("block-dv-vm", f"{images}/private/disk.qcow2", volume_mode="Block", secret="image-creds")
+    assert d.request("POST", VMS, body).status_code == 201
+    wait_for(lambda: dv_status(d, "block-dv-vm-root").get("phase") == "Succeeded", 180, "the DataVolume to succeed")
+    assert get(d, f"{PVCS}/block-dv-vm-root")["spec"]["volumeMode"] == "Block"
+    wait_for(lambda: "login:" in serial_log(d, "block-dv-vm"), 240, "the guest's login prompt")
+
+
+def test_a_wrong_password_fails_the_import_with_401(cluster, images):
+    d = cluster
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "wrong-creds"},
+              "stringData": {"accessKeyId": "importer", "secretKey": "nope"}}
+    assert d.request("POST", "/api/v1/namespaces/default/secrets", secret).status_code == 201
+    body = {"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume", "metadata": {"name": "denied"},
+            "spec": {"source": {"http": {"url": f"{images}/private/disk.qcow2", "secretRef": "wrong-creds"}},
+                     "storage": {"storageClassName": "shared", "resources": {"requests": {"storage": "64Mi"}}}}}
+    assert d.request("POST", DVS, body).status_code == 201
+    wait_for(lambda: dv_status(d, "denied").get("phase") == "Failed", 60, "the DataVolume to fail")
+    assert "401" in condition(d, "denied", "Running")["message"]
