@@ -86,7 +86,6 @@ import VirtError
             "spec.template.spec.domain.devices.interfaces[0].ports",
             "spec.template.spec.domain.devices.networkInterfaceMultiqueue",
             "spec.template.spec.networks[1].multus",
-            "spec.template.spec.volumes[0].dataVolume",
             "spec.template.spec.domain.firmware.bootloader.efi",
             "spec.template.spec.evictionStrategy",
         ])
