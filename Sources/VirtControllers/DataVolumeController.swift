@@ -13,7 +13,8 @@ import VirtReconcile
 /// when none is named, `accessModes` `ReadWriteMany` for a `swiftvirt.io/shared` class and
 /// `ReadWriteOnce` otherwise, `volumeMode` `Filesystem`. It carries CDI's import annotations
 /// (`cdi.kubevirt.io/storage.import.endpoint`, `.source`, `.secretName`, `.certConfigMap`,
-/// `.checksum`, `.extraHeaders.N`, `cdi.kubevirt.io/storage.contentType`), which tell the node agent that
+/// `.checksum`, `.extraHeaders.N`, `.secretExtraHeaders.N`, `cdi.kubevirt.io/storage.contentType`, and
+/// `swiftvirt.io/import-insecure-skip-verify`), which tell the node agent that
 /// holds the volume what to import. The agent answers in CDI's importer-pod annotations on the claim
 /// (`cdi.kubevirt.io/storage.pod.phase`, `.pod.restarts`, `.condition.running{,.reason,.message}`,
 /// `cdi.kubevirt.io/storage.populator.progress`); this controller turns them into the DataVolume's status.
@@ -143,6 +144,10 @@ public struct DataVolumeController: Reconciler {
             for (index, header) in (http.extraHeaders ?? []).enumerated() {
                 annotations["\(CDINames.Annotation.extraHeaders).\(index)"] = .string(header)
             }
+            for (index, secret) in (http.secretExtraHeaders ?? []).enumerated() {
+                annotations["\(CDINames.Annotation.secretExtraHeaders).\(index)"] = .string(secret)
+            }
+            if http.insecureSkipVerify == true { annotations[CDINames.Annotation.insecureSkipVerify] = "true" }
         } else {
             annotations[CDINames.Annotation.source] = .string(CDINames.Source.blank)
         }

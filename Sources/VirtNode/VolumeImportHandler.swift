@@ -186,6 +186,20 @@ public struct VolumeImportHandler: Reconciler {
         var message: String
     }
 
+    /// A Secret the http source names, or an error that says which and where to create it.
+    func secret(_ name: String, namespace: String, use: String) async throws(VirtError) -> Secret {
+        do {
+            return try await client.get(ResourcePath.core("secrets").inNamespace(namespace).named(name)).decoded()
+        } catch {
+            throw VirtError(.notFound, "secret \"\(name)\" of the http source's \(use): \(error.message); create it in namespace \(namespace)", cause: error)
+        }
+    }
+
+    /// A Secret's value, decoded.
+    static func value(of key: String, in secret: Secret) -> String? {
+        secret.data?[key].flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? secret.stringData?[key]
+    }
+
     /// The importer's request from the claim's annotations, with the Secret's credentials and the ConfigMap's CAs.
     func importRequest(_ claim: JSONValue, namespace: String, target: String, size: Int64) async throws(VirtError) -> VolumeImportRequest {
         let annotations = claim[path: ["metadata", "annotations"]]?.objectValue ?? [:]
@@ -196,18 +210,19 @@ public struct VolumeImportHandler: Reconciler {
         request.checksum = annotations[CDINames.Annotation.checksum]?.stringValue
         request.headers = annotations.filter { $0.key.hasPrefix(CDINames.Annotation.extraHeaders + ".") }
             .sorted { $0.key < $1.key }.compactMap { $0.value.stringValue }
+        request.insecureSkipVerify = annotations[CDINames.Annotation.insecureSkipVerify]?.stringValue == "true"
+        // secretExtraHeaders: every value of each Secret is one `Name: value` header, as in CDI.
+        for name in annotations.filter({ $0.key.hasPrefix(CDINames.Annotation.secretExtraHeaders + ".") })
+            .sorted(by: { $0.key < $1.key }).compactMap({ $0.value.stringValue }) {
+            let secret = try await secret(name, namespace: namespace, use: "secretExtraHeaders")
+            for key in Set((secret.data ?? [:]).keys).union((secret.stringData ?? [:]).keys).sorted() {
+                if let value = Self.value(of: key, in: secret) { request.headers.append(value) }
+            }
+        }
         if let secretName = annotations[CDINames.Annotation.secretName]?.stringValue, !secretName.isEmpty {
-            let secret: Secret
-            do {
-                secret = try await client.get(ResourcePath.core("secrets").inNamespace(namespace).named(secretName)).decoded()
-            } catch {
-                throw VirtError(.notFound, "secret \"\(secretName)\" of the http source's secretRef: \(error.message); create it in namespace \(namespace) with accessKeyId and secretKey", cause: error)
-            }
-            let value = { (name: String) in
-                secret.data?[name].flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? secret.stringData?[name]
-            }
-            request.username = value("accessKeyId")
-            request.password = value("secretKey")
+            let secret = try await secret(secretName, namespace: namespace, use: "secretRef (with accessKeyId and secretKey)")
+            request.username = Self.value(of: "accessKeyId", in: secret)
+            request.password = Self.value(of: "secretKey", in: secret)
         }
         if let configMapName = annotations[CDINames.Annotation.certConfigMap]?.stringValue, !configMapName.isEmpty {
             let configMap: JSONValue

@@ -56,7 +56,8 @@ func dataVolumeManifest(_ name: String, source: JSONValue, storage: JSONValue = 
         let world = DataVolumeWorld()
         world.client.seed(DataVolumeController.path.inNamespace(namespace), dataVolumeManifest(
             "disk", source: ["http": ["url": "http://127.0.0.1:8000/disk.qcow2", "checksum": "sha256:ab", "extraHeaders": ["X-A: 1"],
-                                      "secretRef": "creds", "certConfigMap": "cas"]]))
+                                      "secretRef": "creds", "certConfigMap": "cas",
+                                      "secretExtraHeaders": ["hidden"], "insecureSkipVerify": true]]))
         try await world.reconcile("disk")
 
         let claim = try #require(world.claim("disk"))
@@ -73,6 +74,8 @@ func dataVolumeManifest(_ name: String, source: JSONValue, storage: JSONValue = 
         #expect(annotations?[CDINames.Annotation.certConfigMap] == "cas")
         #expect(annotations?[CDINames.Annotation.checksum] == "sha256:ab")
         #expect(annotations?["cdi.kubevirt.io/storage.import.extraHeaders.0"] == "X-A: 1")
+        #expect(annotations?["cdi.kubevirt.io/storage.import.secretExtraHeaders.0"] == "hidden")
+        #expect(annotations?["swiftvirt.io/import-insecure-skip-verify"] == "true")
 
         try await world.reconcile("disk")
         let status = try #require(world.dataVolume("disk")?["status"])

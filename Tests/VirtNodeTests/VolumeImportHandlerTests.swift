@@ -71,7 +71,12 @@ final class FakeVolumeImporter: VolumeImporter {
     @Test func anImportRunsIntoDiskImgOfTheVolumeAndSucceedsWithItsMarker() async throws {
         let world = World()
         defer { try? FileManager.default.removeItem(atPath: world.base) }
-        world.seed(extra: [CDINames.Annotation.checksum: "sha256:ab", "\(CDINames.Annotation.extraHeaders).0": "X-A: 1"])
+        world.seed(extra: [CDINames.Annotation.checksum: "sha256:ab", "\(CDINames.Annotation.extraHeaders).0": "X-A: 1",
+                           "\(CDINames.Annotation.secretExtraHeaders).0": "hidden", CDINames.Annotation.insecureSkipVerify: "true"])
+        world.client.seed(ResourcePath.core("secrets").inNamespace("default"), [
+            "apiVersion": "v1", "kind": "Secret", "metadata": ["name": "hidden", "namespace": "default"],
+            "data": ["token": .string(Data("Authorization: Bearer t0k".utf8).base64EncodedString())],
+        ])
         let importer = FakeVolumeImporter([.succeeded])
         #expect(try await world.reconcile(world.handler(importer)) == .done)
 
@@ -80,7 +85,8 @@ final class FakeVolumeImporter: VolumeImporter {
         #expect(request.size == 64 * 1024 * 1024)
         #expect(request.url == "http://127.0.0.1:9/disk.qcow2")
         #expect(request.checksum == "sha256:ab")
-        #expect(request.headers == ["X-A: 1"])
+        #expect(request.headers == ["X-A: 1", "Authorization: Bearer t0k"])
+        #expect(request.insecureSkipVerify)
         #expect(world.annotation(CDINames.Annotation.podPhase) == "Succeeded")
         #expect(world.annotation(CDINames.Annotation.progress) == "100.0%")
         #expect(world.annotation(CDINames.Annotation.runningConditionReason) == "Completed")

@@ -18,6 +18,11 @@ public enum CDINames {
         public static let contentType = "cdi.kubevirt.io/storage.contentType"
         /// Extra request headers, one annotation each: `<prefix>.<index>` = `Name: value`.
         public static let extraHeaders = "cdi.kubevirt.io/storage.import.extraHeaders"
+        /// Secrets whose values are extra request headers, one annotation each: `<prefix>.<index>` = Secret name.
+        public static let secretExtraHeaders = "cdi.kubevirt.io/storage.import.secretExtraHeaders"
+        /// `"true"`: the server's certificate is not checked (the http source's `insecureSkipVerify`; CDI has no
+        /// annotation for it).
+        public static let insecureSkipVerify = "swiftvirt.io/import-insecure-skip-verify"
         /// The expected checksum of the download (`sha256:<hex>`, …).
         public static let checksum = "cdi.kubevirt.io/storage.import.checksum"
         /// The import's progress ("NN.NN%"): CDI's populator progress annotation.

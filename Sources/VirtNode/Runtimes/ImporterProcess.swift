@@ -35,6 +35,7 @@ public struct ImporterProcess: VolumeImporter {
         if let username = request.username { arguments += ["--username", username] }
         for header in request.headers { arguments += ["--header", header] }
         if let caBundlePath { arguments += ["--ca-bundle", caBundlePath] }
+        if request.insecureSkipVerify { arguments.append("--insecure-skip-verify") }
         return arguments
     }
 

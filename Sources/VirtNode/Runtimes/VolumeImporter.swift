@@ -19,6 +19,8 @@ public struct VolumeImportRequest: Sendable, Equatable {
     public var password: String?
     /// A PEM bundle of CAs to trust (the certConfigMap's values).
     public var caBundlePEM: String?
+    /// Accept any server certificate.
+    public var insecureSkipVerify = false
     /// The raw file to write.
     public var target: String
     /// The volume's size in bytes.
