@@ -24,8 +24,8 @@ import VirtReconcile
 /// `ImportInProgress` → `Succeeded` | `Failed`; `status.progress` `N/A` until the import reports,
 /// `100.0%` once it succeeded; conditions `Bound`, `Running`, `Ready`; one event per phase reached.
 ///
-/// Other sources (registry, pvc, upload, s3, gcs, imageio, vddk, snapshot) and `sourceRef` are not
-/// imported yet: such a DataVolume gets no claim, stays `Pending`, and its `Running` condition says so.
+/// Other sources (registry, pvc, upload, s3, gcs, imageio, vddk, snapshot), `sourceRef` and `contentType:
+/// archive` are not imported yet: such a DataVolume gets no claim, stays `Pending`, and its `Running` condition says so.
 public struct DataVolumeController: Reconciler {
     let client: any APIClient
     let dataVolumes: ObjectCache
@@ -96,6 +96,7 @@ public struct DataVolumeController: Reconciler {
     /// Why CDI's source of this DataVolume is not imported here yet, or nil for http and blank.
     static func unsupportedSource(_ spec: DataVolumeSpec) -> String? {
         if spec.sourceRef != nil { return "sourceRef (DataSource) is not imported yet; use source.http or source.blank" }
+        if spec.contentType == "archive" { return "contentType archive is not imported yet; use contentType kubevirt (a disk image)" }
         let types = spec.source?.sourceTypes ?? []
         guard let type = types.first else { return "the DataVolume has no source; use source.http or source.blank" }
         guard type == CDINames.Source.http || type == CDINames.Source.blank else {

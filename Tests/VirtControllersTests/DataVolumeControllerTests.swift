@@ -166,6 +166,13 @@ func dataVolumeManifest(_ name: String, source: JSONValue, storage: JSONValue = 
         #expect(world.claim("reg") == nil)
         #expect(world.dataVolume("reg")?[path: ["status", "phase"]] == "Pending")
         #expect(world.condition("reg", "Running")?["message"]?.stringValue?.contains("source.registry is not imported yet") == true)
+
+        var archive = dataVolumeManifest("tar", source: ["http": ["url": "http://127.0.0.1/d.tar"]])
+        archive[path: ["spec", "contentType"]] = "archive"
+        world.client.seed(DataVolumeController.path.inNamespace(namespace), archive)
+        try await world.reconcile("tar")
+        #expect(world.claim("tar") == nil)
+        #expect(world.condition("tar", "Running")?["message"]?.stringValue?.contains("contentType archive is not imported yet") == true)
     }
 
     @Test func aClaimOfTheSameNameThatIsNotTheDataVolumesIsLeftAlone() async throws {
