@@ -28,11 +28,16 @@ def cluster():
 
 
 class FlakyHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves files; a path under /flaky/ answers 503 twice before it serves the file."""
+    """Serves files; a path under /flaky/ answers 503 twice before it serves the file; one under /held/ waits
+    until the test sets `release`."""
     failures = {}
     lock = threading.Lock()
+    release = threading.Event()
 
     def do_GET(self):
+        if self.path.startswith("/held/"):
+            self.release.wait(120)
+            self.path = self.path[len("/held"):]
         if self.path.startswith("/private/"):
             if self.headers.get("Authorization") != "Basic " + base64.b64encode(b"importer:s3cret").decode():
                 self.send_response(401)
@@ -62,11 +67,13 @@ def images():
     shutil.copy(f"{GUEST}/disk.qcow2", os.path.join(root, "disk.qcow2"))
     with open(f"{GUEST}/disk.qcow2", "rb") as src, gzip.open(os.path.join(root, "disk.qcow2.gz"), "wb") as dst:
         shutil.copyfileobj(src, dst)
+    FlakyHandler.release.clear()
     handler = functools.partial(FlakyHandler, directory=root)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
+    FlakyHandler.release.set()
     server.shutdown()
     shutil.rmtree(root, ignore_errors=True)
 
@@ -127,14 +134,19 @@ def volume_dir(d, claim_name):
 @pytest.mark.parametrize("image", ["disk.qcow2", "disk.qcow2.gz"])
 def test_a_vm_with_a_datavolume_template_is_provisioned_then_boots_the_imported_disk(cluster, images, image):
     d = cluster
-    assert d.request("POST", VMS, vm_with_template("dv-vm", f"{images}/{image}")).status_code == 201
+    # The server holds the download until the test has seen the import in progress and the VM provisioning.
+    assert d.request("POST", VMS, vm_with_template("dv-vm", f"{images}/held/{image}")).status_code == 201
     wait_for(lambda: get(d, f"{DVS}/dv-vm-root"), 30, "the VM to create its DataVolume")
     dv = get(d, f"{DVS}/dv-vm-root")
     assert dv["metadata"]["ownerReferences"][0]["kind"] == "VirtualMachine"
+    wait_for(lambda: dv_status(d, "dv-vm-root").get("phase") == "ImportInProgress", 60, "phase ImportInProgress")
+    assert condition(d, "dv-vm-root", "Running")["status"] == "True"
+    assert condition(d, "dv-vm-root", "Bound")["status"] == "True"
     wait_for(lambda: printable(d, "dv-vm") == "Provisioning", 30, "printableStatus Provisioning")
+    assert qemu_pids(d.data_dir) == []
+    FlakyHandler.release.set()
 
-    phases = set()
-    wait_for(lambda: phases.add(dv_status(d, "dv-vm-root").get("phase")) or "Succeeded" in phases, 180, "the DataVolume to succeed")
+    wait_for(lambda: dv_status(d, "dv-vm-root").get("phase") == "Succeeded", 180, "the DataVolume to succeed")
     status = dv_status(d, "dv-vm-root")
     assert status["progress"] == "100.0%"
     assert status["claimName"] == "dv-vm-root"
@@ -145,7 +157,7 @@ def test_a_vm_with_a_datavolume_template_is_provisioned_then_boots_the_imported_
 
     claim = get(d, f"{PVCS}/dv-vm-root")
     assert claim["metadata"]["ownerReferences"][0]["kind"] == "DataVolume"
-    assert claim["metadata"]["annotations"]["cdi.kubevirt.io/storage.import.endpoint"] == f"{images}/{image}"
+    assert claim["metadata"]["annotations"]["cdi.kubevirt.io/storage.import.endpoint"] == f"{images}/held/{image}"
     assert claim["metadata"]["annotations"]["cdi.kubevirt.io/storage.import.source"] == "http"
     assert claim["metadata"]["annotations"]["cdi.kubevirt.io/storage.pod.phase"] == "Succeeded"
     directory = volume_dir(d, "dv-vm-root")
