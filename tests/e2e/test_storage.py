@@ -1,6 +1,6 @@
 """Volumes: the built-in StorageClasses, PVC → PV binding and provisioning, and VMs whose disks are PVCs, on
 the real daemon with runc pods and QEMU under TCG. The boot disks are the test guest's image converted into
-a static PersistentVolume's disk.img (nothing imports DataVolumes yet); provisioned volumes are made empty
+a static PersistentVolume's disk.img (imports are test_datavolume.py's); provisioned volumes are made empty
 by the node agent."""
 import os
 import subprocess
