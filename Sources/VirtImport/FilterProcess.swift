@@ -57,32 +57,14 @@ final class FilterProcess: @unchecked Sendable {
             close(toChild[1]); close(fromChild[0])
             throw .io(path: stderrPath, detail: "cannot create: \(errnoText())")
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errorFD, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = ([path] + decompressor.arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let result = argv.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return EINVAL }
-            return posix_spawn(&pid, path, &actions, &attributes, base, environ)
-        }
-        guard result == 0 else {
+        // The child inherits exactly its three descriptors: the pipes' other ends stay here, closed on exec.
+        let pid: pid_t
+        switch ChildSpawn.spawn(path, decompressor.arguments, environment: nil, input: toChild[0], output: fromChild[1], error: errorFD) {
+        case .success(let started):
+            pid = started
+        case .failure(let failure):
             close(toChild[1]); close(fromChild[0])
-            throw .tool("cannot start \(path): \(String(cString: strerror(result)))")
+            throw .tool("cannot start \(path): \(String(cString: strerror(failure.code.rawValue)))")
         }
         return FilterProcess(pid: pid, input: toChild[1], output: fromChild[0], stderrPath: stderrPath, commandLine: decompressor.commandLine)
     }
