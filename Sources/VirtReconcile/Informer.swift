@@ -154,16 +154,21 @@ public final class Informer: Service, Sendable {
         let list = try await client.list(path, labelSelector: labelSelector, fieldSelector: fieldSelector)
         let items = (list["items"]?.arrayValue ?? []).map(stamped)
         let events = cache.replace(with: items)
-        let (handlers, waiters) = state.withLock { state in
+        let handlers = state.withLock { state in
             state.resourceVersion = list[path: ["metadata", "resourceVersion"]]?.stringValue ?? state.resourceVersion ?? "0"
-            return (state.handlers, Array(state.syncWaiters.values))
+            return state.handlers
         }
         for event in events {
             for handler in handlers { await handler(event) }
         }
-        state.withLock {
-            $0.synced = true
-            $0.syncWaiters.removeAll()
+        // The waiters are taken when `synced` is set, in the same lock: one that registered while the
+        // handlers ran is resumed too (taking them before the handlers lost those, and a controller
+        // waiting for this informer never started its workers).
+        let waiters = state.withLock { state in
+            state.synced = true
+            let waiting = Array(state.syncWaiters.values)
+            state.syncWaiters.removeAll()
+            return waiting
         }
         for waiter in waiters { waiter.resume() }
     }

@@ -105,3 +105,35 @@ import VirtTestSupport
         #expect(client.events(reason: "FailedCreate").first?["type"] == "Warning")
     }
 }
+
+extension InformerTests {
+    /// A controller that starts waiting while the first list's handlers still run is woken when the list is
+    /// in (it was once left waiting for good, and its workers never started).
+    @Test func aWaiterThatArrivesWhileTheFirstListIsHandledIsWoken() async throws {
+        let client = FakeAPIClient()
+        client.seed(vmPath, vmManifest(name: "one"))
+        let informer = Informer(client: client, path: KubeVirt.virtualMachines, kind: "VirtualMachine", retry: RetryBackoff(base: .milliseconds(5)), logger: quietLogger)
+        let handlerEntered = Mutex(false)
+        let releaseHandler = Mutex(false)
+        informer.addHandler { _ in
+            handlerEntered.withLock { $0 = true }
+            while !releaseHandler.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(2)) }
+        }
+        let task = Task { try await informer.run() }
+        await eventually { handlerEntered.withLock { $0 } }
+        // Registered while the handler holds the first list.
+        let waiter = Task { try await informer.waitUntilSynced() }
+        try await Task.sleep(for: .milliseconds(50))
+        releaseHandler.withLock { $0 = true }
+        let woken = Mutex(false)
+        let watcher = Task {
+            try await waiter.value
+            woken.withLock { $0 = true }
+        }
+        await eventually { woken.withLock { $0 } }
+        #expect(woken.withLock { $0 }, "the waiter was never resumed")
+        watcher.cancel()
+        waiter.cancel()
+        task.cancel()
+    }
+}
