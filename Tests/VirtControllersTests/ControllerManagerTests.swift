@@ -7,7 +7,9 @@ import VirtTestSupport
 
 @Suite struct ControllerManagerTests {
     func eventually(_ what: String, _ condition: @Sendable () -> Bool) async {
-        let deadline = ContinuousClock.now + .seconds(10)
+        // A bound that tells a hang from a slow machine: the suites that boot guests under TCG keep both
+        // cores busy, and this chain crosses eight informers and four controllers.
+        let deadline = ContinuousClock.now + .seconds(90)
         while !condition(), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
         #expect(condition(), "timed out waiting for \(what)")
     }
