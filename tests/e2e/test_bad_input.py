@@ -111,11 +111,11 @@ def test_kubectl_apply_of_a_multus_network_is_refused(daemon, tmp_path):
 def test_a_vmi_names_its_own_path(daemon):
     vmi = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance", "metadata": {"name": "claimed"},
            "spec": vm_manifest()["spec"]["template"]["spec"]}
-    vmi["spec"]["volumes"][0] = {"name": "rootdisk", "persistentVolumeClaim": {"claimName": "root"}}
+    vmi["spec"]["volumes"][0] = {"name": "rootdisk", "ephemeral": {"persistentVolumeClaim": {"claimName": "root"}}}
     response = daemon.request("POST", "/apis/kubevirt.io/v1/namespaces/default/virtualmachineinstances", vmi)
     assert response.status_code == 422, response.text
     causes = response.json()["details"]["causes"]
-    assert [c["field"] for c in causes] == ["spec.volumes[0].persistentVolumeClaim"]
+    assert [c["field"] for c in causes] == ["spec.volumes[0].ephemeral"]
     assert "not supported yet" in causes[0]["message"]
 
 
