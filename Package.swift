@@ -45,6 +45,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .target(name: "VirtDisk", dependencies: ["VirtOS", "VirtAPI", "VirtRegistry", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "VirtImport", dependencies: [

@@ -5,7 +5,7 @@ import VirtClient
 import VirtError
 import VirtReconcile
 
-/// CDI's DataVolume controller, for the `http` and `blank` sources: gives each DataVolume the
+/// CDI's DataVolume controller, for the `http`, `registry` (``registryAnnotations(_:)``) and `blank` sources: gives each DataVolume the
 /// PersistentVolumeClaim of its name and reports the import that fills it.
 ///
 /// The claim (``desiredClaim(for:object:)``): owned by the DataVolume; `spec.pvc` as given, or
@@ -24,7 +24,7 @@ import VirtReconcile
 /// `ImportInProgress` → `Succeeded` | `Failed`; `status.progress` `N/A` until the import reports,
 /// `100.0%` once it succeeded; conditions `Bound`, `Running`, `Ready`; one event per phase reached.
 ///
-/// Other sources (registry, pvc, upload, s3, gcs, imageio, vddk, snapshot), `sourceRef` and `contentType:
+/// Other sources (pvc, upload, s3, gcs, imageio, vddk, snapshot), `sourceRef` and `contentType:
 /// archive` are not imported yet: such a DataVolume gets no claim, stays `Pending`, and its `Running` condition says so.
 public struct DataVolumeController: Reconciler {
     let client: any APIClient
@@ -99,6 +99,7 @@ public struct DataVolumeController: Reconciler {
         if spec.contentType == "archive" { return "contentType archive is not imported yet; use contentType kubevirt (a disk image)" }
         let types = spec.source?.sourceTypes ?? []
         guard let type = types.first else { return "the DataVolume has no source; use source.http or source.blank" }
+        if type == CDINames.Source.registry, let registry = spec.source?.registry { return unsupportedRegistry(registry) }
         guard type == CDINames.Source.http || type == CDINames.Source.blank else {
             return "source.\(type) is not imported yet; use source.http or source.blank"
         }
@@ -149,6 +150,8 @@ public struct DataVolumeController: Reconciler {
                 annotations["\(CDINames.Annotation.secretExtraHeaders).\(index)"] = .string(secret)
             }
             if http.insecureSkipVerify == true { annotations[CDINames.Annotation.insecureSkipVerify] = "true" }
+        } else if let registry = dataVolume.spec.source?.registry {
+            annotations.merge(Self.registryAnnotations(registry)) { _, new in new }
         } else {
             annotations[CDINames.Annotation.source] = .string(CDINames.Source.blank)
         }

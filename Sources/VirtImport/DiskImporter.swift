@@ -102,7 +102,7 @@ public struct DiskImporter: Sendable {
 
     /// Checks the scratch image and converts it into the target; returns the image's virtual size and
     /// the target's size afterwards.
-    private func convert(_ format: DetectedFormat, layout: TargetLayout, target: ImportTarget) async throws(ImportError) -> (Int64, Int64) {
+    func convert(_ format: DetectedFormat, layout: TargetLayout, target: ImportTarget) async throws(ImportError) -> (Int64, Int64) {
         guard let imageFormat = format.imageFormat, let scratch = layout.scratchPath else {
             throw .tool("no scratch image to convert")
         }

@@ -157,7 +157,10 @@ public final class NodeAgent: Service, Sendable {
         let importer = Controller(
             name: "volume-import",
             reconciler: VolumeImportHandler(client: client, claims: claims.cache, volumes: volumes.cache, nodeName: nodeName,
-                                            directories: configuration.volumeDirectories, importer: ImporterProcess(), logger: logger),
+                                            directories: configuration.volumeDirectories,
+                                            importer: RegistryImageImporter(puller: ContainerDiskPuller(cacheDirectory: configuration.containerDiskCache),
+                                                                            next: ImporterProcess()),
+                                            logger: logger),
             queue: importQueue, informers: [claims, volumes], workers: 2, logger: logger)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await claims.run() }

@@ -6,7 +6,7 @@ import VirtError
 import VirtReconcile
 
 /// The node's part of CDI: fills a bound PersistentVolumeClaim whose `cdi.kubevirt.io/storage.import.source`
-/// is `http` or `blank` (the DataVolume controller writes it) when this node holds its volume (a local
+/// is `http`, `registry` or `blank` (the DataVolume controller writes it) when this node holds its volume (a local
 /// volume's node; for a shared volume, the first agent to take the import), and reports the import on the
 /// claim in CDI's importer-pod annotations, which the DataVolume controller turns into the DataVolume's status:
 ///
@@ -51,7 +51,7 @@ public struct VolumeImportHandler: Reconciler {
     /// `http` or `blank`, or (CDI's legacy form, a PVC annotated by hand) it names an endpoint and no source.
     public static func wantsImport(_ claim: JSONValue) -> Bool {
         let source = importSource(claim)
-        return source == CDINames.Source.http || source == CDINames.Source.blank
+        return source == CDINames.Source.http || source == CDINames.Source.blank || source == CDINames.Source.registry
     }
 
     /// The claim's import source: its `storage.import.source`, else `http` when it has an endpoint.
@@ -191,7 +191,7 @@ public struct VolumeImportHandler: Reconciler {
         do {
             return try await client.get(ResourcePath.core("secrets").inNamespace(namespace).named(name)).decoded()
         } catch {
-            throw VirtError(.notFound, "secret \"\(name)\" of the http source's \(use): \(error.message); create it in namespace \(namespace)", cause: error)
+            throw VirtError(.notFound, "secret \"\(name)\" of the import source's \(use): \(error.message); create it in namespace \(namespace)", cause: error)
         }
     }
 
@@ -205,7 +205,8 @@ public struct VolumeImportHandler: Reconciler {
         let annotations = claim[path: ["metadata", "annotations"]]?.objectValue ?? [:]
         let source = Self.importSource(claim) ?? CDINames.Source.blank
         var request = VolumeImportRequest(source: source, target: target, size: size, logPath: target + ".import.log")
-        guard source == CDINames.Source.http else { return request }
+        // A registry source carries its URL, secretRef and certConfigMap as an http one does (RegistryImageImporter pulls it).
+        guard source == CDINames.Source.http || source == CDINames.Source.registry else { return request }
         request.url = annotations[CDINames.Annotation.endpoint]?.stringValue
         request.checksum = annotations[CDINames.Annotation.checksum]?.stringValue
         request.headers = annotations.filter { $0.key.hasPrefix(CDINames.Annotation.extraHeaders + ".") }
@@ -229,7 +230,7 @@ public struct VolumeImportHandler: Reconciler {
             do {
                 configMap = try await client.get(ResourcePath.core("configmaps").inNamespace(namespace).named(configMapName))
             } catch {
-                throw VirtError(.notFound, "configmap \"\(configMapName)\" of the http source's certConfigMap: \(error.message); create it in namespace \(namespace)", cause: error)
+                throw VirtError(.notFound, "configmap \"\(configMapName)\" of the import source's certConfigMap: \(error.message); create it in namespace \(namespace)", cause: error)
             }
             request.caBundlePEM = (configMap["data"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.compactMap { $0.value.stringValue }.joined(separator: "\n")
         }

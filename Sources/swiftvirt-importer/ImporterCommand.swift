@@ -2,17 +2,20 @@ import ArgumentParser
 import Foundation
 import VirtImport
 
-/// `swiftvirt-importer`: fills one volume from an http(s) image, as CDI's importer pod does. The node
-/// agent runs it in a pod sandbox beside the volume; the benchmark runs it directly.
+/// `swiftvirt-importer`: fills one volume from an http(s) image (`--url`), a local file or standard input
+/// (`--file PATH|-`: the disk the node agent found in a registry image, or an upload), or makes it blank,
+/// as CDI's importer pod does. The node agent runs it beside the volume; the benchmark runs it directly.
 ///
 /// Exit status 0 when the image is complete (its marker written), 75 (EX_TEMPFAIL) when a retry may
 /// help, 1 otherwise; the error's reason and message are on standard error.
 @main
 struct ImporterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "swiftvirt-importer", abstract: "Import a disk image from an http(s) URL into a raw file or block device.")
+        commandName: "swiftvirt-importer", abstract: "Import a disk image from an http(s) URL, a file or standard input into a raw file or block device.")
 
     @Option(help: "The image URL (http:// or https://).") var url: String?
+    @Option(help: "A local image file to import instead of a URL, or - for standard input (read once, front to back).") var file: String?
+    @Option(help: "Where --file's bytes came from, recorded in the marker (e.g. docker://registry/repo:tag).") var origin: String?
     @Flag(help: "Make an empty raw disk of --size instead of downloading (CDI's blank source).") var blank = false
     @Option(help: "The raw file to create, or the block device to write.") var target: String
     @Option(help: "The volume's size in bytes; the disk is grown to it, never shrunk.") var size: Int64?
@@ -34,10 +37,15 @@ struct ImporterCommand: AsyncParsableCommand {
                 print(#"{"format":"raw","compression":null,"imageSize":\#(result.imageSize),"targetSize":\#(result.targetSize),"downloadedBytes":0,"usedScratch":false}"#)
                 return
             }
-            let source = try makeSource()
             let printProgress = progress
-            let result = try await DiskImporter().importImage(from: source, into: importTarget) { update in
+            let report: @Sendable (ImportProgress) -> Void = { update in
                 if printProgress { FileHandle.standardError.write(Data("progress \(update)\n".utf8)) }
+            }
+            let result: ImportResult
+            if let file {
+                result = try await DiskImporter().importImage(from: try makeFileSource(file), into: importTarget, progress: report)
+            } else {
+                result = try await DiskImporter().importImage(from: try makeSource(), into: importTarget, progress: report)
             }
             let compression = result.compression.map { "\"\($0)\"" } ?? "null"
             print(
@@ -49,8 +57,24 @@ struct ImporterCommand: AsyncParsableCommand {
         }
     }
 
+    func validate() throws {
+        let given = [url != nil ? "--url" : nil, file != nil ? "--file" : nil, blank ? "--blank" : nil].compactMap { $0 }
+        guard given.count == 1 else {
+            throw ValidationError(given.isEmpty ? "give one source: --url, --file or --blank" : "give one source, not \(given.joined(separator: " and "))")
+        }
+        if file != nil, username != nil || !header.isEmpty || caBundle != nil || insecureSkipVerify {
+            throw ValidationError("--username, --header, --ca-bundle and --insecure-skip-verify apply to --url only, not --file")
+        }
+    }
+
+    private func makeFileSource(_ path: String) throws -> FileImportSource {
+        var source = FileImportSource(path: path, origin: origin)
+        if let checksum { source.checksum = try ImportChecksum(checksum) }
+        return source
+    }
+
     private func makeSource() throws -> HTTPImportSource {
-        guard let url else { throw ValidationError("--url is required (or --blank)") }
+        guard let url else { throw ValidationError("--url is required (or --file, or --blank)") }
         var source = HTTPImportSource(url: url, insecureSkipVerify: insecureSkipVerify)
         if let checksum { source.checksum = try ImportChecksum(checksum) }
         if let username {

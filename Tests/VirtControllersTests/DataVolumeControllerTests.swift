@@ -161,11 +161,11 @@ func dataVolumeManifest(_ name: String, source: JSONValue, storage: JSONValue = 
 
     @Test func sourcesNotImportedYetGetNoClaimAndSaySo() async throws {
         let world = DataVolumeWorld()
-        world.client.seed(DataVolumeController.path.inNamespace(namespace), dataVolumeManifest("reg", source: ["registry": ["url": "docker://x/y"]]))
+        world.client.seed(DataVolumeController.path.inNamespace(namespace), dataVolumeManifest("reg", source: ["s3": ["url": "https://s3.example.org/b/disk.img"]]))
         try await world.reconcile("reg")
         #expect(world.claim("reg") == nil)
         #expect(world.dataVolume("reg")?[path: ["status", "phase"]] == "Pending")
-        #expect(world.condition("reg", "Running")?["message"]?.stringValue?.contains("source.registry is not imported yet") == true)
+        #expect(world.condition("reg", "Running")?["message"]?.stringValue?.contains("source.s3 is not imported yet") == true)
 
         var archive = dataVolumeManifest("tar", source: ["http": ["url": "http://127.0.0.1/d.tar"]])
         archive[path: ["spec", "contentType"]] = "archive"

@@ -25,6 +25,8 @@ public enum CDINames {
         public static let insecureSkipVerify = "swiftvirt.io/import-insecure-skip-verify"
         /// The expected checksum of the download (`sha256:<hex>`, …).
         public static let checksum = "cdi.kubevirt.io/storage.import.checksum"
+        /// A registry source's `pullMethod` (`pod` or `node`; both pull on the node agent here).
+        public static let registryImportMethod = "cdi.kubevirt.io/storage.import.registryImportMethod"
         /// The import's progress ("NN.NN%"): CDI's populator progress annotation.
         public static let progress = "cdi.kubevirt.io/storage.populator.progress"
 
@@ -43,6 +45,8 @@ public enum CDINames {
     public enum Source {
         public static let http = "http"
         public static let blank = "blank"
+        /// A disk image in a container image (`docker://…`), as containerDisks hold it.
+        public static let registry = "registry"
     }
 
     /// DataVolume `status.phase`.

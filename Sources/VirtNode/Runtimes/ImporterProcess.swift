@@ -30,6 +30,12 @@ public struct ImporterProcess: VolumeImporter {
     public static func arguments(for request: VolumeImportRequest, caBundlePath: String?) -> [String] {
         var arguments = ["--target", request.target, "--size", String(request.size), "--progress"]
         if request.source == "blank" { return arguments + ["--blank"] }
+        if let file = request.file {
+            arguments += ["--file", file]
+            if let url = request.url { arguments += ["--origin", url] }
+            if let checksum = request.checksum { arguments += ["--checksum", checksum] }
+            return arguments
+        }
         arguments += ["--url", request.url ?? ""]
         if let checksum = request.checksum { arguments += ["--checksum", checksum] }
         if let username = request.username { arguments += ["--username", username] }

@@ -7,9 +7,12 @@ public protocol VolumeImporter: Sendable {
 
 /// One import: the source, the target file and its size, and where its marker goes.
 public struct VolumeImportRequest: Sendable, Equatable {
-    /// `http` or `blank`.
+    /// `http`, `registry` or `blank`.
     public var source: String
+    /// The http URL, or the registry source's `docker://` reference.
     public var url: String?
+    /// A local file to import instead of `url` (`-`: standard input), e.g. the disk of a pulled registry image.
+    public var file: String?
     /// `ALGORITHM:HEX`.
     public var checksum: String?
     /// `Name: value` lines.
