@@ -122,7 +122,7 @@ let package = Package(
         .executableTarget(name: "swiftvirt-importer", dependencies: [
             "VirtImport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "VirtBench", dependencies: ["VirtAPIServer", "VirtClient", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")], path: "bench/VirtBench"),
+        .executableTarget(name: "VirtBench", dependencies: ["VirtAPIServer", "VirtClient", "VirtOS", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")], path: "bench/VirtBench"),
         .target(name: "VirtTestSupport", dependencies: ["VirtAPIServer", "VirtClient", "VirtReconcile"]),
         .testTarget(name: "VirtAPITests", dependencies: ["VirtAPI", "VirtTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VirtRuntimeTests", dependencies: ["VirtRuntime"]),

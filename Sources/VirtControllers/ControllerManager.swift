@@ -59,6 +59,7 @@ public struct ControllerManager: Service {
     public let volumeInformer: Informer
     public let classInformer: Informer
     public let dataVolumeInformer: Informer
+    public let dataSourceInformer: Informer
     /// The informers, then the controllers.
     public let services: [any Service]
 
@@ -80,6 +81,8 @@ public struct ControllerManager: Service {
         self.classInformer = classInformer
         let dataVolumeInformer = Informer(client: client, path: DataVolumeController.path, kind: "DataVolume", logger: logger)
         self.dataVolumeInformer = dataVolumeInformer
+        let dataSourceInformer = Informer(client: client, path: DataSourceController.path, kind: "DataSource", logger: logger)
+        self.dataSourceInformer = dataSourceInformer
 
         let controllerRecorder = EventRecorder(client: client, component: "virtualmachine-controller", host: configuration.host, logger: logger)
         let vmQueue = WorkQueue<ObjectKey>()
@@ -147,8 +150,8 @@ public struct ControllerManager: Service {
             reconciler: DataVolumeController(
                 client: client, dataVolumes: dataVolumeInformer.cache, claims: claimInformer.cache, classes: classInformer.cache,
                 recorder: EventRecorder(client: client, component: "datavolume-controller", host: configuration.host, logger: logger),
-                logger: logger),
-            queue: dataVolumeQueue, informers: [dataVolumeInformer, claimInformer, classInformer], workers: 2, logger: logger)
+                logger: logger).withCloneSources(pods: podInformer.cache, volumes: volumeInformer.cache, dataSources: dataSourceInformer.cache),
+            queue: dataVolumeQueue, informers: [dataVolumeInformer, dataSourceInformer, podInformer, volumeInformer, claimInformer, classInformer], workers: 2, logger: logger)
         let vmiCache = vmiInformer.cache
         dataVolumeInformer.addHandler { event in
             guard let key = event.key else { return }
@@ -168,8 +171,40 @@ public struct ControllerManager: Service {
             if let owner = DataVolumeController.ownerKey(ofClaim: event.object) { await dataVolumeQueue.add(owner) }
         }
 
+        // DataSources: the claim (and the DataVolume of its name) each names; a DataVolume cloning one through
+        // sourceRef, when it has no claim yet, is woken when the DataSource changes.
+        let dataSourceQueue = WorkQueue<ObjectKey>()
+        let dataSourceController = Controller(
+            name: "datasource",
+            reconciler: DataSourceController(client: client, dataSources: dataSourceInformer.cache, claims: claimInformer.cache,
+                                             dataVolumes: dataVolumeInformer.cache, logger: logger),
+            queue: dataSourceQueue, informers: [dataSourceInformer, claimInformer, dataVolumeInformer], workers: 1, logger: logger)
+        let dataSourceCache = dataSourceInformer.cache
+        let cloningDataVolumes = dataVolumeInformer.cache
+        let cloneClaims = claimInformer.cache
+        dataSourceInformer.addHandler { event in
+            guard let key = event.key else { return }
+            await dataSourceQueue.add(key)
+            for dataVolume in cloningDataVolumes.list() {
+                guard let ref = dataVolume[path: ["spec", "sourceRef"]], ref["name"]?.stringValue == key.name,
+                      (ref["namespace"]?.stringValue ?? dataVolume.metadataNamespace) == key.namespace,
+                      let dataVolumeKey = ObjectKey(object: dataVolume), cloneClaims.get(dataVolumeKey) == nil
+                else { continue }
+                await dataVolumeQueue.add(dataVolumeKey)
+            }
+        }
+        claimInformer.addHandler { event in
+            guard let key = event.key else { return }
+            for dataSource in DataSourceController.naming(key, in: dataSourceCache) { await dataSourceQueue.add(dataSource) }
+        }
+        dataVolumeInformer.addHandler { event in
+            guard let key = event.key else { return }
+            for dataSource in DataSourceController.naming(key, in: dataSourceCache) { await dataSourceQueue.add(dataSource) }
+        }
+
         var services: [any Service] = [vmInformer, vmiInformer, podInformer, nodeInformer, claimInformer, volumeInformer, classInformer,
                                        dataVolumeInformer, vmController, vmiController, volumeController, dataVolumeController]
+        services += [dataSourceInformer, dataSourceController]
 
         if configuration.runScheduler {
             let schedulerQueue = WorkQueue<ObjectKey>()

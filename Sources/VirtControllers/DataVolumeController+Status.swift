@@ -14,6 +14,8 @@ extension DataVolumeController {
         var running: Condition
         /// The claim's name, for event messages.
         var claimName: String
+        /// A clone's source claim, `<namespace>/<name>` (`""` before the claim exists), or nil for an import.
+        var cloneSource: String?
 
         init(phase: String, progress: String, restartCount: Int32, bound: Condition, running: Condition, claimName: String) {
             self.phase = phase
@@ -74,6 +76,7 @@ extension DataVolumeController {
 
         /// The event for reaching `phase`, as CDI records it.
         var event: (EventRecorder.EventType, String, String) {
+            if let cloneSource, let event = cloneEvent(source: cloneSource) { return event }
             switch phase {
             case CDINames.Phase.waitForFirstConsumer:
                 return (.normal, CDINames.Reason.waitForFirstConsumer, "PVC \(claimName) Pending: waiting for the first consumer to be scheduled")

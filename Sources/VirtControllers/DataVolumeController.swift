@@ -24,7 +24,8 @@ import VirtReconcile
 /// `ImportInProgress` → `Succeeded` | `Failed`; `status.progress` `N/A` until the import reports,
 /// `100.0%` once it succeeded; conditions `Bound`, `Running`, `Ready`; one event per phase reached.
 ///
-/// Other sources (pvc, upload, s3, gcs, imageio, vddk, snapshot), `sourceRef` and `contentType:
+/// Clones (`source.pvc`, `sourceRef` to a DataSource) are checked and planned in `DataVolumeController+Clone`.
+/// Other sources (upload, s3, gcs, imageio, vddk, snapshot) and `contentType:
 /// archive` are not imported yet: such a DataVolume gets no claim, stays `Pending`, and its `Running` condition says so.
 public struct DataVolumeController: Reconciler {
     let client: any APIClient
@@ -34,6 +35,8 @@ public struct DataVolumeController: Reconciler {
     let recorder: EventRecorder
     let now: @Sendable () -> Date
     let logger: Logger
+    /// What clones read besides claims (``withCloneSources(pods:volumes:dataSources:)``).
+    var cloneSources = CloneSources()
 
     public init(client: any APIClient, dataVolumes: ObjectCache, claims: ObjectCache, classes: ObjectCache, recorder: EventRecorder,
                 now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
@@ -75,10 +78,18 @@ public struct DataVolumeController: Reconciler {
                                   message: "Resource \"\(key.name)\" already exists and is not managed by DataVolume")
             return .done
         }
+        var clonePlan: ClonePlan?
+        if claim == nil, Self.isClone(dataVolume.spec) {
+            switch try await planClone(dataVolume, object: object, key: key) {
+            case .proceed(let plan): clonePlan = plan
+            case .stop(let result): return result
+            }
+        }
         if claim == nil {
             let body = try desiredClaim(for: dataVolume, object: object)
             do {
-                claim = try await client.create(StorageNames.claims.inNamespace(key.namespace), body: body)
+                claim = try await client.create(StorageNames.claims.inNamespace(key.namespace),
+                                                body: clonePlan.map { $0.apply(to: body, pinToNode: pinsToSourceNode(body)) } ?? body)
             } catch {
                 if error.code != .exists { throw error }
                 return .requeue(after: .seconds(1))
@@ -88,14 +99,15 @@ public struct DataVolumeController: Reconciler {
         guard let claim else { return .done }
         let className = claim[path: ["spec", "storageClassName"]]?.stringValue ?? ""
         let waitsForConsumer = storageClass(className)?.volumeBindingMode == StorageNames.waitForFirstConsumer
-        let observed = Observation(claim: claim, waitsForConsumer: waitsForConsumer)
+        var observed = Observation(claim: claim, waitsForConsumer: waitsForConsumer)
+        if let source = Self.cloneRequest(of: claim) { observed = observed.forClone(source: source) }
         try await writeStatus(object, observed: observed, claimName: claimPath.name)
         return .done
     }
 
     /// Why CDI's source of this DataVolume is not imported here yet, or nil for http and blank.
     static func unsupportedSource(_ spec: DataVolumeSpec) -> String? {
-        if spec.sourceRef != nil { return "sourceRef (DataSource) is not imported yet; use source.http or source.blank" }
+        if isClone(spec) { return nil }
         if spec.contentType == "archive" { return "contentType archive is not imported yet; use contentType kubevirt (a disk image)" }
         let types = spec.source?.sourceTypes ?? []
         guard let type = types.first else { return "the DataVolume has no source; use source.http or source.blank" }

@@ -162,8 +162,26 @@ public final class NodeAgent: Service, Sendable {
                                                                             next: ImporterProcess()),
                                             logger: logger),
             queue: importQueue, informers: [claims, volumes], workers: 2, logger: logger)
+        // DataVolume clones, keyed by the target claim: a claim with a clone request, the volume bound to it,
+        // or its source claim (which may become populated after the target is bound).
+        let cloneQueue = WorkQueue<ObjectKey>()
+        claims.addHandler { event in
+            if event.kind != .deleted, VolumeCloneHandler.wantsClone(event.object), let key = event.key { await cloneQueue.add(key) }
+        }
+        volumes.addHandler { event in
+            if let ref = event.object[path: ["spec", "claimRef"]], let name = ref["name"]?.stringValue {
+                let key = ObjectKey(namespace: ref["namespace"]?.stringValue ?? "default", name: name)
+                if let claim = claims.cache.get(key), VolumeCloneHandler.wantsClone(claim) { await cloneQueue.add(key) }
+            }
+        }
+        let cloner = Controller(
+            name: "volume-clone",
+            reconciler: VolumeCloneHandler(client: client, claims: claims.cache, volumes: volumes.cache, nodeName: nodeName,
+                                           directories: configuration.volumeDirectories, logger: logger),
+            queue: cloneQueue, informers: [claims, volumes], workers: 2, logger: logger)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await claims.run() }
+            group.addTask { try await cloner.run() }
             group.addTask { try await importer.run() }
             group.addTask { try await prepared.registration.run() }
             group.addTask { try await prepared.endpoint.run() }

@@ -110,7 +110,7 @@ import VirtTestSupport
         #expect(list["kind"] == "CustomResourceDefinitionList")
         let names = (list["items"]?.arrayValue ?? []).compactMap { $0[path: ["metadata", "name"]]?.stringValue }
         #expect(names == [
-            "datavolumes.cdi.kubevirt.io", "migrationpolicies.migrations.kubevirt.io",
+            "datasources.cdi.kubevirt.io", "datavolumes.cdi.kubevirt.io", "migrationpolicies.migrations.kubevirt.io",
             "network-attachment-definitions.k8s.cni.cncf.io", "nodenetworkconfigurationpolicies.nmstate.io",
             "virtualmachineinstancemigrations.kubevirt.io", "virtualmachineinstances.kubevirt.io", "virtualmachines.kubevirt.io",
         ])

@@ -42,6 +42,8 @@ func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(
 func fmt(_ v: Double) -> String { String(format: "%.2f", v) }
 
 let arguments = CommandLine.arguments
+// `VirtBench clone SOURCE TARGET [SIZE]`: one clone as the node agent makes it (bench/import_bench.py times it).
+if arguments.dropFirst().first == "clone" { exit(runClone(Array(arguments.dropFirst(2)))) }
 let total = Int(arguments.dropFirst().first ?? "") ?? 10_000
 let clients = 8
 let clock = ContinuousClock()

@@ -44,4 +44,11 @@ extension ResourceType {
             .path("Restarts", "status.restartCount", type: "integer"), .age,
         ],
         admission: .typed(DataVolume.self, validate: StorageAdmission.validateDataVolume))
+
+    /// cdi.kubevirt.io/v1beta1 `DataSource`: a named, populated PVC that DataVolumes clone through `sourceRef`.
+    public static let dataSource = ResourceType(
+        group: "cdi.kubevirt.io", version: "v1beta1", kind: "DataSource", plural: "datasources", shortNames: ["das"],
+        categories: ["all"],
+        columns: [.condition("Ready", type: "Ready"), .age],
+        admission: .typed(DataSource.self, validate: DataSourceAdmission.validate))
 }
