@@ -20,6 +20,7 @@ import VirtReconcile
 /// | Pod (again) | the claims it names (their protection waits for it) |
 /// | DataVolume | its DataVolume; the VM that owns it; the VMIs whose volumes name it (and their VMs) |
 /// | PersistentVolumeClaim (again) | the DataVolume that owns it |
+/// | StorageClass (again), StorageProfile | the profile of the class' name; DataVolumes without a claim yet |
 ///
 /// Run it as one `Service` (``run()``), or add ``services`` to the daemon's `ServiceGroup` one by one.
 public struct ControllerManager: Service {
@@ -60,6 +61,7 @@ public struct ControllerManager: Service {
     public let classInformer: Informer
     public let dataVolumeInformer: Informer
     public let dataSourceInformer: Informer
+    public let storageProfileInformer: Informer
     /// The informers, then the controllers.
     public let services: [any Service]
 
@@ -83,6 +85,8 @@ public struct ControllerManager: Service {
         self.dataVolumeInformer = dataVolumeInformer
         let dataSourceInformer = Informer(client: client, path: DataSourceController.path, kind: "DataSource", logger: logger)
         self.dataSourceInformer = dataSourceInformer
+        let storageProfileInformer = Informer(client: client, path: StorageProfileController.path, kind: "StorageProfile", logger: logger)
+        self.storageProfileInformer = storageProfileInformer
 
         let controllerRecorder = EventRecorder(client: client, component: "virtualmachine-controller", host: configuration.host, logger: logger)
         let vmQueue = WorkQueue<ObjectKey>()
@@ -149,9 +153,10 @@ public struct ControllerManager: Service {
             name: "datavolume",
             reconciler: DataVolumeController(
                 client: client, dataVolumes: dataVolumeInformer.cache, claims: claimInformer.cache, classes: classInformer.cache,
+                profiles: storageProfileInformer.cache,
                 recorder: EventRecorder(client: client, component: "datavolume-controller", host: configuration.host, logger: logger),
                 logger: logger).withCloneSources(pods: podInformer.cache, volumes: volumeInformer.cache, dataSources: dataSourceInformer.cache),
-            queue: dataVolumeQueue, informers: [dataVolumeInformer, dataSourceInformer, podInformer, volumeInformer, claimInformer, classInformer], workers: 2, logger: logger)
+            queue: dataVolumeQueue, informers: [dataVolumeInformer, dataSourceInformer, podInformer, volumeInformer, claimInformer, classInformer, storageProfileInformer], workers: 2, logger: logger)
         let vmiCache = vmiInformer.cache
         dataVolumeInformer.addHandler { event in
             guard let key = event.key else { return }
@@ -169,6 +174,23 @@ public struct ControllerManager: Service {
         }
         claimInformer.addHandler { event in
             if let owner = DataVolumeController.ownerKey(ofClaim: event.object) { await dataVolumeQueue.add(owner) }
+        }
+
+        let storageProfileQueue = WorkQueue<ObjectKey>()
+        let storageProfileController = Controller(
+            name: "storageprofile",
+            reconciler: StorageProfileController(client: client, classes: classInformer.cache, profiles: storageProfileInformer.cache, logger: logger),
+            queue: storageProfileQueue, informers: [classInformer, storageProfileInformer], workers: 1, logger: logger)
+        classInformer.addHandler { event in
+            if let key = event.key { await storageProfileQueue.add(ObjectKey(namespace: nil, name: key.name)) }
+        }
+        let dataVolumeCache = dataVolumeInformer.cache
+        storageProfileInformer.addHandler { event in
+            if let key = event.key { await storageProfileQueue.add(ObjectKey(namespace: nil, name: key.name)) }
+            // A DataVolume whose claim could not be rendered tries again with the new claim property sets.
+            for dataVolume in dataVolumeCache.list() {
+                if let key = ObjectKey(object: dataVolume), claimCache.get(key) == nil { await dataVolumeQueue.add(key) }
+            }
         }
 
         // DataSources: the claim (and the DataVolume of its name) each names; a DataVolume cloning one through
@@ -203,7 +225,8 @@ public struct ControllerManager: Service {
         }
 
         var services: [any Service] = [vmInformer, vmiInformer, podInformer, nodeInformer, claimInformer, volumeInformer, classInformer,
-                                       dataVolumeInformer, vmController, vmiController, volumeController, dataVolumeController]
+                                       dataVolumeInformer, storageProfileInformer, vmController, vmiController, volumeController,
+                                       dataVolumeController, storageProfileController]
         services += [dataSourceInformer, dataSourceController]
 
         if configuration.runScheduler {

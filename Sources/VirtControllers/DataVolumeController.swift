@@ -9,9 +9,9 @@ import VirtReconcile
 /// PersistentVolumeClaim of its name and reports the import that fills it.
 ///
 /// The claim (``desiredClaim(for:object:)``): owned by the DataVolume; `spec.pvc` as given, or
-/// `spec.storage` completed as CDI's StorageProfiles would for SwiftVirt's classes — the default class
-/// when none is named, `accessModes` `ReadWriteMany` for a `swiftvirt.io/shared` class and
-/// `ReadWriteOnce` otherwise, `volumeMode` `Filesystem`. It carries CDI's import annotations
+/// `spec.storage` completed from the class' StorageProfile — the default class when none is named, the
+/// access and volume modes from the profile's `status.claimPropertySets` (``completeModes(_:className:sets:)``;
+/// a class whose profile has none leaves the DataVolume `Pending` with `ErrClaimNotValid`). It carries CDI's import annotations
 /// (`cdi.kubevirt.io/storage.import.endpoint`, `.source`, `.secretName`, `.certConfigMap`,
 /// `.checksum`, `.extraHeaders.N`, `.secretExtraHeaders.N`, `cdi.kubevirt.io/storage.contentType`, and
 /// `swiftvirt.io/import-insecure-skip-verify`), which tell the node agent that
@@ -32,18 +32,21 @@ public struct DataVolumeController: Reconciler {
     let dataVolumes: ObjectCache
     let claims: ObjectCache
     let classes: ObjectCache
+    /// StorageProfiles (`nil`: the built-in claim property sets of each class' provisioner).
+    let profiles: ObjectCache?
     let recorder: EventRecorder
     let now: @Sendable () -> Date
     let logger: Logger
     /// What clones read besides claims (``withCloneSources(pods:volumes:dataSources:)``).
     var cloneSources = CloneSources()
 
-    public init(client: any APIClient, dataVolumes: ObjectCache, claims: ObjectCache, classes: ObjectCache, recorder: EventRecorder,
-                now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
+    public init(client: any APIClient, dataVolumes: ObjectCache, claims: ObjectCache, classes: ObjectCache, profiles: ObjectCache? = nil,
+                recorder: EventRecorder, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
         self.client = client
         self.dataVolumes = dataVolumes
         self.claims = claims
         self.classes = classes
+        self.profiles = profiles
         self.recorder = recorder
         self.now = now
         self.logger = logger
@@ -86,7 +89,13 @@ public struct DataVolumeController: Reconciler {
             }
         }
         if claim == nil {
-            let body = try desiredClaim(for: dataVolume, object: object)
+            let body: JSONValue
+            do {
+                body = try desiredClaim(for: dataVolume, object: object)
+            } catch {
+                try await reportClaimNotValid(object, message: error.message)
+                return .done
+            }
             do {
                 claim = try await client.create(StorageNames.claims.inNamespace(key.namespace),
                                                 body: clonePlan.map { $0.apply(to: body, pinToNode: pinsToSourceNode(body)) } ?? body)
@@ -136,11 +145,8 @@ public struct DataVolumeController: Reconciler {
                 storage["storageClassName"] = .string(defaultClass)
             }
             let className = storage["storageClassName"]?.stringValue ?? ""
-            if (storage["accessModes"]?.arrayValue ?? []).isEmpty {
-                let shared = storageClass(className)?.provisioner == StorageNames.sharedProvisioner
-                storage["accessModes"] = [.string(shared ? "ReadWriteMany" : "ReadWriteOnce")]
-            }
-            if (storage["volumeMode"]?.stringValue ?? "").isEmpty { storage["volumeMode"] = "Filesystem" }
+            try Self.completeModes(&storage, className: className,
+                                   sets: StorageProfileController.claimPropertySets(className: className, profiles: profiles, classes: classes))
             spec = storage
         } else {
             throw VirtError(.invalid, "DataVolume \(name) has neither spec.pvc nor spec.storage; set one")

@@ -112,7 +112,7 @@ import VirtTestSupport
         #expect(names == [
             "datasources.cdi.kubevirt.io", "datavolumes.cdi.kubevirt.io", "migrationpolicies.migrations.kubevirt.io",
             "network-attachment-definitions.k8s.cni.cncf.io", "nodenetworkconfigurationpolicies.nmstate.io",
-            "virtualmachineinstancemigrations.kubevirt.io", "virtualmachineinstances.kubevirt.io", "virtualmachines.kubevirt.io",
+            "storageprofiles.cdi.kubevirt.io", "virtualmachineinstancemigrations.kubevirt.io", "virtualmachineinstances.kubevirt.io", "virtualmachines.kubevirt.io",
         ])
         let (_, vm) = try await send("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/virtualmachines.kubevirt.io")
         #expect(vm[path: ["spec", "names", "listKind"]] == "VirtualMachineList")

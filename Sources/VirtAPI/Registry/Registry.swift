@@ -38,7 +38,8 @@ public struct Registry: Sendable {
         // storage.k8s.io/v1, coordination.k8s.io/v1, policy/v1, certificates.k8s.io/v1
         .storageClass, .lease, .eviction, .certificateSigningRequest,
         // kubevirt.io/v1, migrations.kubevirt.io/v1alpha1, cdi.kubevirt.io/v1beta1
-        .virtualMachine, .virtualMachineInstance, .virtualMachineInstanceMigration, .migrationPolicy, .dataVolume, .dataSource,
+        .virtualMachine, .virtualMachineInstance, .virtualMachineInstanceMigration, .migrationPolicy, .dataVolume,
+        .storageProfile, .dataSource,
         // k8s.cni.cncf.io/v1, nmstate.io/v1
         .networkAttachmentDefinition, .nodeNetworkConfigurationPolicy,
     ])

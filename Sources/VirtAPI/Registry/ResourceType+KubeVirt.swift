@@ -45,6 +45,12 @@ extension ResourceType {
         ],
         admission: .typed(DataVolume.self, validate: StorageAdmission.validateDataVolume))
 
+    /// cdi.kubevirt.io/v1beta1 `StorageProfile`: one per StorageClass, same name; status by the StorageProfile
+    /// controller. CDI's CRD has no printer columns.
+    public static let storageProfile = ResourceType(
+        group: "cdi.kubevirt.io", version: "v1beta1", kind: "StorageProfile", plural: "storageprofiles", namespaced: false,
+        admission: .typed(StorageProfile.self, validate: StorageProfileAdmission.validate))
+
     /// cdi.kubevirt.io/v1beta1 `DataSource`: a named, populated PVC that DataVolumes clone through `sourceRef`.
     public static let dataSource = ResourceType(
         group: "cdi.kubevirt.io", version: "v1beta1", kind: "DataSource", plural: "datasources", shortNames: ["das"],
