@@ -32,6 +32,12 @@ extension RegistrySession {
             let candidate = "\(scheme)://\(reference.endpoint)"
             do {
                 let response = try await transport.send(RegistryRequest(url: candidate + "/v2/"), sink: nil)
+                // A registry that speaks only TLS answers plain HTTP with 400: why https failed (an
+                // untrusted certificate, say) is the answer, not the 400.
+                if scheme == "http", response.status == 400, !failures.isEmpty {
+                    failures.append("http: 400 (the registry speaks only TLS)")
+                    break
+                }
                 base = candidate
                 if response.status == 401 {
                     try await authenticate(challengeHeader: response.headers["www-authenticate"], failed: response, what: reference.description)

@@ -87,6 +87,16 @@ final class FakeRegistryDiskPuller: RegistryDiskPuller {
         #expect(retryable)
     }
 
+    @Test func anUntrustedCertificateIsRetriedAndPointsAtTheCertConfigMap() async {
+        let error = ContainerDiskError.pullFailed(image: "127.0.0.1:5000/guest:v1", error: .unreachable(
+            registry: "127.0.0.1:5000", detail: "https: TLS: handshake failed: CERTIFICATE_VERIFY_FAILED; http: 400 (the registry speaks only TLS)"))
+        let outcome = await RegistryImageImporter(puller: FakeRegistryDiskPuller(.failure(error)), next: FakeVolumeImporter([])).run(Self.request()) { _ in }
+        guard case .failed(_, let message, let retryable) = outcome else { Issue.record("\(outcome)"); return }
+        #expect(message.contains("CERTIFICATE_VERIFY_FAILED"))
+        #expect(message.contains("spec.source.registry.certConfigMap"))
+        #expect(retryable)
+    }
+
     @Test func anImageWithoutADiskFailsWithoutRetrying() async {
         let error = ContainerDiskError.noDisk(image: "127.0.0.1:5000/guest:v1", detail: "/disk is empty or missing")
         let outcome = await RegistryImageImporter(puller: FakeRegistryDiskPuller(.failure(error)), next: FakeVolumeImporter([])).run(Self.request()) { _ in }

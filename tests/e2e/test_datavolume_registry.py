@@ -2,7 +2,8 @@
 (plain HTTP; htpasswd basic auth for the password cases) holds the test guest as a containerDisk image
 (pushed with skopeo); the node agent pulls it into its containerDisk cache with the DataVolume's secretRef,
 swiftvirt-importer --file converts its /disk/disk.qcow2 into the volume, and a VM with the DataVolume as
-its template boots it. A missing tag and a wrong password are retried, as CDI restarts its importer pod,
+its template boots it. A TLS-only registry with a CA of its own is trusted through certConfigMap. A missing
+tag and a wrong password are retried, as CDI restarts its importer pod,
 with the registry's own words in the DataVolume's Running condition, until the tag is pushed."""
 import hashlib
 import json
@@ -10,8 +11,10 @@ import os
 import subprocess
 import tempfile
 
+import pytest
+
 from test_datavolume import DVS, PVCS, PVS, cluster, condition, dv_status, events, get  # noqa: F401 (fixture)
-from test_registry import PASSWORD, USER, auth_registry, image_layout, registry  # noqa: F401 (fixtures)
+from test_registry import PASSWORD, USER, Registry, auth_registry, free_port, image_layout, registry  # noqa: F401 (fixtures)
 from test_vms import GUEST, VMS, serial_log, wait_for
 
 SECRETS = "/api/v1/namespaces/default/secrets"
@@ -151,3 +154,68 @@ def test_a_wrong_password_is_retried_with_401_and_the_right_one_imports(cluster,
     wait_for(lambda: dv_status(d, "allowed").get("phase") == "Succeeded", 180, "the import with the right password to succeed")
     raw, head = guest_bytes_in(os.path.join(volume_dir(d, "allowed"), "disk.img"))
     assert head == raw
+
+
+class TLSRegistry(Registry):
+    """A docker-registry on loopback that speaks only TLS, with a certificate for 127.0.0.1 from a CA of its own."""
+
+    def __init__(self):  # noqa: super().__init__ starts a plain-HTTP registry; this one is configured from scratch
+        self.dir = tempfile.mkdtemp(prefix="swiftvirt-tls-registry-")
+        self.port = free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        self.auth = False
+        self.log_path = os.path.join(self.dir, "registry.log")
+        self.ca_pem = self.make_certificates()
+        config = {
+            "version": 0.1,
+            "log": {"level": "info", "accesslog": {"disabled": False}},
+            "storage": {"filesystem": {"rootdirectory": os.path.join(self.dir, "storage")}},
+            "http": {"addr": self.host, "secret": "swiftvirt-e2e",
+                     "tls": {"certificate": os.path.join(self.dir, "server.pem"), "key": os.path.join(self.dir, "server.key")}},
+        }
+        with open(os.path.join(self.dir, "config.yml"), "w") as f:
+            json.dump(config, f)
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(["docker-registry", "serve", os.path.join(self.dir, "config.yml")],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for(self.answers, 30, "docker-registry (TLS) to listen")
+
+    def make_certificates(self):
+        def openssl(*args):
+            subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=self.dir)
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                "-subj", "/CN=swiftvirt e2e registry CA", "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+        with open(os.path.join(self.dir, "server.ext"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem",
+                "-days", "2", "-extfile", "server.ext")
+        with open(os.path.join(self.dir, "ca.pem")) as f:
+            return f.read()
+
+
+@pytest.fixture
+def tls_registry():
+    r = TLSRegistry()
+    yield r
+    r.stop()
+
+
+def test_a_tls_registry_is_trusted_through_the_cert_config_map(cluster, tls_registry, image_layout):
+    d = cluster
+    tls_registry.push(image_layout[0], "v1")
+    url = f"docker://{tls_registry.host}/guest:v1"
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "registry-ca"}, "data": {"ca.pem": tls_registry.ca_pem}}
+    assert d.request("POST", "/api/v1/namespaces/default/configmaps", configmap).status_code == 201
+    trusted = registry_dv("trusted", url)
+    trusted["spec"]["source"]["registry"]["certConfigMap"] = "registry-ca"
+    assert d.request("POST", DVS, trusted).status_code == 201
+    assert d.request("POST", DVS, registry_dv("untrusted", url)).status_code == 201
+    wait_for(lambda: dv_status(d, "trusted").get("phase") == "Succeeded", 180, "the import trusting the ConfigMap's CA to succeed")
+    raw, head = guest_bytes_in(os.path.join(volume_dir(d, "trusted"), "disk.img"))
+    assert head == raw
+    wait_for(lambda: dv_status(d, "untrusted").get("restartCount", 0) >= 1, 90, "the import without the CA to be retried")
+    assert dv_status(d, "untrusted")["phase"] == "ImportInProgress"
+    message = condition(d, "untrusted", "Running")["message"]
+    assert "ImagePullFailed" in message and "CERTIFICATE_VERIFY_FAILED" in message and "spec.source.registry.certConfigMap" in message, message

@@ -90,6 +90,9 @@ public struct RegistryImageImporter: VolumeImporter {
                     ? "the registry refused the credentials of spec.source.registry.secretRef; fix accessKeyId or secretKey in the Secret"
                     : "the registry needs credentials; set spec.source.registry.secretRef to a Secret with accessKeyId and secretKey"
                 return .failed(reason: "ImagePullFailed", message: "pulling \(reference): \(status) \(message); \(hint)", retryable: true)
+            case .unreachable(_, let detail) where ["TLS", "CERTIFICATE", "certificate", "handshake"].contains(where: detail.contains):
+                let hint = "; if the registry's certificate is from a CA of your own, put its PEM in a ConfigMap and name it in spec.source.registry.certConfigMap"
+                return .failed(reason: "ImagePullFailed", message: "\(registryError)\(hint)", retryable: true)
             default:
                 return .failed(reason: "ImagePullFailed", message: "\(registryError)", retryable: true)
             }
