@@ -8,12 +8,18 @@
    importer's scratch file: no temporary space, but ranged requests).
 2. The same data as a 1 GiB raw image (the importer's streaming path, no scratch file) against
    `curl URL > target; sync target`.
-3. Clone: a 1 GiB raw copied with `cp --reflink=auto` (the importer has no clone path yet).
+3. Clone: the node agent's clone of a 1 GiB raw disk (`VirtBench clone`: FileClone, the code
+   VolumeCloneHandler runs — FICLONE, else a copy of the data extents; grown, fsynced, renamed) against
+   `cp --reflink=auto SRC DST; sync DST` of the same file, on a loop-mounted xfs made with reflink=1
+   (both reflink) and on the plain --dir (whatever its filesystem does: on ext4 both copy); `--no-reflink`
+   (our copy path on xfs) is printed too. The xfs part needs root and mkfs.xfs (xfsprogs); without them
+   it says why and is skipped. The mount and its loop device are removed afterwards.
 
 Each figure is the best of --runs runs; the page cache is not dropped (the source files stay cached
 for every contender alike).
 
-Usage: bench/import_bench.py [--runs 3] [--size-mib 1024] [--binary .build/release/swiftvirt-importer] [--dir /tmp]
+Usage: bench/import_bench.py [--runs 3] [--size-mib 1024] [--binary .build/release/swiftvirt-importer]
+       [--bench-binary .build/release/VirtBench] [--dir /tmp] [--only import|clone]
 """
 import argparse
 import http.server
@@ -102,81 +108,152 @@ def main():
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "swiftvirt-importer"))
     parser.add_argument("--dir", default="/tmp")
+    parser.add_argument("--bench-binary", default=None, help="VirtBench (default: release, else debug build)")
+    parser.add_argument("--only", choices=["import", "clone"], default=None)
     args = parser.parse_args()
+    if args.bench_binary is None:
+        release = os.path.join(ROOT, ".build", "release", "VirtBench")
+        args.bench_binary = release if os.path.exists(release) else os.path.join(ROOT, ".build", "debug", "VirtBench")
     work = tempfile.mkdtemp(prefix="swiftvirt-import-bench-", dir=args.dir)
     server = None
     try:
         raw, qcow2 = os.path.join(work, "src.raw"), os.path.join(work, "src.qcow2")
         size = args.size_mib << 20
         subprocess.run(["dd", "if=/dev/urandom", f"of={raw}", "bs=1M", f"count={args.size_mib}", "status=none"], check=True)
-        subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, qcow2], check=True)
-        server, base = serve(work)
-        target, tmp = os.path.join(work, "target.img"), os.path.join(work, "download.qcow2")
         mb = lambda seconds: size / seconds / 1e6
-
-        def pipeline():
-            rm(target, tmp)
-            t = timed(["sh", "-c", f"curl -sf -o {tmp} {base}/src.qcow2 && qemu-img convert -f qcow2 -O raw {tmp} {target} && sync {target}"])
-            rm(tmp)
-            return t
-
-        def importer(url, extra=()):
-            rm(target, target + ".complete")
-            return timed([args.binary, "--url", url, "--target", target, *extra], stdout=subprocess.DEVNULL)
-
-        def curl_driver():
-            rm(target)
-            spec = json.dumps({"file.driver": "http", "file.url": f"{base}/src.qcow2", "file.readahead": 4 << 20})
-            start = time.monotonic()
-            subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", f"json:{spec}", target], check=True, timeout=120)
-            subprocess.run(["sync", target], check=True)
-            return time.monotonic() - start
-
-        digest = subprocess.run(["sha256sum", qcow2], check=True, capture_output=True, text=True).stdout.split()[0]
-        base_t = best(args.runs, pipeline)
-        imp_t = best(args.runs, lambda: importer(f"{base}/src.qcow2"))
-        sum_t = best(args.runs, lambda: importer(f"{base}/src.qcow2", ["--checksum", f"sha256:{digest}"]))
-        subprocess.run(["qemu-img", "compare", "-q", "-f", "raw", "-F", "raw", raw, target], check=True)
-        curl_failure = None
-        try:
-            curl_t = best(args.runs, curl_driver)
-        except subprocess.CalledProcessError as error:
-            curl_t, curl_failure = None, f"failed with exit code {error.returncode}"
-        except subprocess.TimeoutExpired:
-            curl_t, curl_failure = None, "hung (no progress in 120 s; killed)"
-        print(f"Import of a {args.size_mib} MiB qcow2 (random data) over HTTP on loopback into a raw file, best of {args.runs}")
-        print(f"  swiftvirt-importer:                   {imp_t:6.2f} s  {mb(imp_t):7.0f} MB/s  ({base_t / imp_t:.2f}x the raw pipeline; target >= 0.9x)")
-        print(f"  swiftvirt-importer, sha256 checksum:  {sum_t:6.2f} s  {mb(sum_t):7.0f} MB/s  ({base_t / sum_t:.2f}x)")
-        print(f"  baseline, curl > tmp; qemu-img convert: {base_t:4.2f} s  {mb(base_t):7.0f} MB/s")
-        if curl_t is not None:
-            print(f"  qemu-img convert over the curl driver:  {curl_t:4.2f} s  {mb(curl_t):7.0f} MB/s  ({base_t / curl_t:.2f}x; no scratch file, no checksum, no progress)")
-        else:
-            print(f"  qemu-img convert over the curl driver: {curl_failure}")
-
-        def curl_raw():
-            rm(target)
-            return timed(["sh", "-c", f"curl -sf -o {target} {base}/src.raw && sync {target}"])
-
-        raw_base = best(args.runs, curl_raw)
-        raw_imp = best(args.runs, lambda: importer(f"{base}/src.raw"))
-        print(f"Import of a {args.size_mib} MiB raw image (streamed, no scratch file), best of {args.runs}")
-        print(f"  swiftvirt-importer:      {raw_imp:6.2f} s  {mb(raw_imp):7.0f} MB/s  ({raw_base / raw_imp:.2f}x curl)")
-        print(f"  baseline, curl > target: {raw_base:6.2f} s  {mb(raw_base):7.0f} MB/s")
-        rm(target, target + ".complete")
-
-        clone = os.path.join(work, "clone.raw")
-
-        def cp():
-            rm(clone)
-            return timed(["sh", "-c", f"cp --reflink=auto {raw} {clone} && sync {clone}"])
-
-        cp_t = best(args.runs, cp)
-        print(f"Clone of a {args.size_mib} MiB raw file, best of {args.runs}")
-        print(f"  cp --reflink=auto: {cp_t:6.2f} s  {mb(cp_t):7.0f} MB/s  (the importer has no clone path yet)")
+        if args.only != "clone":
+            server = import_figures(args, work, raw, qcow2, size, mb)
+        if args.only != "import":
+            clone_figures(args, work, raw, size, mb)
     finally:
         if server:
             server.shutdown()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def import_figures(args, work, raw, qcow2, size, mb):
+    """Sections 1 and 2; returns the HTTP server (shut down by the caller)."""
+    subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, qcow2], check=True)
+    server, base = serve(work)
+    target, tmp = os.path.join(work, "target.img"), os.path.join(work, "download.qcow2")
+
+    def pipeline():
+        rm(target, tmp)
+        t = timed(["sh", "-c", f"curl -sf -o {tmp} {base}/src.qcow2 && qemu-img convert -f qcow2 -O raw {tmp} {target} && sync {target}"])
+        rm(tmp)
+        return t
+
+    def importer(url, extra=()):
+        rm(target, target + ".complete")
+        return timed([args.binary, "--url", url, "--target", target, *extra], stdout=subprocess.DEVNULL)
+
+    def curl_driver():
+        rm(target)
+        spec = json.dumps({"file.driver": "http", "file.url": f"{base}/src.qcow2", "file.readahead": 4 << 20})
+        start = time.monotonic()
+        subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", f"json:{spec}", target], check=True, timeout=120)
+        subprocess.run(["sync", target], check=True)
+        return time.monotonic() - start
+
+    digest = subprocess.run(["sha256sum", qcow2], check=True, capture_output=True, text=True).stdout.split()[0]
+    base_t = best(args.runs, pipeline)
+    imp_t = best(args.runs, lambda: importer(f"{base}/src.qcow2"))
+    sum_t = best(args.runs, lambda: importer(f"{base}/src.qcow2", ["--checksum", f"sha256:{digest}"]))
+    subprocess.run(["qemu-img", "compare", "-q", "-f", "raw", "-F", "raw", raw, target], check=True)
+    curl_failure = None
+    try:
+        curl_t = best(args.runs, curl_driver)
+    except subprocess.CalledProcessError as error:
+        curl_t, curl_failure = None, f"failed with exit code {error.returncode}"
+    except subprocess.TimeoutExpired:
+        curl_t, curl_failure = None, "hung (no progress in 120 s; killed)"
+    print(f"Import of a {args.size_mib} MiB qcow2 (random data) over HTTP on loopback into a raw file, best of {args.runs}")
+    print(f"  swiftvirt-importer:                   {imp_t:6.2f} s  {mb(imp_t):7.0f} MB/s  ({base_t / imp_t:.2f}x the raw pipeline; target >= 0.9x)")
+    print(f"  swiftvirt-importer, sha256 checksum:  {sum_t:6.2f} s  {mb(sum_t):7.0f} MB/s  ({base_t / sum_t:.2f}x)")
+    print(f"  baseline, curl > tmp; qemu-img convert: {base_t:4.2f} s  {mb(base_t):7.0f} MB/s")
+    if curl_t is not None:
+        print(f"  qemu-img convert over the curl driver:  {curl_t:4.2f} s  {mb(curl_t):7.0f} MB/s  ({base_t / curl_t:.2f}x; no scratch file, no checksum, no progress)")
+    else:
+        print(f"  qemu-img convert over the curl driver: {curl_failure}")
+
+    def curl_raw():
+        rm(target)
+        return timed(["sh", "-c", f"curl -sf -o {target} {base}/src.raw && sync {target}"])
+
+    raw_base = best(args.runs, curl_raw)
+    raw_imp = best(args.runs, lambda: importer(f"{base}/src.raw"))
+    print(f"Import of a {args.size_mib} MiB raw image (streamed, no scratch file), best of {args.runs}")
+    print(f"  swiftvirt-importer:      {raw_imp:6.2f} s  {mb(raw_imp):7.0f} MB/s  ({raw_base / raw_imp:.2f}x curl)")
+    print(f"  baseline, curl > target: {raw_base:6.2f} s  {mb(raw_base):7.0f} MB/s")
+    rm(target, target + ".complete")
+    return server
+
+
+def clone_pair(args, directory, raw, size, mb, label):
+    """Our clone and cp --reflink=auto of the same file in `directory`, each next to the other."""
+    source, clone = os.path.join(directory, "clone-src.raw"), os.path.join(directory, "clone-dst.raw")
+    shutil.copyfile(raw, source)
+    subprocess.run(["sync", source], check=True)
+    methods, inner = [], []
+
+    def ours(extra=()):
+        rm(clone)
+        start = time.monotonic()
+        out = subprocess.run([args.bench_binary, "clone", source, clone, str(size), *extra], check=True, capture_output=True, text=True, timeout=600).stdout
+        elapsed = time.monotonic() - start
+        report = json.loads(out)
+        methods.append(report["method"])
+        inner.append(report["seconds"])
+        return elapsed
+
+    def cp():
+        rm(clone)
+        return timed(["sh", "-c", f"cp --reflink=auto {source} {clone} && sync {clone}"])
+
+    # Interleaved, so both see the same background (writeback, other load); the best of each.
+    ours_t, cp_t = float("inf"), float("inf")
+    for _ in range(args.runs):
+        ours_t = min(ours_t, ours())
+        subprocess.run(["cmp", "-s", source, clone], check=True)
+        cp_t = min(cp_t, cp())
+    method = methods[-1]
+    print(f"Clone of a {args.size_mib} MiB raw disk (random data) on {label}, best of {args.runs}")
+    inner_t = min(inner)
+    print(f"  swiftvirt clone ({method}):     {ours_t:6.3f} s  {mb(ours_t):8.0f} MB/s  ({cp_t / ours_t:.2f}x cp; the process, as cp's figure is)")
+    print(f"    the clone alone, in process: {inner_t:6.3f} s  {mb(inner_t):8.0f} MB/s  (without starting the debug/release VirtBench binary)")
+    print(f"  baseline, cp --reflink=auto:   {cp_t:6.3f} s  {mb(cp_t):8.0f} MB/s")
+    if method == "reflink":
+        methods.clear()
+        copy_t = best(args.runs, lambda: ours(["--no-reflink"]))
+        subprocess.run(["cmp", "-s", source, clone], check=True)
+        print(f"  swiftvirt clone, --no-reflink ({methods[-1]}): {copy_t:6.3f} s  {mb(copy_t):8.0f} MB/s  "
+              "(the fallback path; copy_file_range on xfs shares extents itself)")
+    rm(clone, source)
+
+
+def clone_figures(args, work, raw, size, mb):
+    """Section 3: on a loop-mounted xfs with reflink, then on the plain directory."""
+    if not os.path.exists(args.bench_binary):
+        print(f"Clone: skipped, {args.bench_binary} is missing (swift build --product VirtBench)")
+        return
+    if os.geteuid() != 0 or shutil.which("mkfs.xfs") is None:
+        print("Clone on xfs: skipped (needs root and mkfs.xfs from xfsprogs)")
+    else:
+        image, mountpoint, loop = os.path.join(work, "xfs.img"), os.path.join(work, "xfs"), None
+        os.mkdir(mountpoint)
+        try:
+            with open(image, "wb") as f:
+                f.truncate(3 * size + (512 << 20))
+            subprocess.run(["mkfs.xfs", "-q", "-m", "reflink=1", image], check=True)
+            loop = subprocess.run(["losetup", "--find", "--show", image], check=True, capture_output=True, text=True).stdout.strip()
+            subprocess.run(["mount", loop, mountpoint], check=True)
+            clone_pair(args, mountpoint, raw, size, mb, "a loop-mounted xfs with reflink=1")
+        finally:
+            subprocess.run(["umount", mountpoint], capture_output=True)
+            if loop:
+                subprocess.run(["losetup", "-d", loop], capture_output=True)
+    fstype = subprocess.run(["stat", "-f", "-c", "%T", work], capture_output=True, text=True).stdout.strip()
+    clone_pair(args, work, raw, size, mb, f"the plain directory {args.dir} ({fstype})")
 
 
 if __name__ == "__main__":
