@@ -35,6 +35,8 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private var quiescing = false
     private var context: ChannelHandlerContext?
     private var executor: EventLoopTaskExecutor!
+    /// The upload being answered (CDI's upload proxy paths): its body is streamed, not collected.
+    private var upload: UploadRequestBody?
 
     init(router: APIRouter) {
         self.router = router
@@ -52,8 +54,16 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            if UploadProxy.matches(head.uri), !answering, waiting.isEmpty {
+                startUpload(head, context: context)
+                return
+            }
             reading = Exchange(head: head, body: context.channel.allocator.buffer(capacity: 0))
         case .body(var part):
+            if let upload {
+                upload.receive(part)
+                return
+            }
             guard reading != nil, !reading!.tooLarge else { return }
             if reading!.body.readableBytes + part.readableBytes > Self.bodyLimit {
                 reading!.tooLarge = true
@@ -62,11 +72,25 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
                 reading!.body.writeBuffer(&part)
             }
         case .end:
+            if let upload {
+                upload.finish()
+                return
+            }
             guard let exchange = reading else { return }
             reading = nil
             waiting.append(exchange)
             answerNext(context: context)
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        upload?.readComplete()
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        upload?.connectionEnded()
+        context.fireChannelInactive()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -198,11 +222,32 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private func answered(keepAlive: Bool) {
         answering = false
         streaming = false
+        if let upload {
+            // The connection closes after an upload's answer, once the rest of its body is drained.
+            upload.answered()
+            if !upload.ended { return }
+            self.upload = nil
+        }
         guard let context else { return }
         if !keepAlive || quiescing {
             context.close(promise: nil)
         } else {
             answerNext(context: context)
+        }
+    }
+
+    /// Streams an upload's body to the upload proxy as it arrives; its answer closes the connection.
+    private func startUpload(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        answering = true
+        let body = UploadRequestBody(channel: context.channel)
+        upload = body
+        let proxy = router.uploadProxy
+        let loop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        let sequence = body.sequence
+        Task {
+            let response = await proxy.serve(head, body: sequence)
+            loop.execute { handler.value.answer(response, to: head, keepAlive: false) }
         }
     }
 

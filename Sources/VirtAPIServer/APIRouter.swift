@@ -1,3 +1,4 @@
+import Foundation
 import VirtAPI
 import VirtError
 import VirtStore
@@ -12,13 +13,17 @@ public struct APIRouter: Sendable {
     let definitions: CustomResourceDefinitions
     /// How the server reaches node agents (console, VNC, exec, pause …); `nil` without credentials for them.
     let streams: (any NodeStreams)?
+    /// Issues and checks the tokens of CDI's upload proxy paths.
+    let uploadTokens: UploadTokenSigner
 
     /// The Kubernetes version reported on /version (kubectl picks its client version from it).
     public static let kubernetesVersion = (major: "1", minor: "32", git: "v1.32.0-swiftvirt")
 
-    public init(store: any RevisionedStore, registry: Registry = .standard, tokens: Set<String>?, streams: (any NodeStreams)? = nil) {
+    public init(store: any RevisionedStore, registry: Registry = .standard, tokens: Set<String>?, streams: (any NodeStreams)? = nil,
+                uploadTokens: UploadTokenSigner = .random()) {
         handler = ResourceHandler(store: store, registry: registry)
         self.streams = streams
+        self.uploadTokens = uploadTokens
         authenticator = Authenticator(tokens: tokens)
         let served = Self.served(registry)
         discovery = Discovery(registry: served)
@@ -68,6 +73,9 @@ public struct APIRouter: Sendable {
         }
         if VirtSubresources.matches(segments) {
             return try await VirtSubresources(handler: handler, streams: streams).handle(request, segments: segments)
+        }
+        if UploadTokenRequests.matches(segments) {
+            return try UploadTokenRequests(signer: uploadTokens, now: { Date() }).handle(request, segments: segments)
         }
         if CustomResourceDefinitions.matches(segments) {
             return try definitions.handle(request, segments: segments)
@@ -119,6 +127,11 @@ public struct APIRouter: Sendable {
         default:
             throw notFound()
         }
+    }
+
+    /// The upload proxy paths' handler (they authenticate with upload tokens, not the cluster's).
+    var uploadProxy: UploadProxy {
+        UploadProxy(store: handler.store, registry: handler.registry, signer: uploadTokens, uploads: streams as? any VolumeUploads)
     }
 
     func aggregated(_ value: JSONValue, version: String) -> APIResponse {

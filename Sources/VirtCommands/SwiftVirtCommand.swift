@@ -39,6 +39,9 @@ public struct SwiftVirtCommand: AsyncParsableCommand {
             CommandGroup(name: "Pod", subcommands: [
                 PodExec.self,
             ]),
+            CommandGroup(name: "Image", subcommands: [
+                ImageUpload.self,
+            ]),
             CommandGroup(name: "Storage", subcommands: [
                 DataVolumeCommand.self,
             ]),

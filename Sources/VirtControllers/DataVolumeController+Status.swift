@@ -14,6 +14,8 @@ extension DataVolumeController {
         var running: Condition
         /// The claim's name, for event messages.
         var claimName: String
+        /// An upload's claim (``applyUpload(claim:)``): its phases and events are the upload's.
+        var upload = false
         /// A clone's source claim, `<namespace>/<name>` (`""` before the claim exists), or nil for an import.
         var cloneSource: String?
 
@@ -72,10 +74,12 @@ extension DataVolumeController {
                     ? "The PVC's storage class binds on first consumer: it is filled once a pod using it is scheduled" : nil)
             }
             running = Condition(type: CDINames.ConditionType.running, status: runningStatus, reason: runningReason ?? "", message: runningMessage ?? "")
+            if annotations?[CDINames.Upload.targetAnnotation] != nil { applyUpload(claim: claim) }
         }
 
         /// The event for reaching `phase`, as CDI records it.
         var event: (EventRecorder.EventType, String, String) {
+            if let uploadEvent { return uploadEvent }
             if let cloneSource, let event = cloneEvent(source: cloneSource) { return event }
             switch phase {
             case CDINames.Phase.waitForFirstConsumer:

@@ -121,6 +121,7 @@ public struct DataVolumeController: Reconciler {
         let types = spec.source?.sourceTypes ?? []
         guard let type = types.first else { return "the DataVolume has no source; use source.http or source.blank" }
         if type == CDINames.Source.registry, let registry = spec.source?.registry { return unsupportedRegistry(registry) }
+        if type == CDINames.Upload.source { return nil }
         guard type == CDINames.Source.http || type == CDINames.Source.blank else {
             return "source.\(type) is not imported yet; use source.http or source.blank"
         }
@@ -170,6 +171,8 @@ public struct DataVolumeController: Reconciler {
             if http.insecureSkipVerify == true { annotations[CDINames.Annotation.insecureSkipVerify] = "true" }
         } else if let registry = dataVolume.spec.source?.registry {
             annotations.merge(Self.registryAnnotations(registry)) { _, new in new }
+        } else if dataVolume.spec.source?.upload != nil {
+            annotations.merge(Self.uploadAnnotations(object)) { _, new in new }
         } else {
             annotations[CDINames.Annotation.source] = .string(CDINames.Source.blank)
         }

@@ -105,7 +105,9 @@ public final class NodeAgent: Service, Sendable {
         let endpoint = try await NodeEndpoint(
             handler: handler, streams: PodStreams(nodeName: nodeName, runtime: podRuntime),
             configuration: .init(host: configuration.nodeAddress, port: configuration.endpointPort, certificate: certificate, caPEM: configuration.clusterCAPEM),
-            logger: logger)
+            logger: logger,
+            uploads: VolumeUploadHandler(client: client, claims: claims.cache, volumes: volumes.cache, nodeName: nodeName,
+                                         directories: configuration.volumeDirectories, logger: logger))
         // The Node appears with its endpoint's port, so the API server can reach the agent from the start.
         registration.configuration.endpointPort = endpoint.port
         try await registration.register()
@@ -142,6 +144,23 @@ public final class NodeAgent: Service, Sendable {
             reconciler: PersistentVolumeReclaimer(client: client, volumes: volumes.cache, nodeName: nodeName,
                                                   directories: configuration.volumeDirectories, logger: logger),
             queue: reclaimQueue, informers: [volumes], workers: 1, logger: logger)
+        // Upload targets, keyed by claim: made ready to receive once bound here (the endpoint receives them).
+        let uploadQueue = WorkQueue<ObjectKey>()
+        prepared.claims.addHandler { event in
+            if event.kind != .deleted, VolumeUploadHandler.isUploadTarget(event.object), let key = event.key { await uploadQueue.add(key) }
+        }
+        let uploadClaims = prepared.claims.cache
+        volumes.addHandler { event in
+            if let ref = event.object[path: ["spec", "claimRef"]], let name = ref["name"]?.stringValue {
+                let key = ObjectKey(namespace: ref["namespace"]?.stringValue ?? "default", name: name)
+                if let claim = uploadClaims.get(key), VolumeUploadHandler.isUploadTarget(claim) { await uploadQueue.add(key) }
+            }
+        }
+        let uploader = Controller(
+            name: "volume-upload",
+            reconciler: VolumeUploadHandler(client: client, claims: prepared.claims.cache, volumes: volumes.cache, nodeName: nodeName,
+                                            directories: configuration.volumeDirectories, logger: logger),
+            queue: uploadQueue, informers: [prepared.claims, volumes], workers: 1, logger: logger)
         // DataVolume imports, keyed by claim: a claim that asks for one, or the volume bound to it.
         let claims = prepared.claims
         let importQueue = WorkQueue<ObjectKey>()
@@ -190,6 +209,7 @@ public final class NodeAgent: Service, Sendable {
             group.addTask { try await controller.run() }
             group.addTask { try await volumes.run() }
             group.addTask { try await reclaimer.run() }
+            group.addTask { try await uploader.run() }
         }
     }
 }

@@ -20,6 +20,8 @@ import VirtReconcile
 /// - `POST /v1/namespaces/NS/pods/POD/exec` with `{"command": [...], "stdin": BASE64?}` →
 ///   `{"stdout": BASE64, "stderr": BASE64, "exitCode": N}`
 /// - `GET /v1/namespaces/NS/pods/POD/{console,vnc}` with `Upgrade: swiftvirt-stream` → 101, then raw bytes
+/// - `POST /v1/namespaces/NS/persistentvolumeclaims/NAME/upload` with the image as the body (streamed into the
+///   importer, ``UploadReceiver``) → 200 once the image is complete, or a `Status`
 public final class NodeEndpoint: Service, Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -46,7 +48,8 @@ public final class NodeEndpoint: Service, Sendable {
     let channel: Channel
 
     /// Binds the endpoint (so its port is known before the Node is reported); `run()` serves it.
-    public init(handler: VirtualMachineHandler, streams: PodStreams, configuration: Configuration, logger: Logger) async throws {
+    public init(handler: VirtualMachineHandler, streams: PodStreams, configuration: Configuration, logger: Logger,
+                uploads: VolumeUploadHandler? = nil) async throws {
         self.handler = handler
         self.streams = streams
         self.configuration = configuration
@@ -64,7 +67,7 @@ public final class NodeEndpoint: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                     try channel.pipeline.syncOperations.addHandler(HandshakeDeadline(timeout: .seconds(10)))
-                    let requests = RequestHandler(routes: routes)
+                    let requests = RequestHandler(routes: routes, uploads: uploads)
                     let upgrader = StreamUpgrader(streams: streams)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
@@ -142,8 +145,13 @@ public final class NodeEndpoint: Service, Sendable {
         typealias OutboundOut = HTTPServerResponsePart
 
         let routes: Routes
+        /// Where `…/persistentvolumeclaims/NAME/upload` bodies go (``UploadReceiver``); nil: not served.
+        let uploads: VolumeUploadHandler?
 
-        init(routes: Routes) { self.routes = routes }
+        init(routes: Routes, uploads: VolumeUploadHandler? = nil) {
+            self.routes = routes
+            self.uploads = uploads
+        }
 
         /// The largest request body the endpoint reads (exec's standard input).
         static let maximumBody = 16 << 20
@@ -151,8 +159,18 @@ public final class NodeEndpoint: Service, Sendable {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
             case .head(let head):
+                if let uploads, let (namespace, name) = UploadReceiver.claim(of: head.uri), head.method == .POST {
+                    let receiver = UploadReceiver(context: context, uploads: uploads, namespace: namespace, name: name, keepAlive: false)
+                    upload = receiver
+                    receiver.start()
+                    return
+                }
                 current = (head, [])
             case .body(let buffer):
+                if let upload {
+                    upload.receive(buffer)
+                    return
+                }
                 if var request = current {
                     guard request.1.count + buffer.readableBytes <= Self.maximumBody else {
                         // Nothing the API server sends is this large.
@@ -164,6 +182,10 @@ public final class NodeEndpoint: Service, Sendable {
                     current = request
                 }
             case .end:
+                if let upload {
+                    upload.end()
+                    return
+                }
                 guard let (head, body) = current else { return }
                 current = nil
                 let routes = self.routes
@@ -186,6 +208,14 @@ public final class NodeEndpoint: Service, Sendable {
                 }
             }
         }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            upload?.connectionEnded()
+            context.fireChannelInactive()
+        }
+
+        /// The upload being received; touched only on the channel's event loop.
+        nonisolated(unsafe) private var upload: UploadReceiver?
 
         /// The request being read; touched only on the channel's event loop.
         nonisolated(unsafe) private var current: (HTTPRequestHead, [UInt8])?

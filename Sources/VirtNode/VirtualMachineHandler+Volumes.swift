@@ -37,7 +37,7 @@ extension VirtualMachineHandler {
         }
         let path = try configuration.volumeDirectories.path(of: pv)
         // A claim a DataVolume fills is used only once its import wrote the marker: never a half-written disk.
-        if VolumeImportHandler.wantsImport(object) || VolumeCloneHandler.wantsClone(object), !FileManager.default.fileExists(atPath: VolumeImportHandler.markerPath(volumePath: path)) {
+        if VolumeImportHandler.wantsImport(object) || VolumeCloneHandler.wantsClone(object) || VolumeUploadHandler.isUploadTarget(object), !FileManager.default.fileExists(atPath: VolumeImportHandler.markerPath(volumePath: path)) {
             let phase = object[path: ["metadata", "annotations", CDINames.Annotation.podPhase]]?.stringValue ?? "Pending"
             let why = object[path: ["metadata", "annotations", CDINames.Annotation.runningConditionMessage]]?.stringValue ?? ""
             throw VirtError(.invalidState, "persistentvolumeclaim \"\(name)\" is not imported yet (import \(phase)\(why.isEmpty ? "" : ": \(why)")): "

@@ -95,7 +95,9 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
         let node = nodeName ?? ProcessInfo.processInfo.hostName.lowercased()
         // Console, VNC, exec and the pause verbs go to the agent of the VMI's node, over its HTTPS endpoint.
         let streams = try credentials.map { try NodeAgentClient(store: sqlite, credentials: $0) }
-        let router = APIRouter(store: sqlite, tokens: tokens, streams: streams)
+        // Upload tokens are signed with a key derived from the cluster's token, which every API server holds.
+        let router = APIRouter(store: sqlite, tokens: tokens, streams: streams,
+                               uploadTokens: credentials.map { UploadTokenSigner.derived(fromClusterSecret: $0.token) } ?? .random())
         try await Bootstrap.ensureNamespaces(router.handler)
         try await Bootstrap.ensureStorageClasses(router.handler)
         let scheme = insecureHTTP ? "http" : "https"

@@ -40,6 +40,8 @@ public struct Registry: Sendable {
         // kubevirt.io/v1, migrations.kubevirt.io/v1alpha1, cdi.kubevirt.io/v1beta1
         .virtualMachine, .virtualMachineInstance, .virtualMachineInstanceMigration, .migrationPolicy, .dataVolume,
         .storageProfile, .dataSource,
+        // upload.cdi.kubevirt.io/v1beta1 (create-only, nothing stored)
+        .uploadTokenRequest,
         // k8s.cni.cncf.io/v1, nmstate.io/v1
         .networkAttachmentDefinition, .nodeNetworkConfigurationPolicy,
     ])
