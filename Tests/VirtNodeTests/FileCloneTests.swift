@@ -77,4 +77,47 @@ import VirtOS
             (error as? FileClone.Failure)?.message.contains("cannot open the source image \(base)/nothing.img") == true
         }
     }
+
+    /// Runs a program, throwing with its output when it fails.
+    @discardableResult
+    func run(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw Failure(text: "\(arguments.joined(separator: " ")): \(output)") }
+        return output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    struct Failure: Error { var text: String }
+
+    /// On a loop-mounted xfs made with reflink=1 (xfsprogs, from scripts/install-deps.sh; root, as `make test`
+    /// runs) the clone shares the source's extents: FICLONE, not a copy. The mount and loop device go afterwards.
+    @Test(.enabled(if: getuid() == 0, "mounting a loop device needs root"))
+    func onXFSWithReflinkTheCloneIsAReflink() throws {
+        try FileManager.default.createDirectory(atPath: base + "/xfs", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let image = base + "/xfs.img"
+        FileManager.default.createFile(atPath: image, contents: nil)
+        try FileHandle(forWritingTo: URL(fileURLWithPath: image)).truncate(atOffset: 512 << 20)
+        try run(["mkfs.xfs", "-q", "-m", "reflink=1", image])
+        let loop = try run(["losetup", "--find", "--show", image])
+        defer { _ = try? run(["losetup", "-d", loop]) }
+        try run(["mount", loop, base + "/xfs"])
+        defer { _ = try? run(["umount", base + "/xfs"]) }
+        let source = base + "/xfs/source.img", target = base + "/xfs/disk.img"
+        try makeSource(source, dataAt: [0, 1 << 20, 60 << 20], size: 64 << 20)
+        let result = try FileClone.clone(source: source, target: target, size: 96 << 20)
+        #expect(result.method == .reflink)
+        #expect(result.targetSize == 96 << 20)
+        let copied = try #require(FileManager.default.contents(atPath: target))
+        let original = try #require(FileManager.default.contents(atPath: source))
+        #expect(copied.prefix(original.count) == original)
+        #expect(copied.count == 96 << 20)
+    }
 }

@@ -5,6 +5,7 @@ else a copy), grows it to the target's size and marks it complete; a VM boots th
 A DataSource is Ready once its PVC is populated, and a DataVolume naming a DataSource that does not exist yet
 waits for it; a target smaller than its source fails with CDI's message."""
 import hashlib
+import json
 import os
 
 import pytest
@@ -144,6 +145,26 @@ def test_a_sourceref_datavolume_waits_for_its_datasource_then_clones_its_pvc(clu
         conditions = (get(d, f"{DAS}/nothing") or {}).get("status", {}).get("conditions", [])
         return next((c for c in conditions if c["type"] == "Ready"), {}).get("reason") == "NotFound"
     wait_for(not_found, 30, "the DataSource to say NotFound")
+
+
+def test_a_block_clone_is_the_file_behind_the_block_volume_grown_to_its_size(cluster):
+    d = cluster
+    original = golden_blank(d)
+    body = data_volume("block-copy", {"pvc": {"namespace": "default", "name": "golden"}}, size="32Mi", storage_class="shared")
+    body["spec"]["storage"]["volumeMode"] = "Block"
+    assert d.request("POST", DVS, body).status_code == 201
+    wait_for(lambda: dv_status(d, "block-copy").get("phase") == "Succeeded", 60, "the Block clone to succeed")
+    assert get(d, f"{PVCS}/block-copy")["spec"]["volumeMode"] == "Block"
+    target = image_path(d, "block-copy")
+    assert os.path.getsize(target) == 32 * 1024 * 1024
+    with open(target, "rb") as copied, open(original, "rb") as source:
+        assert copied.read(16 << 20) == source.read()
+        assert copied.read() == b"\0" * (16 << 20)
+    with open(target + ".complete") as f:
+        marker = json.load(f)
+    assert marker["source"] == "pvc://default/golden"
+    assert marker["method"] in ("reflink", "copy")
+    assert marker["virtualSize"] == 32 * 1024 * 1024
 
 
 def test_a_target_smaller_than_its_source_fails_with_a_clear_message(cluster):
