@@ -201,12 +201,32 @@ let rwoBlock: JSONValue = ["accessModes": ["ReadWriteOnce"], "volumeMode": "Bloc
         try await world.reconcile("disk")
         #expect(world.client.events(reason: "ErrClaimNotValid").count == 1)
 
-        // Named access modes: the claim is made (volume mode Filesystem, as CDI falls back to).
-        var edited = dataVolume
-        edited[path: ["spec", "storage", "accessModes"]] = ["ReadWriteOnce"]
-        world.client.seed(DataVolumeController.path.inNamespace(namespace), edited)
+        // Once the profile has claim property sets, the same DataVolume gets its claim.
+        world.profiles.editSpec("nfs", ["claimPropertySets": [["accessModes": ["ReadWriteMany"], "volumeMode": "Filesystem"]]])
+        try await world.profiles.reconcile("nfs")
         try await world.reconcile("disk")
+        #expect(world.claim("disk")?[path: ["spec", "accessModes"]] == ["ReadWriteMany"])
+        #expect(world.claim("disk")?[path: ["spec", "volumeMode"]] == "Filesystem")
+    }
+
+    @Test func namedAccessModesNeedNoClaimPropertySets() async throws {
+        let world = Both()
+        world.client.seed(StorageNames.classes, storageClass("nfs", provisioner: "example.com/nfs", binding: StorageNames.immediate))
+        try await world.profiles.reconcile("nfs")
+        world.create("disk", storage: ["storageClassName": "nfs", "accessModes": ["ReadWriteOnce"], "resources": Self.size])
+        try await world.reconcile("disk")
+        // The volume mode CDI falls back to.
         #expect(world.claim("disk")?[path: ["spec", "volumeMode"]] == "Filesystem")
         #expect(world.claim("disk")?[path: ["spec", "accessModes"]] == ["ReadWriteOnce"])
+    }
+
+    @Test func noClassAtAllIsCDIsOtherMessage() async throws {
+        let world = Both()
+        world.client.state.withLock { state in state.objects = state.objects.filter { $0.key.resource != "storageclasses" } }
+        world.create("disk", storage: ["resources": Self.size])
+        try await world.reconcile("disk")
+        let bound = world.dataVolume("disk")?[path: ["status", "conditions"]]?.arrayValue?.first { $0["type"] == "Bound" }
+        #expect(bound?["message"] == "PVC spec is missing accessMode and no storageClass to choose profile")
+        #expect(world.claim("disk") == nil)
     }
 }
