@@ -208,6 +208,7 @@ public struct VolumeImportHandler: Reconciler {
         // A registry source carries its URL, secretRef and certConfigMap as an http one does (RegistryImageImporter pulls it).
         guard source == CDINames.Source.http || source == CDINames.Source.registry else { return request }
         request.url = annotations[CDINames.Annotation.endpoint]?.stringValue
+        request.architecture = annotations[CDINames.Annotation.registryArchitecture]?.stringValue
         request.checksum = annotations[CDINames.Annotation.checksum]?.stringValue
         request.headers = annotations.filter { $0.key.hasPrefix(CDINames.Annotation.extraHeaders + ".") }
             .sorted { $0.key < $1.key }.compactMap { $0.value.stringValue }

@@ -12,12 +12,12 @@ import VirtRegistry
 /// A puller that answers from a script and records what it was asked.
 final class FakeRegistryDiskPuller: RegistryDiskPuller {
     let answer: Result<String, ContainerDiskError>
-    let calls = Mutex<[(reference: String, credentials: RegistryCredentials?, caBundlePEM: String?)]>([])
+    let calls = Mutex<[(reference: String, architecture: String?, credentials: RegistryCredentials?, caBundlePEM: String?)]>([])
 
     init(_ answer: Result<String, ContainerDiskError>) { self.answer = answer }
 
-    func pullDisk(_ reference: ImageReference, credentials: RegistryCredentials?, caBundlePEM: String?) async throws -> String {
-        calls.withLock { $0.append((reference.description, credentials, caBundlePEM)) }
+    func pullDisk(_ reference: ImageReference, architecture: String?, credentials: RegistryCredentials?, caBundlePEM: String?) async throws -> String {
+        calls.withLock { $0.append((reference.description, architecture, credentials, caBundlePEM)) }
         return try answer.get()
     }
 }
@@ -30,6 +30,7 @@ final class FakeRegistryDiskPuller: RegistryDiskPuller {
         var request = VolumeImportRequest(source: "registry", url: url, username: "tester", password: "s3cret",
                                           caBundlePEM: "PEM", target: "/v/disk.img", size: 64 << 20, logPath: "/v/disk.img.import.log")
         request.headers = ["X-Ignored: 1"]
+        request.architecture = "arm64"
         return request
     }
 
@@ -42,6 +43,7 @@ final class FakeRegistryDiskPuller: RegistryDiskPuller {
         #expect(call?.reference == "127.0.0.1:5000/guest:v1")
         #expect(call?.credentials == RegistryCredentials(username: "tester", password: "s3cret"))
         #expect(call?.caBundlePEM == "PEM")
+        #expect(call?.architecture == "arm64")
         let forwarded = try? #require(next.requests.withLock { $0.first })
         #expect(forwarded?.file == "/cache/sha256-abc/disk.qcow2")
         #expect(forwarded?.url == "docker://127.0.0.1:5000/guest:v1")
@@ -120,7 +122,7 @@ final class FakeRegistryDiskPuller: RegistryDiskPuller {
         let world = VolumeImportHandlerTests.World()
         defer { try? FileManager.default.removeItem(atPath: world.base) }
         world.seed(source: "registry", extra: [CDINames.Annotation.endpoint: "docker://127.0.0.1:5000/guest:v1",
-                                               CDINames.Annotation.secretName: "creds"])
+                                               CDINames.Annotation.secretName: "creds", CDINames.Annotation.registryArchitecture: "arm64"])
         world.client.seed(ResourcePath.core("secrets").inNamespace("default"), [
             "apiVersion": "v1", "kind": "Secret", "metadata": ["name": "creds", "namespace": "default"],
             "data": ["accessKeyId": .string(Data("tester".utf8).base64EncodedString()),
@@ -134,6 +136,7 @@ final class FakeRegistryDiskPuller: RegistryDiskPuller {
         #expect(request.url == "docker://127.0.0.1:5000/guest:v1")
         #expect(request.username == "tester")
         #expect(request.password == "s3cret")
+        #expect(request.architecture == "arm64")
         #expect(request.target == world.base + "/local/pvc-1/disk.img")
         #expect(world.annotation(CDINames.Annotation.podPhase) == "Succeeded")
     }

@@ -104,6 +104,24 @@ def test_a_clone_of_an_imported_datavolume_boots_its_vm(cluster, images):
     wait_for(lambda: "login:" in serial_log(d, "clone-vm"), 240, "the guest's login prompt")
     wait_for(lambda: printable(d, "clone-vm") == "Running", 30, "printableStatus Running")
 
+    # The clone is a local volume on node-a used by the running VM: a clone of it waits (CloneSourceInUse)
+    # until the VM stops, then its claim is placed on the source's node at once (no consumer needed).
+    second = data_volume("second", {"pvc": {"namespace": "default", "name": "clone-vm-root"}})
+    assert d.request("POST", DVS, second).status_code == 201
+    wait_for(lambda: dv_status(d, "second").get("phase") == "CloneScheduled", 30, "the clone to wait for the source's pod")
+    assert condition(d, "second", "Running")["reason"] == "CloneSourceInUse"
+    in_use = events(d, "CloneSourceInUse")
+    assert in_use and in_use[0]["message"].startswith("pod default/virt-launcher-clone-vm")
+    assert in_use[0]["message"].endswith("using PersistentVolumeClaim clone-vm-root")
+    assert get(d, f"{PVCS}/second") is None
+    patch = d.request("PATCH", f"{VMS}/clone-vm", {"spec": {"runStrategy": "Halted"}}, content_type="application/merge-patch+json")
+    assert patch.status_code == 200, patch.text
+    wait_for(lambda: dv_status(d, "second").get("phase") == "Succeeded", 120, "the second clone to succeed once the VM stopped")
+    claim = get(d, f"{PVCS}/second")
+    assert claim["metadata"]["annotations"]["volume.kubernetes.io/selected-node"] == "node-a"
+    assert claim["metadata"]["annotations"]["k8s.io/CloneRequest"] == "default/clone-vm-root"
+    assert digest(image_path(d, "second")) == digest(image_path(d, "clone-vm-root"))
+
 
 def test_a_sourceref_datavolume_waits_for_its_datasource_then_clones_its_pvc(cluster):
     d = cluster

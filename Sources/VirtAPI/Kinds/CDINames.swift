@@ -27,6 +27,9 @@ public enum CDINames {
         public static let checksum = "cdi.kubevirt.io/storage.import.checksum"
         /// A registry source's `pullMethod` (`pod` or `node`; both pull on the node agent here).
         public static let registryImportMethod = "cdi.kubevirt.io/storage.import.registryImportMethod"
+        /// A registry source's `platform.architecture`: which image of a multi-architecture index is imported
+        /// (CDI passes it to its importer pod; SwiftVirt's claim carries it).
+        public static let registryArchitecture = "swiftvirt.io/import-registry-architecture"
         /// The import's progress ("NN.NN%"): CDI's populator progress annotation.
         public static let progress = "cdi.kubevirt.io/storage.populator.progress"
 

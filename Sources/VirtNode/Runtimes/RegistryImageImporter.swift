@@ -3,7 +3,7 @@ import VirtDisk
 import VirtRegistry
 
 /// The importer of CDI's `source.registry`: pulls the image's disk onto this node (``RegistryDiskPuller``,
-/// with the `secretRef`'s `accessKeyId` and `secretKey` and the `certConfigMap`'s CAs), then has the next
+/// with the `secretRef`'s `accessKeyId` and `secretKey`, the `certConfigMap`'s CAs and `platform.architecture`), then has the next
 /// importer (``ImporterProcess``) convert that file into the volume as it would a download (`--file`).
 /// Every other source goes to the next importer as it is.
 ///
@@ -34,7 +34,7 @@ public struct RegistryImageImporter: VolumeImporter {
         let credentials = request.username.map { RegistryCredentials(username: $0, password: request.password ?? "") }
         let disk: String
         do {
-            disk = try await puller.pullDisk(reference, credentials: credentials, caBundlePEM: request.caBundlePEM)
+            disk = try await puller.pullDisk(reference, architecture: request.architecture, credentials: credentials, caBundlePEM: request.caBundlePEM)
         } catch {
             return Self.outcome(of: error, url: url)
         }

@@ -13,6 +13,8 @@ public struct VolumeImportRequest: Sendable, Equatable {
     public var url: String?
     /// A local file to import instead of `url` (`-`: standard input), e.g. the disk of a pulled registry image.
     public var file: String?
+    /// The registry source's `platform.architecture` (nil: the node's own).
+    public var architecture: String?
     /// `ALGORITHM:HEX`.
     public var checksum: String?
     /// `Name: value` lines.
