@@ -20,6 +20,8 @@ import VirtReconcile
 /// | Pod (again) | the claims it names (their protection waits for it) |
 /// | DataVolume | its DataVolume; the VM that owns it; the VMIs whose volumes name it (and their VMs) |
 /// | PersistentVolumeClaim (again) | the DataVolume that owns it |
+/// | DataSource | its DataSource; the DataVolumes without a claim whose `sourceRef` names it (a clone waiting, rechecked every 2 s too) |
+/// | PersistentVolumeClaim, DataVolume (again) | the DataSources that name it |
 /// | StorageClass (again), StorageProfile | the profile of the class' name; DataVolumes without a claim yet |
 ///
 /// Run it as one `Service` (``run()``), or add ``services`` to the daemon's `ServiceGroup` one by one.
