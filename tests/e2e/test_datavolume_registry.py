@@ -4,7 +4,9 @@
 swiftvirt-importer --file converts its /disk/disk.qcow2 into the volume, and a VM with the DataVolume as
 its template boots it. A TLS-only registry with a CA of its own is trusted through certConfigMap. A missing
 tag and a wrong password are retried, as CDI restarts its importer pod,
-with the registry's own words in the DataVolume's Running condition, until the tag is pushed."""
+with the registry's own words in the DataVolume's Running condition, until the tag is pushed; an image
+without a /disk fails at once."""
+import gzip
 import hashlib
 import json
 import os
@@ -14,7 +16,7 @@ import tempfile
 import pytest
 
 from test_datavolume import DVS, PVCS, PVS, cluster, condition, dv_status, events, get  # noqa: F401 (fixture)
-from test_registry import PASSWORD, USER, Registry, auth_registry, free_port, image_layout, registry  # noqa: F401 (fixtures)
+from test_registry import PASSWORD, USER, Registry, auth_registry, free_port, image_layout, registry, tar_layer  # noqa: F401 (fixtures)
 from test_vms import GUEST, VMS, serial_log, wait_for
 
 SECRETS = "/api/v1/namespaces/default/secrets"
@@ -219,3 +221,41 @@ def test_a_tls_registry_is_trusted_through_the_cert_config_map(cluster, tls_regi
     assert dv_status(d, "untrusted")["phase"] == "ImportInProgress"
     message = condition(d, "untrusted", "Running")["message"]
     assert "ImagePullFailed" in message and "CERTIFICATE_VERIFY_FAILED" in message and "spec.source.registry.certConfigMap" in message, message
+
+
+def layout_without_disk(directory):
+    """An OCI layout tagged v1 whose one layer holds /etc but no /disk."""
+    blobs = os.path.join(directory, "blobs", "sha256")
+    os.makedirs(blobs)
+
+    def put(data):
+        digest = hashlib.sha256(data).hexdigest()
+        with open(os.path.join(blobs, digest), "wb") as f:
+            f.write(data)
+        return {"digest": f"sha256:{digest}", "size": len(data)}
+
+    layer = tar_layer([("etc/", None), ("etc/os-release", b"ID=nodisk\n")])
+    layers = [dict(put(gzip.compress(layer, mtime=0)), mediaType="application/vnd.oci.image.layer.v1.tar+gzip")]
+    config = {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": [f"sha256:{hashlib.sha256(layer).hexdigest()}"]}}
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "layers": layers,
+                "config": dict(put(json.dumps(config).encode()), mediaType="application/vnd.oci.image.config.v1+json")}
+    descriptor = dict(put(json.dumps(manifest).encode()), mediaType="application/vnd.oci.image.manifest.v1+json",
+                      annotations={"org.opencontainers.image.ref.name": "v1"})
+    with open(os.path.join(directory, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [descriptor]}, f)
+    with open(os.path.join(directory, "oci-layout"), "w") as f:
+        json.dump({"imageLayoutVersion": "1.0.0"}, f)
+
+
+def test_an_image_without_a_disk_fails_the_datavolume_and_says_so(cluster, registry):
+    d = cluster
+    with tempfile.TemporaryDirectory() as directory:
+        layout_without_disk(directory)
+        registry.push(directory, "nodisk")
+    assert d.request("POST", DVS, registry_dv("nodisk", f"docker://{registry.host}/guest:nodisk")).status_code == 201
+    wait_for(lambda: dv_status(d, "nodisk").get("phase") == "Failed", 120, "the DataVolume of an image without a disk to fail")
+    running = condition(d, "nodisk", "Running")
+    assert running["status"] == "False" and running["reason"] == "Error", running
+    assert "UnsupportedImage" in running["message"] and "holds no disk: /disk is empty or missing" in running["message"], running
+    assert dv_status(d, "nodisk").get("restartCount", 0) == 0
+    assert any("holds no disk" in e["message"] for e in events(d, "ImportFailed"))
