@@ -52,7 +52,7 @@ def test_image_upload_of_the_guest_fills_a_datavolume_that_a_vm_boots(cluster):
     assert "binds on first consumer" in out, out
     assert "ready to receive" in out, out
     # Not a terminal: a plain line per 10%, ending at 100%.
-    assert "100% (" in out and "50% (" in out, out
+    assert " 50.00%" in out and "100.00%" in out and " 55.00%" not in out, out
     assert "completed successfully" in out, out
 
     status = dv_status(d, "up-root")

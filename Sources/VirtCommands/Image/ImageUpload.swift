@@ -255,15 +255,17 @@ struct Uploader {
     }
 }
 
-/// The upload's progress: a bar redrawn in place on a terminal, else a line every 10%.
+/// The upload's progress on the shared ``ProgressBar``: redrawn at each whole percent on a terminal, else a
+/// plain line every 10%.
 final class UploadProgress: Sendable {
     let total: Int64
-    let onTerminal: Bool
-    private let shown = Mutex<Int>(-1)
+    private let state: Mutex<(bar: ProgressBar, shown: Int)>
+    private let step: Int
 
     init(total: Int64, onTerminal: Bool) {
         self.total = max(total, 1)
-        self.onTerminal = onTerminal
+        step = onTerminal ? 1 : 10
+        state = Mutex((ProgressBar(configuration: .init(interactive: onTerminal)), -1))
     }
 
     static func mebibytes(_ bytes: Int64) -> String {
@@ -271,25 +273,16 @@ final class UploadProgress: Sendable {
     }
 
     func update(_ sent: Int64) {
-        let percent = Int(min(100, sent * 100 / total))
-        let step = onTerminal ? percent : percent / 10 * 10
-        let changed = shown.withLock { last in
-            guard step != last else { return false }
-            last = step
-            return true
-        }
-        guard changed else { return }
-        if onTerminal {
-            let width = 40
-            let filled = width * percent / 100
-            let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "") + String(repeating: " ", count: max(0, width - filled - 1))
-            Terminal.write("\r[\(bar)] \(String(format: "%3d", percent))% \(Self.mebibytes(sent)) / \(Self.mebibytes(total))")
-        } else {
-            Terminal.print("\(step)% (\(Self.mebibytes(sent)) of \(Self.mebibytes(total)))")
+        let percent = Int(min(100, sent * 100 / total)) / step * step
+        let status = "\(Self.mebibytes(sent)) of \(Self.mebibytes(total))"
+        state.withLock { state in
+            guard percent != state.shown else { return }
+            state.shown = percent
+            state.bar.update(fraction: Double(percent) / 100, status: status)
         }
     }
 
     func done() {
-        if onTerminal { Terminal.write("\n") }
+        state.withLock { state in state.bar.finish(fraction: 1, status: "\(Self.mebibytes(total)) of \(Self.mebibytes(total))") }
     }
 }
