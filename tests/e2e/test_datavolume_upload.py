@@ -4,6 +4,7 @@ image streams through the API server's upload proxy into the node agent's import
 Succeeded with the guest's disk, which a VM then boots. The upload paths take only a valid upload token
 (401 otherwise, also for plain curl), and an upload cut off halfway leaves the DataVolume not Succeeded and
 ready for a second upload, which succeeds."""
+import hashlib
 import json
 import os
 import socket
@@ -18,11 +19,11 @@ IMAGE = f"{GUEST}/disk.qcow2"
 TOKENS = "/apis/upload.cdi.kubevirt.io/v1beta1/namespaces/default/uploadtokenrequests"
 
 
-def upload_dv(d, name):
+def upload_dv(d, name, size="64Mi"):
     """A DataVolume to upload into, force-bound (the default class binds on first consumer), once UploadReady."""
     body = {"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume",
             "metadata": {"name": name, "annotations": {"cdi.kubevirt.io/storage.bind.immediate.requested": "true"}},
-            "spec": {"source": {"upload": {}}, "storage": {"resources": {"requests": {"storage": "64Mi"}}}}}
+            "spec": {"source": {"upload": {}}, "storage": {"resources": {"requests": {"storage": size}}}}}
     assert d.request("POST", DVS, body).status_code == 201
     wait_for(lambda: dv_status(d, name).get("phase") == "UploadReady", 60, "phase UploadReady")
 
@@ -34,10 +35,10 @@ def token_for(d, claim):
     return r.json()["status"]["token"]
 
 
-def curl_upload(d, token, path="/v1beta1/upload", extra=()):
-    """POSTs the guest image with plain curl; returns (HTTP status, body)."""
+def curl_upload(d, token, path="/v1beta1/upload", extra=(), image=IMAGE):
+    """POSTs an image (the guest's by default) with plain curl; returns (HTTP status, body)."""
     args = ["curl", "-sS", "--cacert", d.ca_path, "-o", "-", "-w", "\n%{http_code}", "-X", "POST",
-            "-H", "Content-Type: application/octet-stream", "--data-binary", f"@{IMAGE}", *extra]
+            "-H", "Content-Type: application/octet-stream", "--data-binary", f"@{image}", *extra]
     if token is not None:
         args += ["-H", f"Authorization: Bearer {token}"]
     result = subprocess.run(args + [d.server + path], capture_output=True, text=True, timeout=300)
@@ -151,3 +152,22 @@ def test_image_upload_says_what_to_fix(cluster):
     assert other.returncode != 0 and "source.blank, not source.upload" in other.stderr, other.stderr
     absent = d.swiftvirt("image-upload", "dv", "absent", "--image-path", IMAGE, "--no-create", check=False)
     assert absent.returncode != 0 and "--no-create" in absent.stderr, absent.stderr
+
+
+def test_an_image_larger_than_the_servers_body_limit_streams_through(cluster, tmp_path):
+    """The API server collects ordinary request bodies up to 64 MiB (413 beyond); an upload is streamed
+    through to the node agent instead, so an 80 MiB raw image arrives whole."""
+    d = cluster
+    upload_dv(d, "big", size="128Mi")
+    image = tmp_path / "big.raw"
+    block = hashlib.sha256(b"swiftvirt").digest() * (1 << 15)  # 1 MiB that is not zeros (no holes to skip)
+    with open(image, "wb") as f:
+        for i in range(80):
+            f.write(i.to_bytes(4, "big") + block[4:])
+    status, body = curl_upload(d, token_for(d, "big"), "/v1beta1/upload-async", image=str(image))
+    assert status == 200, body
+    wait_for(lambda: dv_status(d, "big").get("phase") == "Succeeded", 120, "the DataVolume to succeed")
+    disk = os.path.join(volume_dir(d, "big"), "disk.img")
+    assert os.path.getsize(disk) == 128 * 1024 * 1024
+    with open(disk, "rb") as f, open(image, "rb") as src:
+        assert hashlib.sha256(f.read(80 << 20)).digest() == hashlib.sha256(src.read()).digest()
