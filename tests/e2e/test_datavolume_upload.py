@@ -135,7 +135,8 @@ def test_an_upload_cut_off_halfway_leaves_the_datavolume_ready_for_another(clust
     assert dv_status(d, "cut")["restartCount"] == 1
     assert not os.path.exists(os.path.join(volume_dir(d, "cut"), "disk.img.complete"))
 
-    result = d.swiftvirt("image-upload", "dv", "cut", "--no-create", "--image-path", IMAGE, timeout=300)
+    result = d.swiftvirt("image-upload", "dv", "cut", "--no-create", "--image-path", IMAGE, "--uploadproxy-url", d.server,
+                         "--insecure", timeout=300)
     assert "completed successfully" in result.stdout, result.stdout
     assert dv_status(d, "cut")["phase"] == "Succeeded"
     assert os.path.exists(os.path.join(volume_dir(d, "cut"), "disk.img.complete"))
@@ -171,3 +172,17 @@ def test_an_image_larger_than_the_servers_body_limit_streams_through(cluster, tm
     assert os.path.getsize(disk) == 128 * 1024 * 1024
     with open(disk, "rb") as f, open(image, "rb") as src:
         assert hashlib.sha256(f.read(80 << 20)).digest() == hashlib.sha256(src.read()).digest()
+
+
+def test_image_upload_pvc_fills_a_claim_without_a_datavolume(cluster):
+    d = cluster
+    result = d.swiftvirt("image-upload", "pvc", "bare", "--image-path", IMAGE, "--size", "64Mi", "--access-mode", "ReadWriteOnce",
+                         "--volume-mode", "filesystem", timeout=300)
+    assert "completed successfully" in result.stdout, result.stdout
+    claim = get(d, f"{PVCS}/bare")
+    annotations = claim["metadata"]["annotations"]
+    assert annotations["cdi.kubevirt.io/storage.upload.target"] == ""
+    assert annotations["cdi.kubevirt.io/storage.pod.phase"] == "Succeeded"
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"] and claim["spec"]["volumeMode"] == "Filesystem"
+    assert get(d, f"{DVS}/bare") is None
+    assert os.path.exists(os.path.join(volume_dir(d, "bare"), "disk.img.complete"))
