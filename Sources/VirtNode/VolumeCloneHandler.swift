@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import VirtAPI
 import VirtClient
 import VirtError
@@ -124,7 +125,9 @@ public struct VolumeCloneHandler: Reconciler {
         unlink(marker)
         let outcome: VolumeImportOutcome
         do {
-            let result = try await Self.offThread { () throws(FileClone.Failure) in try FileClone.clone(source: sourceImage, target: target, size: size) }
+            let result = try await copyReportingProgress(path: path) { progress throws(FileClone.Failure) in
+                try FileClone.clone(source: sourceImage, target: target, size: size, progress: progress)
+            }
             let record = CloneMarker(source: "pvc://\(described)", format: ImageMarkerFormat.of(sourceMarker), virtualSize: result.targetSize,
                                      downloadedBytes: result.sourceSize, method: result.method.rawValue)
             let encoder = JSONEncoder()
@@ -138,6 +141,46 @@ public struct VolumeCloneHandler: Reconciler {
                               retryable: !error.tooSmall)
         }
         return try await report(outcome, path: path, uid: uid, restarts: restarts, marker: marker, key: key)
+    }
+
+    /// Runs the copy on a thread of its own and, while it runs, writes how far it is to the claim every second
+    /// (`cdi.kubevirt.io/storage.populator.progress`, `NN.NN%`, as an import does).
+    func copyReportingProgress(path: ResourcePath, _ copy: @escaping @Sendable (@escaping FileClone.Progress) throws(FileClone.Failure) -> FileClone.Result)
+        async throws(FileClone.Failure) -> FileClone.Result
+    {
+        let fraction = CloneFraction()
+        let progress: FileClone.Progress = { copied, total in
+            guard total > 0 else { return }
+            fraction.value.withLock { $0 = Double(copied) / Double(total) }
+        }
+        let client = self.client
+        let outcome = await withTaskGroup(of: Result<FileClone.Result, FileClone.Failure>?.self) { group in
+            group.addTask {
+                do throws(FileClone.Failure) { return .success(try await Self.offThread { () throws(FileClone.Failure) in try copy(progress) }) } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                var reported: String?
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    guard !Task.isCancelled, let value = fraction.value.withLock({ $0 }) else { continue }
+                    let text = String(format: "%.2f%%", min(value, 0.9999) * 100)
+                    guard text != reported else { continue }
+                    reported = text
+                    _ = try? await client.patch(path, mergePatch: ["metadata": ["annotations": [CDINames.Annotation.progress: .string(text)]]])
+                }
+                return nil
+            }
+            var outcome: Result<FileClone.Result, FileClone.Failure> = .failure(FileClone.Failure("the copy did not finish"))
+            for await value in group {
+                guard let value else { continue }
+                outcome = value
+                group.cancelAll()
+            }
+            return outcome
+        }
+        return try outcome.get()
     }
 
     /// Runs a blocking copy on a thread of its own, not on the concurrency pool.
@@ -187,6 +230,11 @@ public struct VolumeCloneHandler: Reconciler {
         _ = try await client.patch(path, mergePatch: ["metadata": ["annotations": annotations]])
         return result
     }
+}
+
+/// How far a copy is (0…1), written by the copying thread, read by the reporter.
+final class CloneFraction: Sendable {
+    let value = Mutex<Double?>(nil)
 }
 
 /// The marker a clone writes: the importer's fields (`source`, `format`, `virtualSize`, `downloadedBytes`)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import VirtOS
 
@@ -42,6 +43,22 @@ import VirtOS
         // Three 4 KiB extents of data in 64 MiB: the copy stays sparse (well under 1 MiB allocated).
         #expect(allocatedBytes(target) < 1 << 20)
         #expect(!FileManager.default.fileExists(atPath: target + ".clone"))
+    }
+
+    @Test func aCopyReportsHowFarItIsUpToTheWholeSource() throws {
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let source = base + "/source.img", target = base + "/disk.img"
+        try makeSource(source, dataAt: [0, 70 << 20], size: 96 << 20)
+        let seen = Mutex<[Int64]>([])
+        _ = try FileClone.clone(source: source, target: target, size: 96 << 20, reflink: false) { copied, total in
+            #expect(total == 96 << 20)
+            seen.withLock { $0.append(copied) }
+        }
+        let values = seen.withLock { $0 }
+        #expect(values.count >= 2)
+        #expect(values == values.sorted())
+        #expect(values.last == 96 << 20)
     }
 
     @Test func aCloneIsNeverShrunk() throws {
