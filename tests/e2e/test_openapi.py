@@ -18,6 +18,7 @@ CUSTOM_KINDS = {
     "virtualmachineinstancemigrations.kubevirt.io": ("kubevirt.io", "VirtualMachineInstanceMigration", "Namespaced", ["vmim", "vmims"]),
     "migrationpolicies.migrations.kubevirt.io": ("migrations.kubevirt.io", "MigrationPolicy", "Cluster", None),
     "datavolumes.cdi.kubevirt.io": ("cdi.kubevirt.io", "DataVolume", "Namespaced", ["dv", "dvs"]),
+    "datasources.cdi.kubevirt.io": ("cdi.kubevirt.io", "DataSource", "Namespaced", ["das"]),
     "network-attachment-definitions.k8s.cni.cncf.io": ("k8s.cni.cncf.io", "NetworkAttachmentDefinition", "Namespaced", ["net-attach-def"]),
     "nodenetworkconfigurationpolicies.nmstate.io": ("nmstate.io", "NodeNetworkConfigurationPolicy", "Cluster", ["nncp"]),
 }
