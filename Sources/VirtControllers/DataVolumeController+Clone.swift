@@ -13,7 +13,7 @@ import VirtReconcile
 /// | --- | --- | --- |
 /// | the DataSource or the PVC does not exist | `Pending` | `CloneWithoutSource` |
 /// | the PVC is not populated (its import or clone has not succeeded) | `Pending` | `CloneSourceNotReady` |
-/// | a pod that is not done uses the PVC | `CloneScheduled` | `CloneSourceInUse` (event `CloneSourceInUse`: `pod <ns>/<name> using PersistentVolumeClaim <name>`) |
+/// | a pod that is not done uses the PVC (not `readOnly`) | `CloneScheduled` | `CloneSourceInUse` (event `CloneSourceInUse`: `pod <ns>/<name> using PersistentVolumeClaim <name>`) |
 /// | the target asks for less than the source | `Failed` | `CloneValidationFailed` (`target resources requests storage size is smaller than the source`) |
 ///
 /// Then the claim is created as for an import but with `k8s.io/CloneRequest: <ns>/<name>` instead of the
@@ -154,11 +154,16 @@ extension DataVolumeController {
         return nil
     }
 
-    /// A pod that is not done and uses the claim, by name.
+    /// A pod that is not done and may write the claim, by name (one that mounts it `readOnly` cannot change
+    /// the copy, and CDI lets it be).
     func podUsing(claim: String, namespace: String) -> String? {
         cloneSources.pods.list(namespace: namespace).first { pod in
             let phase = pod[path: ["status", "phase"]]?.stringValue ?? "Pending"
-            return phase != "Succeeded" && phase != "Failed" && PersistentVolumeController.claimNames(ofPod: pod).contains(claim)
+            guard phase != "Succeeded", phase != "Failed" else { return false }
+            return (pod[path: ["spec", "volumes"]]?.arrayValue ?? []).contains { volume in
+                volume[path: ["persistentVolumeClaim", "claimName"]]?.stringValue == claim
+                    && volume[path: ["persistentVolumeClaim", "readOnly"]]?.boolValue != true
+            }
         }?.metadataName
     }
 

@@ -183,6 +183,19 @@ func cloneManifest(_ name: String, source: JSONValue? = ["pvc": ["namespace": "d
         #expect(world.claim("copy")?[path: ["metadata", "annotations", "k8s.io/CloneRequest"]] == "default/golden")
     }
 
+    @Test func aPodThatMountsTheSourceReadOnlyDoesNotHoldTheClone() async throws {
+        let world = CloneWorld()
+        world.seedSource()
+        var pod = podManifest(name: "reader")
+        pod[path: ["spec", "volumes"]] = [["name": "root", "persistentVolumeClaim": ["claimName": "golden", "readOnly": true]]]
+        pod[path: ["status", "phase"]] = "Running"
+        world.client.seed(podPath, pod)
+        world.client.seed(DataVolumeController.path.inNamespace(namespace), cloneManifest("copy"))
+        _ = try await world.reconcile("copy")
+        #expect(world.claim("copy") != nil)
+        #expect(world.client.events(reason: "CloneSourceInUse").isEmpty)
+    }
+
     @Test func aSourceRefClonesTheDataSourcesPVCOnceTheDataSourceExists() async throws {
         let world = CloneWorld()
         world.seedSource()
