@@ -185,6 +185,22 @@ def test_a_block_clone_is_the_file_behind_the_block_volume_grown_to_its_size(clu
     assert marker["virtualSize"] == 32 * 1024 * 1024
 
 
+def test_a_clone_from_another_namespace(cluster):
+    d = cluster
+    assert d.request("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "images"}}).status_code == 201
+    team_dvs = DVS.replace("/namespaces/default/", "/namespaces/images/")
+    body = data_volume("base", {"blank": {}}, size="16Mi", storage_class="shared")
+    assert d.request("POST", team_dvs, body).status_code == 201
+    wait_for(lambda: ((get(d, f"{team_dvs}/base") or {}).get("status") or {}).get("phase") == "Succeeded", 60, "the source in images to succeed")
+    body = data_volume("copied", {"pvc": {"namespace": "images", "name": "base"}}, storage_class="shared")
+    assert d.request("POST", DVS, body).status_code == 201
+    wait_for(lambda: dv_status(d, "copied").get("phase") == "Succeeded", 60, "the cross-namespace clone to succeed")
+    claim = get(d, f"{PVCS}/copied")
+    assert claim["metadata"]["annotations"]["k8s.io/CloneRequest"] == "images/base"
+    assert claim["spec"]["resources"]["requests"]["storage"] == "16Mi"
+    assert os.path.exists(image_path(d, "copied") + ".complete")
+
+
 def test_a_target_smaller_than_its_source_fails_with_a_clear_message(cluster):
     d = cluster
     golden_blank(d)
