@@ -7,7 +7,9 @@ extension NodeAgentClient: VolumeUploads {
     /// a part at a time as the client's arrive (each write waited for, so the client goes no faster than
     /// the agent takes it), chunked when the client gave no length. A client that stops halfway makes this
     /// hang up on the agent, which then drops what it received.
-    func upload(node: String, namespace: String, claim: String, contentLength: Int?, body: UploadRequestBody.Sequence) async throws {
+    func upload<Body: AsyncSequence & Sendable>(node: String, namespace: String, claim: String, contentLength: Int?, body: Body) async throws
+        where Body.Element == ByteBuffer
+    {
         let (channel, answer) = try await connect(node: node, stream: false, timeout: .hours(24)) { $0 }
         defer { channel.close(promise: nil) }
         let chunked = contentLength == nil

@@ -11,7 +11,8 @@ import VirtStore
 ///
 /// Both paths answer once the agent has the whole image (converted, synced, its marker written): the
 /// agent runs the import as it receives, so "async" has nothing left to do after the body. The form
-/// variants (`/v1beta1/upload-form`, multipart) are refused with 415 and a pointer to the plain paths.
+/// variants (`/v1beta1/upload-form`, `-async`) take `multipart/form-data` and stream its first part's body
+/// (``MultipartFileBody``); another content type there is 415.
 /// Refusals are `Status` answers: 401 for a missing, forged or expired token, 404 for no such claim,
 /// 400 when the claim is not an upload target or complete already, 503 while it is not ready to receive.
 struct UploadProxy: Sendable {
@@ -46,8 +47,12 @@ struct UploadProxy: Sendable {
             throw VirtError(.methodNotAllowed, "\(path) takes the image with POST (or PUT)")
         }
         let token = try signer.verify(Self.bearer(head.headers))
+        var boundary: String?
         if path.hasPrefix(CDINames.Upload.formPath) {
-            throw VirtError(.unsupported, "multipart uploads (\(path)) are not supported yet; send the image as the body of \(CDINames.Upload.syncPath) or \(CDINames.Upload.asyncPath) (swiftvirt image-upload does)")
+            guard let found = MultipartFileExtractor.boundary(contentType: head.headers.first(name: "Content-Type") ?? "") else {
+                throw VirtError(.unsupported, "\(path) takes multipart/form-data with a boundary (the image as its file part); send a plain body to \(CDINames.Upload.syncPath) instead")
+            }
+            boundary = found
         }
         let claims = registry.resource(group: "", version: "v1", plural: "persistentvolumeclaims")?.storeResource ?? "/persistentvolumeclaims"
         guard let claim = try await store.get(StoreKey(resource: claims, namespace: token.namespace, name: token.claim))?.object else {
@@ -69,8 +74,14 @@ struct UploadProxy: Sendable {
         guard let uploads else {
             throw VirtError(.serviceUnavailable, "uploads go to the claim's node agent, which this server reaches only over HTTPS: start it without --insecure-http")
         }
-        let length = head.headers.first(name: "Content-Length").flatMap { Int($0) }
-        try await uploads.upload(node: node, namespace: token.namespace, claim: token.claim, contentLength: length, body: body)
+        if let boundary {
+            // The file's length is not known before its closing delimiter: chunked to the agent.
+            try await uploads.upload(node: node, namespace: token.namespace, claim: token.claim, contentLength: nil,
+                                     body: MultipartFileBody(base: body, boundary: boundary))
+        } else {
+            let length = head.headers.first(name: "Content-Length").flatMap { Int($0) }
+            try await uploads.upload(node: node, namespace: token.namespace, claim: token.claim, contentLength: length, body: body)
+        }
     }
 
     /// The token of `Authorization: Bearer TOKEN`.
@@ -86,5 +97,6 @@ struct UploadProxy: Sendable {
 protocol VolumeUploads: Sendable {
     /// Streams `body` into claim `namespace/claim` on `node`'s agent; returns once the agent answered that
     /// the image is complete, throws its refusal or failure otherwise.
-    func upload(node: String, namespace: String, claim: String, contentLength: Int?, body: UploadRequestBody.Sequence) async throws
+    func upload<Body: AsyncSequence & Sendable>(node: String, namespace: String, claim: String, contentLength: Int?, body: Body) async throws
+        where Body.Element == ByteBuffer
 }

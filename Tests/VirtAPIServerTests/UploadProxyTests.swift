@@ -16,7 +16,9 @@ final class FakeVolumeUploads: NodeStreams, VolumeUploads, Sendable {
     let release = AsyncStream<Void>.makeStream()
     let received = Mutex<(bytes: Int, wrong: Int, claim: String)>((0, 0, ""))
 
-    func upload(node: String, namespace: String, claim: String, contentLength: Int?, body: UploadRequestBody.Sequence) async throws {
+    func upload<Body: AsyncSequence & Sendable>(node: String, namespace: String, claim: String, contentLength: Int?, body: Body) async throws
+        where Body.Element == ByteBuffer
+    {
         var gate = release.stream.makeAsyncIterator()
         _ = await gate.next()
         var offset = 0, wrong = 0
@@ -117,6 +119,7 @@ final class FakeVolumeUploads: NodeStreams, VolumeUploads, Sendable {
             let early = try await post("/v1beta1/upload-async", token: token(router))
             #expect(early.hasPrefix("HTTP/1.1 503"))
             #expect(early.contains("UploadReady"))
+            // The form path wants multipart/form-data.
             #expect(try await post("/v1beta1/upload-form", token: token(router)).hasPrefix("HTTP/1.1 415"))
             #expect(uploads.received.withLock { $0.bytes } == 0)
         }

@@ -105,7 +105,7 @@ def test_the_upload_paths_take_only_a_valid_upload_token(cluster):
     forged = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1] + "." + mac
     assert curl_upload(d, forged)[0] == 401
     assert dv_status(d, "tok")["phase"] == "UploadReady"
-    # The form variant is not served yet and says so.
+    # The form variant takes multipart/form-data only.
     status, body = curl_upload(d, token, "/v1beta1/upload-form")
     assert status == 415, body
 
@@ -113,6 +113,18 @@ def test_the_upload_paths_take_only_a_valid_upload_token(cluster):
     assert status == 200, body
     wait_for(lambda: dv_status(d, "tok").get("phase") == "Succeeded", 60, "the DataVolume to succeed")
     assert os.path.exists(os.path.join(volume_dir(d, "tok"), "disk.img.complete"))
+
+
+def test_the_form_path_takes_the_image_as_a_multipart_file(cluster):
+    d = cluster
+    upload_dv(d, "form")
+    token = token_for(d, "form")
+    result = subprocess.run(["curl", "-sS", "--cacert", d.ca_path, "-o", "-", "-w", "\n%{http_code}", "-H", f"Authorization: Bearer {token}",
+                             "-F", f"file=@{IMAGE}", d.server + "/v1beta1/upload-form"], capture_output=True, text=True, timeout=300)
+    assert result.stdout.endswith("\n200"), result.stdout + result.stderr
+    wait_for(lambda: dv_status(d, "form").get("phase") == "Succeeded", 60, "the DataVolume to succeed")
+    with open(os.path.join(volume_dir(d, "form"), "disk.img"), "rb") as f, open(f"{GUEST}/disk.raw", "rb") as raw:
+        assert f.read(1 << 20) == raw.read(1 << 20)
 
 
 def test_an_upload_cut_off_halfway_leaves_the_datavolume_ready_for_another(cluster):
