@@ -4,7 +4,9 @@ import Glibc
 #endif
 
 /// Importing from a local file or standard input: the same sniffing, decompression, scratch and
-/// conversion as a download, with the file's bytes in place of the response body.
+/// conversion as a download, with the file's bytes in place of the response body. One shortcut: a
+/// regular file in a format that needs random access (qcow2, VMDK, VDI, VHD(X); not compressed) and no
+/// checksum to verify is converted by qemu-img where it lies, not copied into a scratch file first.
 extension DiskImporter {
     /// Imports `source` into `target`, calling `progress` as the file is read (against its size when it
     /// is a regular file; unknown for a pipe), and once more, complete, after the marker is written.
@@ -17,6 +19,9 @@ extension DiskImporter {
         let layout = try TargetLayout(target)
         try layout.clean()
         defer { layout.removeScratch() }
+        if let size = input.size, source.checksum == nil, let format = Self.randomAccessFormat(input.descriptor) {
+            return try await convertInPlace(source, format: format, size: size, layout: layout, target: target, progress: progress)
+        }
 
         let plan = ImageSink.Plan(
             targetPath: target.path, targetIsBlockDevice: layout.isBlockDevice, volumeSize: layout.volumeSize,
@@ -42,7 +47,7 @@ extension DiskImporter {
         var targetSize = layout.isBlockDevice ? (layout.volumeSize ?? imageSize) : max(imageSize, target.requestedSize ?? 0)
         let usedScratch = finished.format != .raw
         if usedScratch {
-            (imageSize, targetSize) = try await convert(finished.format, layout: layout, target: target)
+            (imageSize, targetSize) = try await convert(finished.format, from: layout.scratchPath, layout: layout, target: target)
         }
         let marker = ImportMarker(
             source: source.markerSource, format: finished.format.rawValue, compression: finished.compression?.rawValue,
@@ -52,6 +57,35 @@ extension DiskImporter {
         return ImportResult(
             format: finished.format, compression: finished.compression, imageSize: imageSize, targetSize: targetSize,
             downloadedBytes: read.bytes, usedScratch: usedScratch, marker: marker)
+    }
+
+    /// The format of the file at `fd` when it is one qemu-img must read with random access (its first bytes
+    /// say qcow2, VMDK, VDI, VHD or VHDX), else nil (raw, compressed, a VMDK descriptor: streamed).
+    static func randomAccessFormat(_ fd: Int32) -> DetectedFormat? {
+        var head = [UInt8](repeating: 0, count: FormatSniffer.prefixLength)
+        let count = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { return nil }
+        let format = FormatSniffer.sniff(head[0..<count])
+        return format != .raw && format.imageFormat != nil ? format : nil
+    }
+
+    /// qemu-img checks and converts the file where it lies (its real path, so that the check for files it
+    /// refers to compares like with like).
+    private func convertInPlace(
+        _ source: FileImportSource, format: DetectedFormat, size: Int64, layout: TargetLayout, target: ImportTarget,
+        progress: @Sendable (ImportProgress) -> Void
+    ) async throws(ImportError) -> ImportResult {
+        progress(ImportProgress(bytesRead: 0, totalBytes: size))
+        guard let real = realpath(source.path, nil) else { throw .io(path: source.path, detail: "cannot resolve: \(errnoText())") }
+        let path = String(cString: real)
+        free(real)
+        let (imageSize, targetSize) = try await convert(format, from: path, layout: layout, target: target)
+        let marker = ImportMarker(
+            source: source.markerSource, format: format.rawValue, compression: nil, virtualSize: targetSize, downloadedBytes: size, checksum: nil)
+        try marker.write(to: layout.markerPath)
+        progress(ImportProgress(bytesRead: size, totalBytes: size, isComplete: true))
+        return ImportResult(
+            format: format, compression: nil, imageSize: imageSize, targetSize: targetSize, downloadedBytes: size, usedScratch: false, marker: marker)
     }
 
     /// The descriptor to read and, for a regular file, its size.

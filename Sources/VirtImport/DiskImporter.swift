@@ -57,7 +57,7 @@ public struct DiskImporter: Sendable {
         var targetSize = layout.isBlockDevice ? (layout.volumeSize ?? imageSize) : max(imageSize, target.requestedSize ?? 0)
         let usedScratch = streamed.format != .raw
         if usedScratch {
-            (imageSize, targetSize) = try await convert(streamed.format, layout: layout, target: target)
+            (imageSize, targetSize) = try await convert(streamed.format, from: layout.scratchPath, layout: layout, target: target)
         }
         let marker = ImportMarker(
             source: source.url, format: streamed.format.rawValue, compression: streamed.compression?.rawValue,
@@ -100,10 +100,10 @@ public struct DiskImporter: Sendable {
         return Streamed(download: download, format: finished.format, compression: finished.compression, length: finished.length)
     }
 
-    /// Checks the scratch image and converts it into the target; returns the image's virtual size and
-    /// the target's size afterwards.
-    func convert(_ format: DetectedFormat, layout: TargetLayout, target: ImportTarget) async throws(ImportError) -> (Int64, Int64) {
-        guard let imageFormat = format.imageFormat, let scratch = layout.scratchPath else {
+    /// Checks the image at `source` (the scratch file, or a local file read in place) and converts it into
+    /// the target; returns the image's virtual size and the target's size afterwards.
+    func convert(_ format: DetectedFormat, from source: String?, layout: TargetLayout, target: ImportTarget) async throws(ImportError) -> (Int64, Int64) {
+        guard let imageFormat = format.imageFormat, let scratch = source else {
             throw .tool("no scratch image to convert")
         }
         let info: ImageInfo

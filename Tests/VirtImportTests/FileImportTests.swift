@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VirtDisk
 import VirtOS
 
 @testable import VirtImport
@@ -21,6 +22,9 @@ import VirtOS
             #expect(result.format.rawValue == kind.split(separator: ".")[0].description)
             #expect(result.compression?.rawValue == (kind.hasSuffix(".gz") ? "gzip" : kind.hasSuffix(".xz") ? "xz" : nil))
             #expect(result.imageSize == images.rawSize)
+            // Raw (also compressed) streams into the target, qcow2 and VMDK are converted where they lie; only a
+            // compressed qcow2 needs the scratch file, as a download does.
+            #expect(result.usedScratch == (kind == "qcow2.xz"))
             let written = TestImages.contents(target)
             #expect(written.count == 8 << 20)
             #expect(Array(written.prefix(Int(images.rawSize))) == TestImages.contents(images.raw))
@@ -32,6 +36,34 @@ import VirtOS
             #expect(updates.all.first?.totalBytes == marker?.downloadedBytes)
             let left = try FileManager.default.contentsOfDirectory(atPath: "\(directory)/volume").sorted()
             #expect(left == ["disk.img", "disk.img.complete"])
+        }
+    }
+
+    @Test func qemuImgReadsAQcow2FileWhereItLiesButACopyWhenThereIsAChecksum() async throws {
+        try await ScratchDirectory.with { directory in
+            let images = try TestImages.make(in: directory)
+            try await images.file("qcow2")
+            let image = "\(directory)/disk.qcow2"
+            let target = "\(directory)/disk.img"
+            let runner = RecordingRunner()
+            _ = try await DiskImporter(qemuImg: QemuImg(runner: runner)).importImage(
+                from: FileImportSource(path: image), into: ImportTarget(path: target, requestedSize: 8 << 20))
+            #expect(runner.commandLines == [
+                "qemu-img info --output=json -f qcow2 \(image)",
+                "qemu-img convert -q -f qcow2 -O raw -W \(image) \(target)",
+                "qemu-img resize -q -f raw \(target) 8388608",
+            ])
+            #expect(Array(TestImages.contents(target).prefix(Int(images.rawSize))) == TestImages.contents(images.raw))
+            #expect(ImportMarker.read(at: target + ".complete")?.downloadedBytes == Int64(TestImages.contents(image).count))
+
+            // A checksum is verified over every byte read, so the file goes through the scratch file as a download does.
+            let sha256 = try await ProcessRunner().check("sha256sum", [image]).stdoutText.prefix(64)
+            let checked = RecordingRunner()
+            _ = try await DiskImporter(qemuImg: QemuImg(runner: checked)).importImage(
+                from: FileImportSource(path: image, checksum: try ImportChecksum("sha256:\(sha256)")), into: ImportTarget(path: target))
+            let scratch = "\(directory)/.disk.img.import-scratch"
+            #expect(checked.commandLines.first == "qemu-img info --output=json -f qcow2 \(scratch)")
+            #expect(ImportMarker.read(at: target + ".complete")?.checksum == "sha256:\(sha256)")
         }
     }
 
