@@ -127,7 +127,7 @@ extension DataVolumeController {
         }
         if observed.restartCount > (old?.restartCount ?? 0), observed.phase != CDINames.Phase.failed {
             await recorder.record(object, .warning, reason: CDINames.Reason.error,
-                                  message: "Import into \(observed.claimName) failed and is retried (restart \(observed.restartCount)): \(observed.running.message ?? "")")
+                                  message: "\(observed.cloneSource == nil ? "Import" : "Clone") into \(observed.claimName) failed and is retried (restart \(observed.restartCount)): \(observed.running.message ?? "")")
         }
     }
 }

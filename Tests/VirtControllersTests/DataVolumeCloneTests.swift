@@ -120,6 +120,23 @@ func cloneManifest(_ name: String, source: JSONValue? = ["pvc": ["namespace": "d
         #expect(world.client.events(reason: "CloneSucceeded").first?["message"] == "Successfully cloned from default/golden into copy")
     }
 
+    @Test func aRetriedCloneSaysSoInItsEvent() async throws {
+        let world = CloneWorld()
+        world.seedSource()
+        world.client.seed(DataVolumeController.path.inNamespace(namespace), cloneManifest("copy"))
+        _ = try await world.reconcile("copy")
+        var claim = try #require(world.claim("copy"))
+        claim[path: ["status", "phase"]] = "Bound"
+        for (key, value) in [CDINames.Annotation.podPhase: "Pending", CDINames.Annotation.podRestarts: "1",
+                             CDINames.Annotation.runningConditionMessage: "CloneFailed: cannot write"] {
+            claim[path: ["metadata", "annotations", key]] = .string(value)
+        }
+        world.client.seed(StorageNames.claims.inNamespace(namespace), claim)
+        _ = try await world.reconcile("copy")
+        #expect(world.dataVolume("copy")?[path: ["status", "restartCount"]] == 1)
+        #expect(world.client.events(reason: "Error").first?["message"] == "Clone into copy failed and is retried (restart 1): CloneFailed: cannot write")
+    }
+
     @Test func aCloneIntoTheSharedClassIsNotPinnedToANode() async throws {
         let world = CloneWorld()
         world.seedSource()
