@@ -25,7 +25,13 @@ struct UploadTokenRequests: Sendable {
         guard body["kind"]?.stringValue.map({ $0 == "UploadTokenRequest" }) ?? true else {
             throw VirtError(.badRequest, "the body is a \(body["kind"]?.stringValue ?? ""), not an UploadTokenRequest")
         }
-        guard let claim = body[path: ["spec", "pvcName"]]?.stringValue, !claim.isEmpty else {
+        let typed: UploadTokenRequest
+        do {
+            typed = try JSONValueDecoder().decode(UploadTokenRequest.self, from: body)
+        } catch {
+            throw VirtError(.badRequest, "the body is not an UploadTokenRequest: \(error)")
+        }
+        guard let claim = typed.spec?.pvcName, !claim.isEmpty else {
             throw VirtError(.invalid, "UploadTokenRequest needs spec.pvcName, the claim to upload into",
                             causes: [.init(reason: "FieldValueRequired", message: "Required value", field: "spec.pvcName")])
         }

@@ -7,9 +7,11 @@ extension ResourceType {
     static let builtInGroups: Set<String> = ["", "apps", "batch", "policy", "autoscaling", "extensions"]
 
     /// `true` for a kind that a Kubernetes cluster gets from a CustomResourceDefinition (KubeVirt's, CDI's,
-    /// Multus', nmstate's …), `false` for Kubernetes' own (`core`, `policy`, the `*.k8s.io` groups).
+    /// Multus', nmstate's …), `false` for Kubernetes' own (`core`, `policy`, the `*.k8s.io` groups) and for
+    /// kinds an aggregated API server serves (CDI's create-only `UploadTokenRequest` is cdi-apiserver's).
     public var isCustomResource: Bool {
-        !(Self.builtInGroups.contains(group) || group.hasSuffix(".k8s.io") || group.hasSuffix(".kubernetes.io"))
+        !(Self.builtInGroups.contains(group) || group.hasSuffix(".k8s.io") || group.hasSuffix(".kubernetes.io")
+            || group == CDINames.Upload.tokenGroup)
     }
 
     /// The definition's name: `virtualmachines.kubevirt.io`.

@@ -3,5 +3,5 @@ extension ResourceType {
     /// which the upload proxy paths accept for `spec.pvcName` (nothing is stored).
     public static let uploadTokenRequest = ResourceType(
         group: CDINames.Upload.tokenGroup, version: CDINames.Upload.tokenVersion, kind: "UploadTokenRequest", plural: "uploadtokenrequests",
-        subresources: [], verbs: ["create"])
+        subresources: [], verbs: ["create"], admission: .typed(UploadTokenRequest.self))
 }
