@@ -245,10 +245,23 @@ final class APIConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         let loop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: loop)
         let sequence = body.sequence
+        // A client that sent `Expect: 100-continue` waits for this before the body: sent once the upload is
+        // accepted, so a refused one never sends its image.
+        let expects = head.headers["Expect"].contains { $0.lowercased() == "100-continue" }
+        let proceed: @Sendable () -> Void = {
+            guard expects else { return }
+            loop.execute { handler.value.continueUpload(head) }
+        }
         Task {
-            let response = await proxy.serve(head, body: sequence)
+            let response = await proxy.serve(head, body: sequence, proceed: proceed)
             loop.execute { handler.value.answer(response, to: head, keepAlive: false) }
         }
+    }
+
+    /// `100 Continue` for an accepted upload whose client waits for it.
+    private func continueUpload(_ head: HTTPRequestHead) {
+        guard let context, context.channel.isActive, upload != nil else { return }
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
     }
 
     // MARK: - Request target

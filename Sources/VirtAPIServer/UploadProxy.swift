@@ -29,10 +29,11 @@ struct UploadProxy: Sendable {
         paths.contains(APIConnectionHandler.split(target: uri).path)
     }
 
-    /// Answers an upload; never throws.
-    func serve(_ head: HTTPRequestHead, body: UploadRequestBody.Sequence) async -> APIResponse {
+    /// Answers an upload; never throws. `proceed` is called once the upload is accepted, before its body is
+    /// read (the connection answers `100 Continue` there to a client that asked with `Expect`).
+    func serve(_ head: HTTPRequestHead, body: UploadRequestBody.Sequence, proceed: @Sendable () -> Void = {}) async -> APIResponse {
         do {
-            try await forward(head, body: body)
+            try await forward(head, body: body, proceed: proceed)
             return APIResponse(status: 200, contentType: "text/plain", body: .bytes([]))
         } catch let error as VirtError {
             return .error(error)
@@ -41,7 +42,7 @@ struct UploadProxy: Sendable {
         }
     }
 
-    func forward(_ head: HTTPRequestHead, body: UploadRequestBody.Sequence) async throws {
+    func forward(_ head: HTTPRequestHead, body: UploadRequestBody.Sequence, proceed: @Sendable () -> Void) async throws {
         let path = APIConnectionHandler.split(target: head.uri).path
         guard head.method == .POST || head.method == .PUT else {
             throw VirtError(.methodNotAllowed, "\(path) takes the image with POST (or PUT)")
@@ -74,6 +75,7 @@ struct UploadProxy: Sendable {
         guard let uploads else {
             throw VirtError(.serviceUnavailable, "uploads go to the claim's node agent, which this server reaches only over HTTPS: start it without --insecure-http")
         }
+        proceed()
         if let boundary {
             // The file's length is not known before its closing delimiter: chunked to the agent.
             try await uploads.upload(node: node, namespace: token.namespace, claim: token.claim, contentLength: nil,
