@@ -156,10 +156,13 @@ public final class NodeAgent: Service, Sendable {
                 if let claim = uploadClaims.get(key), VolumeUploadHandler.isUploadTarget(claim) { await uploadQueue.add(key) }
             }
         }
+        // The endpoint's handler: the claims it receives into are the ones it made ready.
+        let uploads = prepared.endpoint.uploads ?? VolumeUploadHandler(
+            client: client, claims: prepared.claims.cache, volumes: volumes.cache, nodeName: nodeName,
+            directories: configuration.volumeDirectories, logger: logger)
         let uploader = Controller(
             name: "volume-upload",
-            reconciler: VolumeUploadHandler(client: client, claims: prepared.claims.cache, volumes: volumes.cache, nodeName: nodeName,
-                                            directories: configuration.volumeDirectories, logger: logger),
+            reconciler: uploads,
             queue: uploadQueue, informers: [prepared.claims, volumes], workers: 1, logger: logger)
         // DataVolume imports, keyed by claim: a claim that asks for one, or the volume bound to it.
         let claims = prepared.claims

@@ -43,6 +43,8 @@ public final class NodeEndpoint: Service, Sendable {
 
     let handler: VirtualMachineHandler
     let streams: PodStreams
+    /// Receives uploads into claims (``UploadReceiver``) and, as a reconciler, makes them ready; nil: not served.
+    public let uploads: VolumeUploadHandler?
     let configuration: Configuration
     let logger: Logger
     let channel: Channel
@@ -52,6 +54,7 @@ public final class NodeEndpoint: Service, Sendable {
                 uploads: VolumeUploadHandler? = nil) async throws {
         self.handler = handler
         self.streams = streams
+        self.uploads = uploads
         self.configuration = configuration
         self.logger = logger
         var tls = TLSConfiguration.makeServerConfiguration(

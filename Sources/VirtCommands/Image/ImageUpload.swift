@@ -232,8 +232,14 @@ struct Uploader {
         Terminal.print("Uploading data completed successfully, waiting for processing to complete")
     }
 
+    /// Polls until the image is complete; the agent reports it before it answers the upload, so this is the
+    /// DataVolume controller catching up (bounded by `--wait-secs` all the same).
     func waitUntilComplete() async throws {
+        let deadline = ContinuousClock.now + .seconds(max(command.waitSecs, 60))
         while true {
+            if ContinuousClock.now >= deadline {
+                throw VirtError(.timeout, "the upload finished but \(what) did not report its image within \(max(command.waitSecs, 60)) s; see swiftvirt describe \(kind.rawValue) \(name) -n \(namespace)")
+            }
             switch kind {
             case .dv:
                 let object = try await client.get(dataVolumePath)
