@@ -117,6 +117,11 @@ def test_the_upload_paths_take_only_a_valid_upload_token(cluster):
                               capture_output=True, text=True, timeout=300).stderr
     refused = verbose("not-a-token")
     assert "< HTTP/1.1 401" in refused and "100 Continue" not in refused, refused
+    # kubectl creates one too (discovery lists the kind for create only), and its token opens the claim.
+    made = d.kubectl("create", "-o", "json", "-f", "-", input=json.dumps({
+        "apiVersion": "upload.cdi.kubevirt.io/v1beta1", "kind": "UploadTokenRequest", "metadata": {"name": "tok"},
+        "spec": {"pvcName": "tok"}}))
+    token = json.loads(made.stdout)["status"]["token"]
     accepted = verbose(token)
     assert "< HTTP/1.1 100 Continue" in accepted and "< HTTP/1.1 200" in accepted, accepted
     wait_for(lambda: dv_status(d, "tok").get("phase") == "Succeeded", 60, "the DataVolume to succeed")
