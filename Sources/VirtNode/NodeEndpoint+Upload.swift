@@ -19,7 +19,6 @@ extension NodeEndpoint {
         let uploads: VolumeUploadHandler
         let namespace: String
         let name: String
-        let keepAlive: Bool
         private var pipe: (any Channel)?
         private var upload: RunningUpload?
         /// Parts that came before the pipe was open.
@@ -40,12 +39,11 @@ extension NodeEndpoint {
             return (parts[2], parts[4])
         }
 
-        init(context: ChannelHandlerContext, uploads: VolumeUploadHandler, namespace: String, name: String, keepAlive: Bool) {
+        init(context: ChannelHandlerContext, uploads: VolumeUploadHandler, namespace: String, name: String) {
             self.context = context
             self.uploads = uploads
             self.namespace = namespace
             self.name = name
-            self.keepAlive = keepAlive
         }
 
         /// Starts the importer and opens the pipe to it; the client is not read from meanwhile.
@@ -199,5 +197,4 @@ extension NodeEndpoint {
             context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in channel.close(promise: nil) }
         }
     }
-
 }

@@ -163,7 +163,7 @@ public final class NodeEndpoint: Service, Sendable {
             switch unwrapInboundIn(data) {
             case .head(let head):
                 if let uploads, let (namespace, name) = UploadReceiver.claim(of: head.uri), head.method == .POST {
-                    let receiver = UploadReceiver(context: context, uploads: uploads, namespace: namespace, name: name, keepAlive: false)
+                    let receiver = UploadReceiver(context: context, uploads: uploads, namespace: namespace, name: name)
                     upload = receiver
                     receiver.start()
                     return
