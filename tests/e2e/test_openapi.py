@@ -19,6 +19,7 @@ CUSTOM_KINDS = {
     "migrationpolicies.migrations.kubevirt.io": ("migrations.kubevirt.io", "MigrationPolicy", "Cluster", None),
     "datavolumes.cdi.kubevirt.io": ("cdi.kubevirt.io", "DataVolume", "Namespaced", ["dv", "dvs"]),
     "datasources.cdi.kubevirt.io": ("cdi.kubevirt.io", "DataSource", "Namespaced", ["das"]),
+    "storageprofiles.cdi.kubevirt.io": ("cdi.kubevirt.io", "StorageProfile", "Cluster", None),
     "network-attachment-definitions.k8s.cni.cncf.io": ("k8s.cni.cncf.io", "NetworkAttachmentDefinition", "Namespaced", ["net-attach-def"]),
     "nodenetworkconfigurationpolicies.nmstate.io": ("nmstate.io", "NodeNetworkConfigurationPolicy", "Cluster", ["nncp"]),
 }
