@@ -193,42 +193,12 @@ public struct VolumeCloneHandler: Reconciler {
         return try result.get()
     }
 
-    /// Writes how the clone ended, in the import's annotations; a retryable failure comes back after its back-off.
+    /// Writes how the clone ended (``VolumeFillReport``); a retryable failure comes back after its back-off.
     func report(_ outcome: VolumeImportOutcome, path: ResourcePath, uid: String, restarts: Int, marker: String?, key: ObjectKey)
         async throws -> ReconcileResult
     {
-        var annotations: JSONValue
-        var result = ReconcileResult.done
-        switch outcome {
-        case .succeeded where marker.map { FileManager.default.fileExists(atPath: $0) } ?? false:
-            retries.set(uid, nil)
-            annotations = [
-                CDINames.Annotation.podPhase: .string(CDINames.PodPhase.succeeded), CDINames.Annotation.progress: "100.0%",
-                CDINames.Annotation.runningCondition: "false", CDINames.Annotation.runningConditionReason: .string(CDINames.Reason.completed),
-                CDINames.Annotation.runningConditionMessage: "Clone Complete",
-            ]
-        case .succeeded:
-            return try await report(.failed(reason: "MarkerMissing", message: "the clone ended without writing its marker", retryable: true),
-                                    path: path, uid: uid, restarts: restarts, marker: marker, key: key)
-        case .failed(let reason, let message, let retryable):
-            let text = "\(reason): \(message)"
-            logger.warning("clone into claim \(key) failed\(retryable ? ", retrying" : ""): \(text)")
-            annotations = [
-                CDINames.Annotation.runningCondition: "false", CDINames.Annotation.runningConditionReason: .string(CDINames.Reason.error),
-                CDINames.Annotation.runningConditionMessage: .string(text),
-            ]
-            if retryable {
-                let delay = Duration.seconds(min(60, 1 << min(restarts + 1, 6)))
-                retries.set(uid, .now + delay)
-                annotations[CDINames.Annotation.podRestarts] = .string(String(restarts + 1))
-                annotations[CDINames.Annotation.podPhase] = .string(CDINames.PodPhase.pending)
-                result = .requeue(after: delay)
-            } else {
-                annotations[CDINames.Annotation.podPhase] = .string(CDINames.PodPhase.failed)
-            }
-        }
-        _ = try await client.patch(path, mergePatch: ["metadata": ["annotations": annotations]])
-        return result
+        try await VolumeFillReport(noun: "clone", completeMessage: "Clone Complete", retryPhase: CDINames.PodPhase.pending)
+            .write(outcome, marker: marker, path: path, uid: uid, restarts: restarts, key: key, client: client, retries: retries, logger: logger)
     }
 }
 

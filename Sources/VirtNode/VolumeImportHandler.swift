@@ -124,42 +124,12 @@ public struct VolumeImportHandler: Reconciler {
         return try await report(outcome, path: path, uid: uid, restarts: restarts, marker: Self.markerPath(volumePath: volumePath), key: key)
     }
 
-    /// Writes how the import ended; a retryable failure comes back after its back-off.
+    /// Writes how the import ended (``VolumeFillReport``); a retryable failure comes back after its back-off.
     func report(_ outcome: VolumeImportOutcome, path: ResourcePath, uid: String, restarts: Int, marker: String, key: ObjectKey)
         async throws -> ReconcileResult
     {
-        var annotations: JSONValue
-        var result = ReconcileResult.done
-        switch outcome {
-        case .succeeded where FileManager.default.fileExists(atPath: marker):
-            retries.set(uid, nil)
-            logger.info("import into claim \(key) complete")
-            annotations = [
-                CDINames.Annotation.podPhase: .string(CDINames.PodPhase.succeeded), CDINames.Annotation.progress: "100.0%",
-                CDINames.Annotation.runningCondition: "false", CDINames.Annotation.runningConditionReason: .string(CDINames.Reason.completed),
-                CDINames.Annotation.runningConditionMessage: "Import Complete",
-            ]
-        case .succeeded:
-            return try await report(.failed(reason: "MarkerMissing", message: "the importer ended without writing \(marker)", retryable: true),
-                                    path: path, uid: uid, restarts: restarts, marker: marker, key: key)
-        case .failed(let reason, let message, let retryable):
-            let text = "\(reason): \(message)"
-            logger.warning("import into claim \(key) failed\(retryable ? ", retrying" : ""): \(text)")
-            annotations = [
-                CDINames.Annotation.runningCondition: "false", CDINames.Annotation.runningConditionReason: .string(CDINames.Reason.error),
-                CDINames.Annotation.runningConditionMessage: .string(text),
-            ]
-            if retryable {
-                let delay = Duration.seconds(min(60, 1 << min(restarts + 1, 6)))
-                retries.set(uid, .now + delay)
-                annotations[CDINames.Annotation.podRestarts] = .string(String(restarts + 1))
-                result = .requeue(after: delay)
-            } else {
-                annotations[CDINames.Annotation.podPhase] = .string(CDINames.PodPhase.failed)
-            }
-        }
-        _ = try await client.patch(path, mergePatch: ["metadata": ["annotations": annotations]])
-        return result
+        try await VolumeFillReport(noun: "import", completeMessage: "Import Complete", retryPhase: nil)
+            .write(outcome, marker: marker, path: path, uid: uid, restarts: restarts, key: key, client: client, retries: retries, logger: logger)
     }
 
     /// The file an import writes for a volume at `volumePath`.
