@@ -107,7 +107,9 @@ public final class NodeAgent: Service, Sendable {
             configuration: .init(host: configuration.nodeAddress, port: configuration.endpointPort, certificate: certificate, caPEM: configuration.clusterCAPEM),
             logger: logger,
             uploads: VolumeUploadHandler(client: client, claims: claims.cache, volumes: volumes.cache, nodeName: nodeName,
-                                         directories: configuration.volumeDirectories, logger: logger))
+                                         directories: configuration.volumeDirectories,
+                                         importer: UploadImporterProcess(sandbox: ImporterSandbox(podsDirectory: configuration.podsDirectory)),
+                                         logger: logger))
         // The Node appears with its endpoint's port, so the API server can reach the agent from the start.
         registration.configuration.endpointPort = endpoint.port
         try await registration.register()
@@ -181,7 +183,7 @@ public final class NodeAgent: Service, Sendable {
             reconciler: VolumeImportHandler(client: client, claims: claims.cache, volumes: volumes.cache, nodeName: nodeName,
                                             directories: configuration.volumeDirectories,
                                             importer: RegistryImageImporter(puller: ContainerDiskPuller(cacheDirectory: configuration.containerDiskCache),
-                                                                            next: ImporterProcess()),
+                                                                            next: ImporterProcess(sandbox: ImporterSandbox(podsDirectory: configuration.podsDirectory))),
                                             logger: logger),
             queue: importQueue, informers: [claims, volumes], workers: 2, logger: logger)
         // DataVolume clones, keyed by the target claim: a claim with a clone request, the volume bound to it,

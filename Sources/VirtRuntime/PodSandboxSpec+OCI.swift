@@ -15,7 +15,7 @@ extension PodSandboxSpec {
     ///   non-symlink `/bin`, `/sbin`, `/lib*` read-only, the state directory read-write at
     ///   `stateMountPath`, then `mounts`;
     /// - devices: those of `devices` present in `host`, allowed in the devices cgroup after a deny-all;
-    /// - namespaces: new pid, ipc, uts, mount, and network (new or `networkNamespace`'s path);
+    /// - namespaces: new pid, ipc, uts, mount, and network (new, `networkNamespace`'s path, or none: the host's);
     /// - the process: uid 0 with only `capabilities`, `noNewPrivileges`, no terminal.
     public func ociConfiguration(bundle: OCIBundle, host: HostLayout) -> JSONValue {
         let capabilityList = JSONValue.array(capabilities.map { .string($0) })
@@ -67,11 +67,15 @@ extension PodSandboxSpec {
         if !cpu.isEmpty { resourcesValue["cpu"] = .object(cpu) }
         if let pids = resources.pidsLimit { resourcesValue["pids"] = ["limit": .int(pids)] }
 
-        var network: JSONValue = ["type": "network"]
-        if case .path(let path) = networkNamespace { network["path"] = .string(path) }
+        var namespaces: [JSONValue] = [["type": "pid"], ["type": "network"], ["type": "ipc"], ["type": "uts"], ["type": "mount"]]
+        switch networkNamespace {
+        case .new: break
+        case .path(let path): namespaces[1] = ["type": "network", "path": .string(path)]
+        case .host: namespaces.remove(at: 1)
+        }
 
         let linux: JSONValue = [
-            "namespaces": [["type": "pid"], network, ["type": "ipc"], ["type": "uts"], ["type": "mount"]],
+            "namespaces": .array(namespaces),
             "devices": .array(sharedDevices.map { device in
                 ["path": .string(device.path), "type": .string(device.kind.rawValue), "major": .int(device.major),
                  "minor": .int(device.minor), "fileMode": .int(device.fileMode), "uid": 0, "gid": 0]

@@ -51,6 +51,9 @@ public struct PodSandboxSpec: Sendable, Equatable {
         case new
         /// An existing one, e.g. `/var/run/netns/NAME` made and wired by CNI before the sandbox starts.
         case path(String)
+        /// The node's own, as a host-network pod has: a program that must reach servers on the node's
+        /// network, loopback included (the importer), and configures none of it.
+        case host
     }
 
     /// A host file or directory bind-mounted into the sandbox (disks, guest images, sockets).

@@ -100,6 +100,14 @@ public struct Runc: Sendable {
         try await detached("run", id: id, arguments: ["run", "--detach", "--bundle", bundle] + Self.createFlags(options) + [id], streams: options.streams)
     }
 
+    /// The command line of `runc run` in the foreground: the container's process gets runc's standard
+    /// streams, and runc exits with its status once it ends (the container is left to ``delete(_:options:)``).
+    /// The process's host pid is written to `pidFile` once it runs.
+    public func foregroundRunCommand(_ id: String, bundle: String, pidFile: String) throws -> [String] {
+        try Self.validate(id)
+        return [executable] + globalArguments + ["run", "--bundle", bundle, "--pid-file", pidFile, id]
+    }
+
     /// `runc state`.
     public func state(_ id: String) async throws -> ContainerState {
         let result = try await checked("state", id: id, ["state", id])

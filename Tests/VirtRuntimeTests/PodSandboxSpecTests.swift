@@ -40,6 +40,10 @@ import VirtAPI
         let joined = spec { $0.networkNamespace = .path("/var/run/netns/cni-1") }.ociConfiguration(bundle: bundle, host: .mergedUsr)
         let network = joined[path: ["linux", "namespaces"]]?.arrayValue?.first { $0["type"] == "network" }
         #expect(network?["path"] == "/var/run/netns/cni-1")
+
+        // The host's network: no network namespace at all, the others still new.
+        let host = spec { $0.networkNamespace = .host }.ociConfiguration(bundle: bundle, host: .mergedUsr)
+        #expect(host[path: ["linux", "namespaces"]]?.arrayValue?.compactMap { $0["type"]?.stringValue } == ["pid", "ipc", "uts", "mount"])
     }
 
     @Test func rootIsReadOnlyAndHostSystemDirectoriesAreReadOnlyBinds() {

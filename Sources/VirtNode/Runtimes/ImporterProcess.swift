@@ -1,21 +1,22 @@
 import Foundation
 import VirtOS
 
-/// Runs `swiftvirt-importer` as a child process of the node agent, its standard error in the request's
-/// log file (progress lines `progress NN.NN%`, then the error's `Reason: message` line), read back every
-/// second for progress. Exit 0 succeeded, 75 failed but a retry may help, anything else failed.
-///
-/// A plain child rather than a runc pod sandbox: the importer needs the network (the launcher pods'
-/// sandboxes get their own network namespace, which reaches no loopback server) and only the volume's
-/// directory; a sandbox with the host network is left for when pods get CNI networks.
+/// Runs `swiftvirt-importer` for the node agent — in its own runc sandbox (``ImporterSandbox``), as CDI
+/// runs an importer pod, or, without one, as a plain child — its standard error in the request's log file
+/// (progress lines `progress NN.NN%`, then the error's `Reason: message` line), read back every second for
+/// progress. Exit 0 succeeded, 75 failed but a retry may help, anything else failed.
 public struct ImporterProcess: VolumeImporter {
     /// The `swiftvirt-importer` executable.
     public var executable: String
     public var runner: any RedirectingCommandRunner
+    /// The sandbox each import runs in; nil runs the importer as a plain child of the agent.
+    public var sandbox: ImporterSandbox?
 
-    public init(executable: String = ImporterProcess.besideThisProgram(), runner: any RedirectingCommandRunner = ProcessRunner()) {
+    public init(executable: String = ImporterProcess.besideThisProgram(), runner: any RedirectingCommandRunner = ProcessRunner(),
+                sandbox: ImporterSandbox? = nil) {
         self.executable = executable
         self.runner = runner
+        self.sandbox = sandbox
     }
 
     /// `swiftvirt-importer` in the directory of the running program (SwiftPM builds them side by side),
@@ -58,16 +59,34 @@ public struct ImporterProcess: VolumeImporter {
             caBundlePath = path
         }
         var variables = ProcessInfo.processInfo.environment
-        if let password = request.password { variables["SWIFTVIRT_IMPORT_PASSWORD"] = password }
+        var arguments = Self.arguments(for: request, caBundlePath: caBundlePath)
+        var executable = self.executable
+        var prepared: ImporterSandbox.Prepared?
+        if let sandbox {
+            // The password goes in the sandbox's environment; runc itself does not need it.
+            let inside = request.password.map { ["SWIFTVIRT_IMPORT_PASSWORD=\($0)"] } ?? []
+            let program = executable.hasPrefix("/") ? executable : ((try? ProcessRunner.lookup(executable)) ?? executable)
+            let readOnly = request.file.flatMap { $0 == "-" ? nil : [$0] } ?? []
+            do {
+                let ready = try sandbox.prepare(executable: program, arguments: arguments, environment: inside,
+                                                      target: request.target, readOnly: readOnly)
+                prepared = ready
+                executable = ready.command[0]
+                arguments = Array(ready.command.dropFirst())
+            } catch {
+                return .failed(reason: "ImporterNotStarted", message: "cannot make the import's sandbox: \(error)", retryable: true)
+            }
+        } else if let password = request.password {
+            variables["SWIFTVIRT_IMPORT_PASSWORD"] = password
+        }
         let environment = variables
-        let arguments = Self.arguments(for: request, caBundlePath: caBundlePath)
         let streams = StandardStreams(output: "/dev/null", error: request.logPath)
         let logPath = request.logPath
-        let (runner, executable) = (self.runner, self.executable)
+        let (runner, command, commandArguments) = (self.runner, executable, arguments)
         let code: Int32
         do {
             code = try await withThrowingTaskGroup(of: Int32?.self) { group in
-                group.addTask { try await runner.run(executable, arguments, environment: environment, streams: streams) }
+                group.addTask { try await runner.run(command, commandArguments, environment: environment, streams: streams) }
                 group.addTask {
                     var last = ""
                     while !Task.isCancelled {
@@ -89,8 +108,10 @@ public struct ImporterProcess: VolumeImporter {
                 return result
             }
         } catch {
+            if let prepared, let sandbox { await sandbox.remove(prepared) }
             return .failed(reason: "ImporterNotStarted", message: "cannot run \(executable): \(error)", retryable: true)
         }
+        if let prepared, let sandbox { await sandbox.remove(prepared) }
         if code == 0 { return .succeeded }
         let (reason, message) = Self.failure(inLog: logPath, exitCode: code)
         return .failed(reason: reason, message: message, retryable: code == 75)

@@ -19,16 +19,21 @@ public final class RunningUpload: Sendable {
     let pid: pid_t?
     private let exit: @Sendable () async -> Int32
     let logPath: String
+    /// Kills what `pid` only runs (the importer inside a sandbox, when `pid` is runc).
+    private let killInside: (@Sendable () -> Void)?
 
-    public init(descriptor: Int32, pid: pid_t?, logPath: String, exit: @escaping @Sendable () async -> Int32) {
+    public init(descriptor: Int32, pid: pid_t?, logPath: String, killInside: (@Sendable () -> Void)? = nil,
+                exit: @escaping @Sendable () async -> Int32) {
         self.descriptor = descriptor
         self.pid = pid
         self.logPath = logPath
+        self.killInside = killInside
         self.exit = exit
     }
 
     /// Stops the import at once (the upload was cut off: what it read must not become a disk).
     public func kill() {
+        killInside?()
         if let pid { Glibc.kill(pid, SIGKILL) }
     }
 
@@ -41,12 +46,16 @@ public final class RunningUpload: Sendable {
     }
 }
 
-/// Runs `swiftvirt-importer --file -` with a pipe as its standard input and its standard error in the log.
+/// Runs `swiftvirt-importer --file -` with a pipe as its standard input and its standard error in the log,
+/// in its own runc sandbox (``ImporterSandbox``) or, without one, as a plain child of the agent.
 public struct UploadImporterProcess: UploadImporter {
     public var executable: String
+    /// The sandbox each upload's import runs in; nil runs the importer as a plain child.
+    public var sandbox: ImporterSandbox?
 
-    public init(executable: String = ImporterProcess.besideThisProgram()) {
+    public init(executable: String = ImporterProcess.besideThisProgram(), sandbox: ImporterSandbox? = nil) {
         self.executable = executable
+        self.sandbox = sandbox
     }
 
     public static func arguments(target: String, size: Int64) -> [String] {
@@ -68,11 +77,27 @@ public struct UploadImporterProcess: UploadImporter {
             close(ends[1])
             throw VirtError(.internal, "cannot open the upload's log \(logPath): \(String(cString: strerror(errno)))")
         }
-        let path = executable.hasPrefix("/") ? executable : ((try? ProcessRunner.lookup(executable)) ?? executable)
-        switch ChildSpawn.spawn(path, Self.arguments(target: target, size: size), input: ends[0], output: output, error: error) {
+        var path = executable.hasPrefix("/") ? executable : ((try? ProcessRunner.lookup(executable)) ?? executable)
+        var arguments = Self.arguments(target: target, size: size)
+        var prepared: ImporterSandbox.Prepared?
+        if let sandbox {
+            do {
+                let ready = try sandbox.prepare(executable: path, arguments: arguments, environment: [], target: target, readOnly: [])
+                prepared = ready
+                path = ready.command[0].hasPrefix("/") ? ready.command[0] : ((try? ProcessRunner.lookup(ready.command[0])) ?? ready.command[0])
+                arguments = Array(ready.command.dropFirst())
+            } catch {
+                close(ends[1])
+                throw VirtError(.internal, "cannot make the upload's sandbox: \(error)")
+            }
+        }
+        let inside = prepared
+        let killInside: (@Sendable () -> Void)?
+        if let inside { killInside = { ImporterSandbox.kill(inside) } } else { killInside = nil }
+        switch ChildSpawn.spawn(path, arguments, input: ends[0], output: output, error: error) {
         case .success(let pid):
-            return RunningUpload(descriptor: ends[1], pid: pid, logPath: logPath) {
-                await withCheckedContinuation { continuation in
+            return RunningUpload(descriptor: ends[1], pid: pid, logPath: logPath, killInside: killInside) { [sandbox] in
+                let code = await withCheckedContinuation { continuation in
                     Thread.detachNewThread {
                         var status: Int32 = 0
                         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -80,6 +105,8 @@ public struct UploadImporterProcess: UploadImporter {
                         continuation.resume(returning: signal == 0 ? (status >> 8) & 0xff : 128 + signal)
                     }
                 }
+                if let inside, let sandbox { await sandbox.remove(inside) }
+                return code
             }
         case .failure(let failure):
             close(ends[1])
