@@ -36,11 +36,14 @@ extension VirtualMachineHandler {
             throw VirtError(.invalidState, "persistentvolume \"\(volumeName)\" of claim \"\(name)\" is local to another node, not \(configuration.nodeName)")
         }
         let path = try configuration.volumeDirectories.path(of: pv)
-        // A claim a DataVolume fills is used only once its import wrote the marker: never a half-written disk.
-        if VolumeImportHandler.wantsImport(object) || VolumeCloneHandler.wantsClone(object) || VolumeUploadHandler.isUploadTarget(object), !FileManager.default.fileExists(atPath: VolumeImportHandler.markerPath(volumePath: path)) {
+        // A claim a DataVolume fills is used only once its import, clone or upload wrote the marker: never a
+        // half-written disk.
+        let fill = VolumeCloneHandler.wantsClone(object) ? "cloned" : VolumeUploadHandler.isUploadTarget(object) ? "uploaded"
+            : VolumeImportHandler.wantsImport(object) ? "imported" : nil
+        if let fill, !FileManager.default.fileExists(atPath: VolumeImportHandler.markerPath(volumePath: path)) {
             let phase = object[path: ["metadata", "annotations", CDINames.Annotation.podPhase]]?.stringValue ?? "Pending"
             let why = object[path: ["metadata", "annotations", CDINames.Annotation.runningConditionMessage]]?.stringValue ?? ""
-            throw VirtError(.invalidState, "persistentvolumeclaim \"\(name)\" is not imported yet (import \(phase)\(why.isEmpty ? "" : ": \(why)")): "
+            throw VirtError(.invalidState, "persistentvolumeclaim \"\(name)\" is not \(fill) yet (\(phase)\(why.isEmpty ? "" : ": \(why)")): "
                 + "volume \(volume) waits for its DataVolume to succeed")
         }
         let mode: ClaimedVolume.Mode = (pv.spec?.volumeMode ?? "Filesystem") == "Block" ? .block : .filesystem
