@@ -52,6 +52,23 @@ class Daemon:
         self.ca_path = os.path.join(self.data_dir, "pki", "ca.crt")
         return self
 
+    def diagnostics(self):
+        """What the daemon is doing, for a failure message: every thread's backtrace (gdb) and its log's tail."""
+        parts = []
+        if self.proc and self.proc.poll() is None:
+            try:
+                out = subprocess.run(["gdb", "-p", str(self.proc.pid), "-batch", "-ex", "thread apply all bt 30"],
+                                     capture_output=True, text=True, timeout=60).stdout
+                parts.append("threads:\n" + "\n".join(line for line in out.splitlines() if line.startswith(("Thread", "#"))))
+            except Exception as error:  # gdb missing or stuck: the log still helps
+                parts.append(f"no backtrace: {error}")
+        try:
+            with open(os.path.join(self.data_dir, "swiftvirtd.log")) as f:
+                parts.append("log tail:\n" + "".join(f.readlines()[-40:]))
+        except OSError as error:
+            parts.append(f"no log: {error}")
+        return "\n".join(parts)
+
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
@@ -73,7 +90,14 @@ class Daemon:
             h["Authorization"] = "Bearer " + self.token
         h.update(headers or {})
         data = body if isinstance(body, (bytes, str)) or body is None else json.dumps(body)
-        return requests.request(method, self.server + path, data=data, headers=h, verify=self.ca_path, timeout=30)
+        try:
+            return requests.request(method, self.server + path, data=data, headers=h, verify=self.ca_path, timeout=30)
+        except requests.exceptions.ReadTimeout as error:
+            # A daemon that stops answering says what it is doing (once: later timeouts just fail).
+            if getattr(self, "diagnosed", False):
+                raise
+            self.diagnosed = True
+            raise AssertionError(f"{method} {path}: the daemon did not answer in 30 s ({error})\n{self.diagnostics()}") from error
 
     def kubectl(self, *args, check=True, input=None, timeout=60):
         env = dict(os.environ, KUBECONFIG=self.kubeconfig, HOME=os.path.join(self.data_dir, "home"))

@@ -43,7 +43,10 @@ def run_cluster(args, prefix):
     data_dir = tempfile.mkdtemp(prefix=prefix)
     d = Daemon(data_dir, args, role="all").start()
     node = args[args.index("--node-name") + 1]
-    wait_for(lambda: d.request("GET", f"/api/v1/nodes/{node}").status_code == 200, 60, "the node to register")
+    if not wait_for(lambda: d.request("GET", f"/api/v1/nodes/{node}").status_code == 200, 60, "the node to register", fail=False):
+        report = d.diagnostics()
+        d.stop()
+        raise AssertionError(f"timed out after 60s waiting for the node to register\n{report}")
     yield d
     # VMs first, so the agent shuts their QEMUs down; then the daemon; then anything left (also when the
     # daemon died in the test).
