@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(libsqlite3-dev qemu-system-x86 qemu-utils runc containernetworking-plugins iproute2 nftables
           busybox-static syslinux syslinux-common mtools genisoimage xorriso fdisk cpio xz-utils ovmf python3-pip
-          docker-registry skopeo apache2-utils zstd mount xfsprogs)
+          docker-registry skopeo apache2-utils zstd mount xfsprogs gdb)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
