@@ -173,11 +173,20 @@ public final class SQLiteStore: RevisionedStore {
 
     public func watch(_ scope: StoreScope, afterRevision revision: Int64,
                       deliver: @escaping @Sendable (StoreEvent) -> Void) async throws -> StoreWatchRegistration {
-        // Under the hub's lock no event is published and no compaction runs: the history read here and the
-        // live events after it meet exactly. Events at or below the snapshot's revision were in the snapshot,
-        // so the watcher skips them if they are published after it registered.
-        let id = try hub.withLock { hub -> Int in
-            let (history, snapshotRevision): ([StoreEvent], Int64) = try pool.read { db in
+        // The watcher registers first, holding back what is published meanwhile; then the history is read,
+        // without the hub's lock (a read waits for a reader connection and a thread to run it, and a publish
+        // waits for the lock: holding it across the read starved the writer and the readers of threads).
+        // Every event committed after the read's snapshot is published after the registration, so the held
+        // events and the history meet with no gap; those at or below the snapshot's revision are in both and
+        // are handed over once.
+        let id = hub.withLock { $0.add(scope: scope, after: revision, deliver: deliver) }
+        let registration = StoreWatchRegistration { [weak self] in
+            self?.hub.withLock { $0.remove(id) }
+        }
+        let history: [StoreEvent]
+        let snapshotRevision: Int64
+        do {
+            (history, snapshotRevision) = try await read { db in
                 let compacted = try Self.metaValue(db, "compacted")
                 if revision < compacted {
                     throw VirtError(.gone, "too old resource version: \(revision) (\(compacted))")
@@ -207,26 +216,22 @@ public final class SQLiteStore: RevisionedStore {
                 }
                 return (events, try Self.metaValue(db, "revision"))
             }
-            for event in history { deliver(event) }
-            return hub.add(scope: scope, after: max(revision, snapshotRevision), deliver: deliver)
+        } catch {
+            registration.cancel()
+            throw error
         }
-        return StoreWatchRegistration { [weak self] in
-            self?.hub.withLock { $0.remove(id) }
-        }
+        hub.withLock { $0.goLive(id, history: history, snapshotRevision: snapshotRevision) }
+        return registration
     }
 
     public func compact(toRevision revision: Int64) async throws {
-        try await pool.writeWithoutTransaction { db in
-            // The hub's lock keeps a watch from reading history while it is being cut.
-            try self.hub.withLock { _ in
-                try db.inTransaction {
-                    let compacted = try Self.metaValue(db, "compacted")
-                    guard revision > compacted else { return .commit }
-                    try db.execute(sql: "DELETE FROM events WHERE revision <= ?", arguments: [revision])
-                    try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'compacted'", arguments: [revision])
-                    return .commit
-                }
-            }
+        // A watch whose history read starts after this commits sees the new compaction point and is refused;
+        // one that started before reads from its own snapshot, which still has the events.
+        try await pool.write { db in
+            let compacted = try Self.metaValue(db, "compacted")
+            guard revision > compacted else { return }
+            try db.execute(sql: "DELETE FROM events WHERE revision <= ?", arguments: [revision])
+            try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'compacted'", arguments: [revision])
         }
     }
 
@@ -358,25 +363,48 @@ extension StoreEvent {
     var stored: StoredObject { StoredObject(key: key, revision: revision, object: object, objectJSON: objectJSON) }
 }
 
-/// Live watchers of a store, guarded by the store's lock.
+/// Live watchers of a store, guarded by the store's lock. A watcher is held back from its registration until
+/// its history has been read: what is published meanwhile waits in its entry.
 struct WatchHub: ~Copyable {
+    private struct Watcher {
+        let scope: StoreScope
+        var after: Int64
+        let deliver: @Sendable (StoreEvent) -> Void
+        /// Events published while the history is read; nil once the watcher is live.
+        var held: [StoreEvent]? = []
+    }
     private var nextID = 0
-    private var watchers: [Int: (scope: StoreScope, after: Int64, deliver: @Sendable (StoreEvent) -> Void)] = [:]
+    private var watchers: [Int: Watcher] = [:]
 
-    /// Registers a watcher that already has every event up to revision `after`.
+    /// Registers a watcher that has every event up to revision `after`, held back until `goLive`.
     mutating func add(scope: StoreScope, after: Int64, deliver: @escaping @Sendable (StoreEvent) -> Void) -> Int {
         nextID += 1
-        watchers[nextID] = (scope, after, deliver)
+        watchers[nextID] = Watcher(scope: scope, after: after, deliver: deliver)
         return nextID
+    }
+
+    /// Hands a held-back watcher its history, then what was published since it registered that the history
+    /// (read at `snapshotRevision`) did not have, and makes it live. Nothing when it was removed meanwhile.
+    mutating func goLive(_ id: Int, history: [StoreEvent], snapshotRevision: Int64) {
+        guard var watcher = watchers[id], let held = watcher.held else { return }
+        for event in history { watcher.deliver(event) }
+        for event in held where event.revision > snapshotRevision { watcher.deliver(event) }
+        watcher.after = max(watcher.after, snapshotRevision, held.last?.revision ?? 0)
+        watcher.held = nil
+        watchers[id] = watcher
     }
 
     mutating func remove(_ id: Int) {
         watchers[id] = nil
     }
 
-    func publish(_ event: StoreEvent) {
-        for watcher in watchers.values where event.revision > watcher.after && watcher.scope.contains(event.key) {
-            watcher.deliver(event)
+    mutating func publish(_ event: StoreEvent) {
+        for (id, watcher) in watchers where event.revision > watcher.after && watcher.scope.contains(event.key) {
+            if watcher.held != nil {
+                watchers[id]?.held?.append(event)
+            } else {
+                watcher.deliver(event)
+            }
         }
     }
 }
