@@ -94,8 +94,13 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "VirtControllers", dependencies: ["VirtReconcile"]),
+        .target(name: "VirtNetwork", dependencies: [
+            "VirtOS", "VirtAPI",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .target(name: "VirtNode", dependencies: [
-            "VirtClient", "VirtOS", "VirtRuntime", "VirtQEMU", "VirtDisk", "VirtReconcile",
+            "VirtClient", "VirtOS", "VirtRuntime", "VirtQEMU", "VirtDisk", "VirtReconcile", "VirtNetwork",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -134,6 +139,7 @@ let package = Package(
         .testTarget(name: "VirtNodeTests", dependencies: ["VirtNode", "VirtTestSupport"]),
         .testTarget(name: "VirtClientTests", dependencies: ["VirtClient", "VirtCommands"]),
         .testTarget(name: "VirtStoreTests", dependencies: ["VirtStore"]),
+        .testTarget(name: "VirtNetworkTests", dependencies: ["VirtNetwork", "VirtTestSupport"]),
         .testTarget(name: "VirtAPIServerTests", dependencies: ["VirtAPIServer", "VirtClient", "VirtTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
     ],
     swiftLanguageModes: [.v6]
