@@ -23,6 +23,7 @@ import VirtReconcile
 /// | DataSource | its DataSource; the DataVolumes without a claim whose `sourceRef` names it (a clone waiting, rechecked every 2 s too) |
 /// | PersistentVolumeClaim, DataVolume (again) | the DataSources that name it |
 /// | StorageClass (again), StorageProfile | the profile of the class' name; DataVolumes without a claim yet |
+/// | Node (again) | its pod CIDR (node IPAM), when it has none |
 ///
 /// Run it as one `Service` (``run()``), or add ``services`` to the daemon's `ServiceGroup` one by one.
 public struct ControllerManager: Service {
@@ -40,11 +41,15 @@ public struct ControllerManager: Service {
         public var schedulerName: String
         /// `source.host` of recorded events.
         public var host: String?
+        /// The cluster's pod address range, handed out to Nodes a subnet each.
+        public var nodeIPAM: NodeIPAMController.Configuration
 
         public init(
             vmWorkers: Int = 2, vmiWorkers: Int = 2, vmi: VirtualMachineInstanceController.Configuration = .init(),
-            runScheduler: Bool = true, schedulerName: String = Scheduler.defaultName, host: String? = nil
+            runScheduler: Bool = true, schedulerName: String = Scheduler.defaultName, host: String? = nil,
+            nodeIPAM: NodeIPAMController.Configuration = .init()
         ) {
+            self.nodeIPAM = nodeIPAM
             self.vmWorkers = vmWorkers
             self.vmiWorkers = vmiWorkers
             self.vmi = vmi
@@ -230,6 +235,17 @@ public struct ControllerManager: Service {
                                        dataVolumeInformer, storageProfileInformer, vmController, vmiController, volumeController,
                                        dataVolumeController, storageProfileController]
         services += [dataSourceInformer, dataSourceController]
+
+        let nodeIPAMQueue = WorkQueue<ObjectKey>()
+        let nodeIPAMController = Controller(
+            name: "nodeipam",
+            reconciler: NodeIPAMController(client: client, nodes: nodeInformer.cache, configuration: configuration.nodeIPAM, logger: logger),
+            queue: nodeIPAMQueue, informers: [nodeInformer], workers: 1, logger: logger)
+        nodeInformer.addHandler { event in
+            guard event.kind != .deleted, let key = event.key, (event.object[path: ["spec", "podCIDR"]]?.stringValue ?? "").isEmpty else { return }
+            await nodeIPAMQueue.add(key)
+        }
+        services.append(nodeIPAMController)
 
         if configuration.runScheduler {
             let schedulerQueue = WorkQueue<ObjectKey>()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import VirtAPI
 import VirtAPIServer
 import VirtClient
 import VirtControllers
@@ -47,6 +48,27 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
 
     @Flag(help: "Run guests under TCG emulation even when KVM works (KubeVirt's useEmulation).")
     var emulation = false
+
+    @Option(help: "--role all|controllers: the cluster's pod address range; each Node gets a subnet of it as spec.podCIDR.")
+    var clusterCIDR: String = NodeIPAMController.Configuration.defaultClusterCIDR.description
+
+    @Option(help: "--role all|controllers: the prefix length of each Node's pod subnet.")
+    var nodeCIDRMaskSize: Int = 24
+
+    /// What the controllers run with.
+    func controllerConfiguration(host: String) throws -> ControllerManager.Configuration {
+        let cidr: IPv4CIDR
+        do {
+            cidr = try IPv4CIDR(parsing: clusterCIDR, strict: true)
+        } catch {
+            throw ValidationError("--cluster-cidr: \(error.message)")
+        }
+        guard (cidr.prefixLength...30).contains(nodeCIDRMaskSize) else {
+            throw ValidationError("--node-cidr-mask-size \(nodeCIDRMaskSize) must lie between the cluster CIDR's prefix length (\(cidr.prefixLength)) and 30")
+        }
+        return .init(vmi: .init(emulation: emulation ? .enabled : .auto), host: host,
+                     nodeIPAM: .init(clusterCIDR: cidr, nodeMaskSize: nodeCIDRMaskSize))
+    }
 
     @Option(help: "--role node|controllers: the API server's URL (default: the kubeconfig's).")
     var server: String?
@@ -131,6 +153,7 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
         if role == .all, let credentials = kubeconfigCredentials {
             let (emulation, nodeAddress, nodePort) = (self.emulation, self.nodeAddress, self.nodePort)
             let volumeDirectories = self.volumeDirectories
+            let controllerConfiguration = try self.controllerConfiguration(host: node)
             services.append(LocalClusterServices(ports: ports, host: host, credentials: credentials, logger: logger) { client in
                 let agent = NodeAgent(client: client, configuration: .init(nodeName: node, nodeAddress: nodeAddress, forceEmulation: emulation,
                                                                           podsDirectory: dataDir + "/pods", containerDiskCache: dataDir + "/containerdisks",
@@ -138,7 +161,7 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
                                                                           pkiDirectory: dataDir + "/node-pki", clusterCAPEM: credentials.caPEM,
                                                                           endpointPort: nodePort, volumeDirectories: volumeDirectories),
                                       logger: log)
-                let controllers = ControllerManager(client: client, configuration: .init(vmi: .init(emulation: emulation ? .enabled : .auto), host: node), logger: log)
+                let controllers = ControllerManager(client: client, configuration: controllerConfiguration, logger: log)
                 return (agent, [controllers])
             })
         }
@@ -176,7 +199,7 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
                                 logger: logger)
             logger.info("node agent for node \(node) joining \(configuration.server)")
         } else {
-            service = ControllerManager(client: client, configuration: .init(vmi: .init(emulation: emulation ? .enabled : .auto), host: node), logger: logger)
+            service = ControllerManager(client: client, configuration: try controllerConfiguration(host: node), logger: logger)
             logger.info("controllers joining \(configuration.server)")
         }
         var groupConfiguration = ServiceGroupConfiguration(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
