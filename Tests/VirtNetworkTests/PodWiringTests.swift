@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+import VirtAPI
+import VirtError
+import VirtOS
+@testable import VirtNetwork
+
+@Suite struct PodWiringTests {
+    @Test func masqueradeBridgesTheTapBehindNATAndForwardsTheListedPorts() throws {
+        let wiring = try PodWiring.masquerade([
+            .init(interfaceName: "default", mtu: 1450, ports: [.init(transport: "tcp", port: 80), .init(transport: "udp", port: 53)]),
+        ])
+        #expect(wiring.ipCommands == [
+            "link add k6t-eth0 type bridge",
+            "link set k6t-eth0 address 02:00:00:00:00:00 mtu 1450",
+            "addr add 10.0.2.1/24 dev k6t-eth0",
+            "tuntap add dev tap0 mode tap",
+            "link set tap0 mtu 1450 master k6t-eth0 up",
+            "link set k6t-eth0 up",
+        ])
+        #expect(wiring.sysctls == [.init("net.ipv4.ip_forward", "1"), .init("net.ipv4.conf.k6t-eth0.route_localnet", "1")])
+        #expect(wiring.taps == ["default": "tap0"])
+        #expect(wiring.guestAddresses["default"] == .init(device: "k6t-eth0", address: IPv4Address("10.0.2.2")!, prefixLength: 24,
+                                                           router: IPv4Address("10.0.2.1")!, mtu: 1450))
+        #expect(wiring.nftRuleset == """
+            table ip nat {
+                chain prerouting {
+                    type nat hook prerouting priority -100; policy accept;
+                    iifname "eth0" jump KUBEVIRT_PREINBOUND
+                }
+                chain input {
+                    type nat hook input priority 100; policy accept;
+                }
+                chain output {
+                    type nat hook output priority -100; policy accept;
+                    ip daddr 127.0.0.1 tcp dport 80 dnat to 10.0.2.2
+                    ip daddr 127.0.0.1 udp dport 53 dnat to 10.0.2.2
+                }
+                chain postrouting {
+                    type nat hook postrouting priority 100; policy accept;
+                    ip saddr 10.0.2.2 oifname "eth0" masquerade
+                    oifname "k6t-eth0" jump KUBEVIRT_POSTINBOUND
+                }
+                chain KUBEVIRT_PREINBOUND {
+                    tcp dport 80 dnat to 10.0.2.2
+                    udp dport 53 dnat to 10.0.2.2
+                }
+                chain KUBEVIRT_POSTINBOUND {
+                    ip saddr 127.0.0.1 tcp dport 80 snat to 10.0.2.1
+                    ip saddr 127.0.0.1 udp dport 53 snat to 10.0.2.1
+                }
+            }
+
+            """)
+    }
+
+    @Test func withoutPortsEveryPortReachesTheGuestOnItsOwnNetwork() throws {
+        let wiring = try PodWiring.masquerade([.init(interfaceName: "default", guestNetwork: try IPv4CIDR(parsing: "192.168.7.0/29"))])
+        #expect(wiring.ipCommands.contains("addr add 192.168.7.1/29 dev k6t-eth0"))
+        #expect(wiring.nftRuleset.contains("        dnat to 192.168.7.2\n"))
+        #expect(wiring.nftRuleset.contains("ip daddr 127.0.0.1 dnat to 192.168.7.2"))
+        #expect(wiring.nftRuleset.contains("ip saddr 127.0.0.1 snat to 192.168.7.1"))
+        #expect(wiring.guestAddresses["default"]?.prefixLength == 29)
+    }
+
+    @Test func aGuestNetworkWithNoRoomForTwoHostsIsRefused() throws {
+        #expect(throws: VirtError.self) {
+            try PodWiring.masquerade([.init(interfaceName: "default", guestNetwork: try IPv4CIDR(parsing: "10.0.2.0/31"))])
+        }
+        #expect(try PodWiring.masquerade([]) == PodWiring())
+    }
+
+    /// The rendered script, sysctls and ruleset are what the real `ip`, `sysctl` and `nft` accept: applied in
+    /// a network namespace made for the test, they leave the bridge, the tap and the table there.
+    @Test func theKernelTakesTheMasqueradeWiring() async throws {
+        let wiring = try PodWiring.masquerade([.init(interfaceName: "default", ports: [.init(transport: "tcp", port: 80)])])
+        let namespace = "svtest-wiring-\(UInt32.random(in: 0...UInt32.max))"
+        let runner = ProcessRunner()
+        _ = try await runner.check("/usr/sbin/ip", ["netns", "add", namespace])
+        do {
+            _ = try await runner.check("/usr/sbin/ip", ["-n", namespace, "-batch", "-"], input: Array((wiring.ipCommands.joined(separator: "\n") + "\n").utf8))
+            for sysctl in wiring.sysctls {
+                _ = try await runner.check("/usr/sbin/ip", ["netns", "exec", namespace, "sysctl", "-w", "\(sysctl.key)=\(sysctl.value)"])
+            }
+            _ = try await runner.check("/usr/sbin/ip", ["netns", "exec", namespace, "nft", "-f", "-"], input: Array(wiring.nftRuleset.utf8))
+            let links = try await runner.check("/usr/sbin/ip", ["-n", namespace, "-o", "link", "show", "master", "k6t-eth0"]).stdoutText
+            #expect(links.contains("tap0"))
+            let table = try await runner.check("/usr/sbin/ip", ["netns", "exec", namespace, "nft", "list", "table", "ip", "nat"]).stdoutText
+            #expect(table.contains("tcp dport 80 dnat to 10.0.2.2"))
+            let forwarding = try await runner.check("/usr/sbin/ip", ["netns", "exec", namespace, "sysctl", "-n", "net.ipv4.ip_forward"]).stdoutText
+            #expect(forwarding.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        } catch {
+            _ = try? await runner.run("/usr/sbin/ip", ["netns", "delete", namespace], environment: nil, input: nil)
+            throw error
+        }
+        _ = try await runner.check("/usr/sbin/ip", ["netns", "delete", namespace])
+    }
+}
