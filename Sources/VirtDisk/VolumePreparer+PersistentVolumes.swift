@@ -12,9 +12,10 @@ import VirtOS
 /// | Block | a block device | the device (`host_device`) |
 /// | Block | a directory or regular file | a loop device over `<dir>/disk.img` (sparse, made when missing) or the file |
 ///
-/// A loop device is remembered in `<state>/disks/<volume>.loop`, reused by a retried prepare and detached by
-/// ``releasePersistentVolumes(stateDirectory:)`` when the guest stops. The volume's files are never removed
-/// here: they outlive the guest, until the volume is reclaimed (``removeVolume(at:)``).
+/// A loop device is remembered in `<state>/disks/<volume>.loop` (the device and its file), reused by a retried
+/// prepare and detached by ``releasePersistentVolumes(stateDirectory:)`` when the guest stops or its pod goes.
+/// The volume's files are never removed here: they outlive the guest, until the volume is reclaimed
+/// (``removeVolume(at:loops:)``, which first detaches any loop device still over them).
 extension VolumePreparer {
     /// Prepares every volume of `vmi`, in `spec.volumes` order; `claims` holds the bound claims its
     /// `persistentVolumeClaim` volumes name, by claim name.
@@ -72,7 +73,7 @@ extension VolumePreparer {
 
         let marker = "\(Self.disksDirectory(stateDirectory: stateDirectory))/\(name).loop"
         let loops = LoopDevices(runner: runner)
-        if let remembered = try? String(contentsOfFile: marker, encoding: .utf8), !remembered.isEmpty,
+        if let remembered = Self.loopMarker(at: marker)?.device,
            (try? await loops.devices(backing: image))?.contains(remembered) == true
         {
             disk.path = remembered
@@ -82,23 +83,63 @@ extension VolumePreparer {
             } catch {
                 throw VirtError(.internal, "\(field): cannot attach a loop device to \(image) for the Block volume \(claim.volumeName)", cause: error)
             }
-            try disk.path.write(toFile: marker, atomically: true, encoding: .utf8)
+            // The device and its file: release detaches the device only while that file is still behind it.
+            try "\(disk.path)\n\(image)\n".write(toFile: marker, atomically: true, encoding: .utf8)
         }
         disk.blockDevice = true
         return disk
     }
 
-    /// Detaches the loop devices ``preparePersistentVolume(_:name:field:stateDirectory:)`` attached for the pod.
+    /// Detaches the loop devices ``preparePersistentVolume(_:name:field:stateDirectory:)`` attached for the pod,
+    /// each only while the file it was attached to is still behind it (a device detached already may have
+    /// been given to another file since). Safe to repeat; the markers go once their devices are detached.
     public func releasePersistentVolumes(stateDirectory: String) async throws {
         let disks = Self.disksDirectory(stateDirectory: stateDirectory)
         let loops = LoopDevices(runner: runner)
-        for file in (try? FileSystem.list(disks)) ?? [] where file.hasSuffix(".loop") {
+        let markers = ((try? FileSystem.list(disks)) ?? []).filter { $0.hasSuffix(".loop") }.sorted()
+        guard !markers.isEmpty else { return }
+        let attached = try await loops.attachments()
+        for file in markers {
             let marker = "\(disks)/\(file)"
-            if let device = try? String(contentsOfFile: marker, encoding: .utf8), device.hasPrefix("/dev/") {
-                try await loops.detach(device)
+            if let remembered = Self.loopMarker(at: marker),
+               attached.contains(where: { $0.device == remembered.device && (remembered.image == nil || $0.backingFile == remembered.image) })
+            {
+                do {
+                    try await loops.detach(remembered.device)
+                } catch {
+                    throw VirtError(.internal, "cannot detach the loop device \(remembered.device) of \(remembered.image ?? "a Block volume") (\(marker))", cause: error)
+                }
             }
             try FileSystem.remove(marker)
         }
+    }
+
+    /// The loop devices the pod whose state directory is `stateDirectory` holds for its Block volumes.
+    public static func rememberedLoopDevices(stateDirectory: String) -> [String] {
+        let disks = disksDirectory(stateDirectory: stateDirectory)
+        return ((try? FileSystem.list(disks)) ?? []).filter { $0.hasSuffix(".loop") }.sorted()
+            .compactMap { loopMarker(at: "\(disks)/\($0)")?.device }
+    }
+
+    /// The loop device a `<volume>.loop` marker names, and the file it was attached to (markers written
+    /// before the file was recorded name only the device).
+    static func loopMarker(at path: String) -> (device: String, image: String?)? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard let device = lines.first, device.hasPrefix("/dev/") else { return nil }
+        return (device, lines.count > 1 ? lines[1] : nil)
+    }
+
+    /// Removes a reclaimed volume's directory (or file) on this node, after detaching every loop device whose
+    /// backing file is in it: removing the file alone would leave the device attached to a deleted file.
+    public static func removeVolume(at path: String, loops: LoopDevices) async throws {
+        guard path.hasPrefix("/"), path != "/" else { throw VirtError(.invalid, "\(path): a volume's path must be absolute") }
+        do {
+            try await loops.detachAll(backedAt: path)
+        } catch {
+            throw VirtError(.internal, "cannot detach the loop devices over the volume at \(path)", cause: error)
+        }
+        try removeVolume(at: path)
     }
 
     /// Removes a reclaimed volume's directory (or file) on this node; nothing there is no error.

@@ -121,6 +121,15 @@ public final class NodeAgent: Service, Sendable {
         try await register()
         guard let prepared = prepared.withLock({ $0 }) else { return }
         let nodeName = configuration.nodeName
+        // Before any guest starts here: the loop devices an earlier run left behind.
+        let podRuntime = RuncPodRuntime(podsDirectory: configuration.podsDirectory)
+        let sweep = VolumeLoopSweep(loops: LoopDevices(), directories: configuration.volumeDirectories, podsDirectory: configuration.podsDirectory,
+                                    stateDirectory: { podRuntime.stateDirectory(of: $0) }, logger: logger)
+        do {
+            try await sweep.run()
+        } catch {
+            logger.warning("cannot look for leftover loop devices: \(error)")
+        }
         let (pods, vmis, queue) = (prepared.pods, prepared.vmis, prepared.queue)
         pods.addHandler { event in
             if let key = event.object.controllingVMIKey { await queue.add(key) }

@@ -247,6 +247,8 @@ public final class VirtualMachineHandler: Reconciler, Sendable {
     func release(_ pod: JSONValue) async throws {
         let id = PodSandboxSpec.containerID(namespace: pod.metadataNamespace ?? "default", name: pod.metadataName ?? "")
         if let uid = pod.metadataLabels[KubeVirt.createdByLabel] { registry.stopMonitor(uid) }
+        // Before the sandbox (and with it the state directory that remembers them) goes: its loop devices.
+        try await runtimes.volumes.release(stateDirectory: runtimes.pods.stateDirectory(of: id))
         try await runtimes.pods.stop(id, grace: .zero)
         try await runtimes.networks.detach(sandboxID: id)
         try await removeFinalizer(pod)

@@ -85,7 +85,10 @@ final class FakeVolumes: VolumeProvider {
         }
     }
 
-    func release(stateDirectory: String) async throws {}
+    /// The state directories whose volumes were released, in order.
+    let released = Mutex<[String]>([])
+
+    func release(stateDirectory: String) async throws { released.withLock { $0.append(stateDirectory) } }
 }
 
 /// Networks attached in name only.

@@ -14,6 +14,7 @@ import threading
 
 import pytest
 
+from test_storage import loop_devices_over
 from test_vms import GUEST, VMS, run_cluster, serial_log, wait_for, qemu_pids, printable
 
 DVS = "/apis/cdi.kubevirt.io/v1beta1/namespaces/default/datavolumes"
@@ -259,6 +260,15 @@ def test_a_block_datavolume_with_basic_auth_boots_its_vm(cluster, images):
     wait_for(lambda: dv_status(d, "block-dv-vm-root").get("phase") == "Succeeded", 180, "the DataVolume to succeed")
     assert get(d, f"{PVCS}/block-dv-vm-root")["spec"]["volumeMode"] == "Block"
     wait_for(lambda: "login:" in serial_log(d, "block-dv-vm"), 240, "the guest's login prompt")
+    image = os.path.join(volume_dir(d, "block-dv-vm-root"), "disk.img")
+    assert len(loop_devices_over(image)) == 1
+
+    # The VM takes its DataVolume and claim with it; then the volume goes, and no loop device is left over its file.
+    name = get(d, f"{PVCS}/block-dv-vm-root")["spec"]["volumeName"]
+    assert d.request("DELETE", f"{VMS}/block-dv-vm").status_code == 200
+    wait_for(lambda: get(d, f"{PVCS}/block-dv-vm-root") is None, 90, "the claim to go with its VM")
+    wait_for(lambda: get(d, f"{PVS}/{name}") is None, 30, "the provisioned volume to be deleted")
+    assert loop_devices_over(image) == []
 
 
 def test_a_wrong_password_fails_the_import_with_401(cluster, images):

@@ -2,6 +2,7 @@
 the real daemon with runc pods and QEMU under TCG. The boot disks are the test guest's image converted into
 a static PersistentVolume's disk.img (imports are test_datavolume.py's); provisioned volumes are made empty
 by the node agent."""
+import json
 import os
 import subprocess
 import tempfile
@@ -66,6 +67,14 @@ def get(d, path):
 
 def events(d, reason):
     return [e for e in d.request("GET", EVENTS).json()["items"] if e.get("reason") == reason]
+
+
+def loop_devices_over(path):
+    """The loop devices whose backing file is `path` or under it, deleted or not (`losetup --list`)."""
+    out = subprocess.run(["losetup", "--list", "--json", "--output", "NAME,BACK-FILE"], capture_output=True, text=True, check=True).stdout
+    devices = json.loads(out)["loopdevices"] if out.strip() else []
+    files = {dev["name"]: (dev.get("back-file") or "").removesuffix(" (deleted)") for dev in devices}
+    return sorted(name for name, file in files.items() if file == path or file.startswith(path.rstrip("/") + "/"))
 
 
 def qemu_command_lines(d):
@@ -151,6 +160,32 @@ def test_a_vm_boots_from_a_block_mode_volume_on_a_loop_device(cluster):
     wait_for(lambda: get(d, f"{VMIS}/block-vm") is None, 60, "the VMI to go")
     wait_for(lambda: subprocess.run(["losetup", "--associated", image], capture_output=True, text=True).stdout == "", 30,
              "the loop device to be detached")
+    assert loop_devices_over(image) == []
+
+
+def test_a_provisioned_block_volume_leaves_no_loop_device_once_its_vm_and_claim_are_deleted(cluster):
+    d = cluster
+    assert d.request("POST", PVCS, pvc("block-data", mode="Block")).status_code == 201
+    volumes = [{"name": "root", "containerDisk": {"image": f"{GUEST}/disk.qcow2"}},
+               {"name": "data", "persistentVolumeClaim": {"claimName": "block-data"}}]
+    disks = [{"name": "root", "disk": {"bus": "virtio"}, "bootOrder": 1}, {"name": "data", "disk": {"bus": "virtio"}}]
+    assert d.request("POST", VMS, vm_with_volumes("block-data-vm", volumes, disks)).status_code == 201
+    wait_for(lambda: "login:" in serial_log(d, "block-data-vm"), 180, "the guest's login prompt")
+    claim = get(d, f"{PVCS}/block-data")
+    name = claim["spec"]["volumeName"]
+    image = os.path.join(d.data_dir, "volumes", get(d, f"{PVS}/{name}")["spec"]["csi"]["volumeHandle"], "disk.img")
+    attached = loop_devices_over(image)
+    assert len(attached) == 1
+    assert any(f"driver=host_device,filename={attached[0]}" in line for line in qemu_command_lines(d))
+
+    # The VMI goes first (its pod is released without it): then the claim, the volume and its file.
+    assert d.request("DELETE", f"{VMS}/block-data-vm").status_code == 200
+    wait_for(lambda: get(d, f"{VMIS}/block-data-vm") is None, 60, "the VMI to go")
+    assert d.request("DELETE", f"{PVCS}/block-data").status_code == 200
+    wait_for(lambda: get(d, f"{PVCS}/block-data") is None, 60, "the claim to go once its pod is gone")
+    wait_for(lambda: get(d, f"{PVS}/{name}") is None, 30, "the provisioned volume to be deleted")
+    assert not os.path.exists(image)
+    assert loop_devices_over(image) == []
 
 
 def test_a_provisioned_volume_is_protected_while_in_use_and_reclaimed_with_its_claim(cluster):
