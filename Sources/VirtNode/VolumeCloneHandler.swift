@@ -59,20 +59,10 @@ public struct VolumeCloneHandler: Reconciler {
     }
 
     public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
-        guard let object = claims.get(key), let uid = object.metadataUID, object.metadataDeletionTimestamp == nil,
-              let sourceKey = Self.source(of: object)
-        else { return .done }
-        let annotations = object[path: ["metadata", "annotations"]]
-        let annotation = { (name: String) in annotations?[name]?.stringValue }
-        let podPhase = annotation(CDINames.Annotation.podPhase)
-        guard podPhase != CDINames.PodPhase.succeeded, podPhase != CDINames.PodPhase.failed else { return .done }
-        guard object[path: ["status", "phase"]]?.stringValue == "Bound", let volumeName = object[path: ["spec", "volumeName"]]?.stringValue,
-              let volumeObject = volumes.get(ObjectKey(namespace: nil, name: volumeName))
-        else { return .done }
-        let volume: PersistentVolume = try volumeObject.decoded()
-        guard VolumeDirectories.holds(volume, nodeName: nodeName) else { return .done }
-        if let taker = annotation(VolumeImportHandler.importNodeAnnotation), !taker.isEmpty, taker != nodeName { return .done }
-        if let at = retries.time(of: uid), at > .now { return .requeue(after: at - .now) }
+        let decision = try VolumeFillClaim.decide(key, claims: claims, volumes: volumes, nodeName: nodeName, retries: retries, wants: Self.wantsClone)
+        guard case .fill(let claim) = decision else { return decision.result }
+        let (object, uid, volume, annotation) = (claim.object, claim.uid, claim.volume, claim.annotation)
+        guard let sourceKey = Self.source(of: object) else { return .done }
 
         // The source: there, populated, and on this node (a shared target is taken by the node of a local source).
         guard let sourceClaim = claims.get(sourceKey), CDINames.isPopulated(sourceClaim),

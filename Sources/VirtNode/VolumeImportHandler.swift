@@ -71,19 +71,9 @@ public struct VolumeImportHandler: Reconciler {
     }
 
     public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
-        guard let object = claims.get(key), let uid = object.metadataUID, object.metadataDeletionTimestamp == nil, Self.wantsImport(object)
-        else { return .done }
-        let annotations = object[path: ["metadata", "annotations"]]
-        let annotation = { (name: String) in annotations?[name]?.stringValue }
-        let podPhase = annotation(CDINames.Annotation.podPhase)
-        guard podPhase != CDINames.PodPhase.succeeded, podPhase != CDINames.PodPhase.failed else { return .done }
-        guard object[path: ["status", "phase"]]?.stringValue == "Bound", let volumeName = object[path: ["spec", "volumeName"]]?.stringValue,
-              let volumeObject = volumes.get(ObjectKey(namespace: nil, name: volumeName))
-        else { return .done }
-        let volume: PersistentVolume = try volumeObject.decoded()
-        guard VolumeDirectories.holds(volume, nodeName: nodeName) else { return .done }
-        if let taker = annotation(Self.importNodeAnnotation), !taker.isEmpty, taker != nodeName { return .done }
-        if let at = retries.time(of: uid), at > .now { return .requeue(after: at - .now) }
+        let decision = try VolumeFillClaim.decide(key, claims: claims, volumes: volumes, nodeName: nodeName, retries: retries, wants: Self.wantsImport)
+        guard case .fill(let claim) = decision else { return decision.result }
+        let (object, uid, volume, annotation) = (claim.object, claim.uid, claim.volume, claim.annotation)
 
         let path = StorageNames.claims.inNamespace(key.namespace).named(key.name)
         let restarts = Int(annotation(CDINames.Annotation.podRestarts) ?? "") ?? 0
