@@ -127,6 +127,7 @@ public struct ControllerManager: Service {
             name: "persistentvolume",
             reconciler: PersistentVolumeController(
                 client: client, claims: claimInformer.cache, volumes: volumeInformer.cache, classes: classInformer.cache, pods: podInformer.cache,
+                profiles: storageProfileInformer.cache,
                 recorder: EventRecorder(client: client, component: "persistentvolume-controller", host: configuration.host, logger: logger),
                 logger: logger),
             queue: volumeQueue, informers: [claimInformer, volumeInformer, classInformer, podInformer], workers: 1, logger: logger)

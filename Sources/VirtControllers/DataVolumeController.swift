@@ -10,7 +10,7 @@ import VirtReconcile
 ///
 /// The claim (``desiredClaim(for:object:)``): owned by the DataVolume; `spec.pvc` as given, or
 /// `spec.storage` completed from the class' StorageProfile — the default class when none is named, the
-/// access and volume modes from the profile's `status.claimPropertySets` (``completeModes(_:className:sets:)``;
+/// access and volume modes from the profile's `status.claimPropertySets` (``StorageProfile/completeClaimModes(_:className:field:sets:)``;
 /// a class whose profile has none leaves the DataVolume `Pending` with `ErrClaimNotValid`). It carries CDI's import annotations
 /// (`cdi.kubevirt.io/storage.import.endpoint`, `.source`, `.secretName`, `.certConfigMap`,
 /// `.checksum`, `.extraHeaders.N`, `.secretExtraHeaders.N`, `cdi.kubevirt.io/storage.contentType`, and
@@ -146,8 +146,8 @@ public struct DataVolumeController: Reconciler {
                 storage["storageClassName"] = .string(defaultClass)
             }
             let className = storage["storageClassName"]?.stringValue ?? ""
-            try Self.completeModes(&storage, className: className,
-                                   sets: StorageProfileController.claimPropertySets(className: className, profiles: profiles, classes: classes))
+            try StorageProfile.completeClaimModes(&storage, className: className, field: "spec.storage",
+                                                  sets: StorageProfileController.claimPropertySets(className: className, profiles: profiles, classes: classes))
             spec = storage
         } else {
             throw VirtError(.invalid, "DataVolume \(name) has neither spec.pvc nor spec.storage; set one")

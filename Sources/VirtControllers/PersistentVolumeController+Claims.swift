@@ -8,7 +8,7 @@ extension PersistentVolumeController {
     /// One pass over a claim: protection, the default class, binding or provisioning, and its status.
     func syncClaim(_ key: ObjectKey) async throws -> ReconcileResult {
         guard var object = claims.get(key), let uid = object.metadataUID else { return .done }
-        let claim: PersistentVolumeClaim
+        var claim: PersistentVolumeClaim
         do {
             claim = try object.decoded()
         } catch {
@@ -61,6 +61,23 @@ extension PersistentVolumeController {
                 "metadata": ["resourceVersion": .string(object.metadataResourceVersion ?? "")],
                 "spec": ["storageClassName": .string(className)],
             ])
+        }
+        // CDI's applyStorageProfile label: the modes the claim left out, from its class' StorageProfile.
+        if StorageProfile.wantsCompletion(object) {
+            var spec = object["spec"] ?? [:]
+            do {
+                try StorageProfile.completeClaimModes(&spec, className: className, field: "spec",
+                                                      sets: StorageProfileController.claimPropertySets(className: className, profiles: profiles, classes: classes))
+            } catch {
+                _ = try await setClaimStatus(object, phase: "Pending", volume: nil)
+                await event(object, .warning, reason: DataVolumeController.claimNotValidReason, message: error.message)
+                return .done
+            }
+            object = try await client.patch(path, mergePatch: [
+                "metadata": ["resourceVersion": .string(object.metadataResourceVersion ?? "")],
+                "spec": ["accessModes": spec["accessModes"] ?? .null, "volumeMode": spec["volumeMode"] ?? .null],
+            ])
+            claim = try object.decoded()
         }
         let storageClass = storageClass(className)
         let waits = storageClass?.volumeBindingMode == StorageNames.waitForFirstConsumer

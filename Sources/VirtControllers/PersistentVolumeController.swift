@@ -15,6 +15,10 @@ import VirtReconcile
 ///
 /// Claims (``syncClaim(_:)``):
 /// - A claim that names no class gets the default class (`storageclass.kubernetes.io/is-default-class`).
+/// - A claim labelled `cdi.kubevirt.io/applyStorageProfile: "true"` that lacks access modes or a volume mode
+///   (or asks `FromStorageProfile`) gets them from its class' StorageProfile before it binds, as CDI's PVC
+///   webhook completes it (``StorageProfile/completeClaimModes(_:className:field:sets:)``, shared with
+///   DataVolumes); one the profile cannot complete stays `Pending` with CDI's `ErrClaimNotValid` event.
 /// - `spec.volumeName` binds to that volume; else an `Available` volume of the same class, volume mode and
 ///   access modes, big enough, the smallest first; else a class of ours provisions one, `pvc-<claim uid>`,
 ///   with the claim's size, modes and class, and the class' reclaim policy.
@@ -37,17 +41,20 @@ public struct PersistentVolumeController: Reconciler {
     let volumes: ObjectCache
     let classes: ObjectCache
     let pods: ObjectCache
+    /// StorageProfiles (`nil`: the built-in claim property sets of each class' provisioner).
+    let profiles: ObjectCache?
     let recorder: EventRecorder
     let now: @Sendable () -> Date
     let logger: Logger
 
     public init(client: any APIClient, claims: ObjectCache, volumes: ObjectCache, classes: ObjectCache, pods: ObjectCache,
-                recorder: EventRecorder, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
+                profiles: ObjectCache? = nil, recorder: EventRecorder, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
         self.client = client
         self.claims = claims
         self.volumes = volumes
         self.classes = classes
         self.pods = pods
+        self.profiles = profiles
         self.recorder = recorder
         self.now = now
         self.logger = logger

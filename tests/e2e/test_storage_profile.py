@@ -115,3 +115,37 @@ def test_a_class_the_profiles_do_not_know_needs_access_modes_and_its_profile_goe
 
     d.kubectl("delete", "storageclass", "nfs")
     wait_for(lambda: get(d, f"{PROFILES}/nfs") is None, 30, "the profile to go with its class")
+
+
+def labelled_claim(name, class_name, **spec):
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": name, "labels": {"cdi.kubevirt.io/applyStorageProfile": "true"}},
+            "spec": dict(spec, storageClassName=class_name, resources={"requests": {"storage": "32Mi"}})}
+
+
+def test_a_pvc_labelled_apply_storage_profile_gets_its_missing_modes_from_the_profile(cluster):
+    d = cluster
+    d.kubectl("apply", "-f", "-", input=json.dumps(labelled_claim("from-profile", "shared")))
+    d.kubectl("apply", "-f", "-", input=json.dumps(labelled_claim("block-from-profile", "shared", volumeMode="Block")))
+    wait_for(lambda: (get(d, f"{PVCS}/from-profile") or {}).get("status", {}).get("phase") == "Bound", 30, "the labelled claim to bind")
+    wait_for(lambda: (get(d, f"{PVCS}/block-from-profile") or {}).get("status", {}).get("phase") == "Bound", 30, "the Block claim to bind")
+    claim = json.loads(d.kubectl("get", "pvc", "from-profile", "-o", "json").stdout)
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert claim["spec"]["volumeMode"] == "Filesystem"
+    block = json.loads(d.kubectl("get", "pvc", "block-from-profile", "-o", "json").stdout)
+    assert block["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert block["spec"]["volumeMode"] == "Block"
+
+    # A class whose profile has no claim property sets: the claim stays Pending with the DataVolume's error.
+    nfs = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "nfs"},
+           "provisioner": "example.com/nfs", "volumeBindingMode": "Immediate"}
+    d.kubectl("apply", "-f", "-", input=json.dumps(nfs))
+    d.kubectl("apply", "-f", "-", input=json.dumps(labelled_claim("nfs-claim", "nfs")))
+
+    def refused():
+        events = json.loads(d.kubectl("get", "events", "--field-selector", "involvedObject.name=nfs-claim,reason=ErrClaimNotValid",
+                                      "-o", "json").stdout)["items"]
+        return [e["message"] for e in events]
+    wait_for(refused, 30, "the ErrClaimNotValid event on the claim")
+    assert refused()[0].startswith("no accessMode specified in StorageProfile nfs; set spec.accessModes")
+    assert json.loads(d.kubectl("get", "pvc", "nfs-claim", "-o", "json").stdout)["status"]["phase"] == "Pending"

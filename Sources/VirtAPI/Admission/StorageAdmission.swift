@@ -11,9 +11,9 @@ enum StorageAdmission {
     // MARK: - PersistentVolumeClaim
 
     /// The label that asks CDI to complete a PVC from its StorageProfile when it is created.
-    static let applyStorageProfileLabel = "cdi.kubevirt.io/applyStorageProfile"
+    static let applyStorageProfileLabel = StorageProfile.applyLabel
     /// The volume mode CDI replaces with the StorageProfile's.
-    static let volumeModeFromStorageProfile = "FromStorageProfile"
+    static let volumeModeFromStorageProfile = StorageProfile.volumeModeFromProfile
 
     static func validatePersistentVolumeClaim(_ claim: PersistentVolumeClaim, object: JSONValue, old: JSONValue?) -> [VirtError.Cause] {
         if let old, old["spec"] == object["spec"] { return [] }
@@ -23,9 +23,9 @@ enum StorageAdmission {
         {
             return [FieldErrors.forbidden("spec.resources.requests.storage", "field can not be less than status.capacity")]
         }
-        // CDI completes a labelled PVC on create (access modes, volume mode) before Kubernetes checks it;
-        // until StorageProfiles are served, what it would fill in is accepted and stored as given.
-        let fromProfile = old == nil && claim.metadata?.labels?[applyStorageProfileLabel] == "true"
+        // A labelled PVC may leave its access and volume modes to its StorageProfile: the PersistentVolume
+        // controller completes them before it binds (so it may still be incomplete on an update until then).
+        let fromProfile = claim.metadata?.labels?[applyStorageProfileLabel] == "true" && (old.map(StorageProfile.wantsCompletion) ?? true)
         return validateClaimSpec(claim.spec ?? PersistentVolumeClaimSpec(), prefix: "spec", fromStorageProfile: fromProfile)
     }
 
@@ -57,7 +57,10 @@ enum StorageAdmission {
         return causes
     }
 
+    /// Kubernetes' default volume mode, `Filesystem` — except on a claim labelled for its StorageProfile,
+    /// whose missing volume mode the profile gives.
     static func applyPersistentVolumeClaimDefaults(_ object: inout JSONValue) {
+        if object[path: ["metadata", "labels", applyStorageProfileLabel]]?.stringValue == "true" { return }
         guard object["spec"]?.objectValue != nil else {
             if object["spec"] == nil, object.objectValue != nil {
                 object["spec"] = .object(["volumeMode": .string("Filesystem")])
