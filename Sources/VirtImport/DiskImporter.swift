@@ -121,15 +121,7 @@ public struct DiskImporter: Sendable {
         if let volumeSize = layout.volumeSize, info.virtualSize > volumeSize {
             throw .targetTooSmall(virtualSize: info.virtualSize, volumeSize: volumeSize, exact: true)
         }
-        do {
-            try await qemuImg.convert(
-                source: scratch, destination: target.path, format: .raw,
-                options: .init(sourceFormat: imageFormat, skipTargetCreation: layout.isBlockDevice, outOfOrderWrites: true))
-        } catch {
-            let detail = Self.qemuImgDetail(error)
-            if detail.contains("No space left on device") { throw .diskFull(path: target.path) }
-            throw .corruptImage(format: format.rawValue, detail: detail)
-        }
+        try await convertIntoTarget(scratch, format: format, layout: layout, target: target)
         layout.removeScratch()
         var targetSize = layout.volumeSize ?? info.virtualSize
         if !layout.isBlockDevice {
@@ -146,6 +138,34 @@ public struct DiskImporter: Sendable {
         }
         try Self.sync(target.path)
         return (info.virtualSize, targetSize)
+    }
+
+    /// The detail qemu-img gives when the target's filesystem refuses O_DIRECT (`-t none`).
+    static let directIORefused = "does not support O_DIRECT"
+
+    /// qemu-img writes the image into the target with O_DIRECT (`-t none`): the data reaches the disk as
+    /// it is written, so the fsync afterwards has only metadata left to write, and the page cache is not
+    /// filled with a second copy of the disk. Where the filesystem refuses O_DIRECT, qemu-img writes
+    /// through the page cache instead (its default, writeback); the fsync then writes the data.
+    private func convertIntoTarget(_ scratch: String, format: DetectedFormat, layout: TargetLayout, target: ImportTarget) async throws(ImportError) {
+        guard let imageFormat = format.imageFormat else { throw .tool("\(format) is not an image format qemu-img converts") }
+        var options = QemuImg.ConvertOptions(
+            sourceFormat: imageFormat, skipTargetCreation: layout.isBlockDevice, cacheMode: "none", outOfOrderWrites: true)
+        while true {
+            let detail: String
+            do {
+                try await qemuImg.convert(source: scratch, destination: target.path, format: .raw, options: options)
+                return
+            } catch {
+                detail = Self.qemuImgDetail(error)
+            }
+            if options.cacheMode != nil, detail.contains(Self.directIORefused) {
+                options.cacheMode = nil
+                continue
+            }
+            if detail.contains("No space left on device") { throw .diskFull(path: target.path) }
+            throw .corruptImage(format: format.rawValue, detail: detail)
+        }
     }
 
     /// fsyncs a file or device and the directory that holds it.

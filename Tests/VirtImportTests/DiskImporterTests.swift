@@ -54,9 +54,32 @@ import VirtOS
                 #expect(
                     runner.commandLines == [
                         "qemu-img info --output=json -f qcow2 \(scratch)",
-                        "qemu-img convert -q -f qcow2 -O raw -W \(scratch) \(target)",
+                        "qemu-img convert -q -f qcow2 -O raw -t none -W \(scratch) \(target)",
                         "qemu-img resize -q -f raw \(target) 8388608",
                     ])
+            }
+        }
+    }
+
+    @Test func aTargetThatRefusesDirectIOIsWrittenThroughThePageCache() async throws {
+        try await ScratchDirectory.with { directory in
+            let images = try TestImages.make(in: directory)
+            try await images.file("qcow2")
+            try await ImageServer.with(directory: directory) { server in
+                let runner = RecordingRunner(forwardingTo: DirectIORefusingRunner())
+                let target = "\(directory)/disk.img"
+                let result = try await DiskImporter(qemuImg: QemuImg(runner: runner)).importImage(
+                    from: HTTPImportSource(url: server.url("f/disk.qcow2")), into: ImportTarget(path: target))
+                let scratch = "\(directory)/.disk.img.import-scratch"
+                #expect(
+                    runner.commandLines == [
+                        "qemu-img info --output=json -f qcow2 \(scratch)",
+                        "qemu-img convert -q -f qcow2 -O raw -t none -W \(scratch) \(target)",
+                        "qemu-img convert -q -f qcow2 -O raw -W \(scratch) \(target)",
+                    ])
+                #expect(result.imageSize == images.rawSize)
+                #expect(TestImages.contents(target) == TestImages.contents(images.raw))
+                #expect(ImportMarker.read(at: target + ".complete")?.format == "qcow2")
             }
         }
     }

@@ -50,7 +50,7 @@ import VirtOS
                 from: FileImportSource(path: image), into: ImportTarget(path: target, requestedSize: 8 << 20))
             #expect(runner.commandLines == [
                 "qemu-img info --output=json -f qcow2 \(image)",
-                "qemu-img convert -q -f qcow2 -O raw -W \(image) \(target)",
+                "qemu-img convert -q -f qcow2 -O raw -t none -W \(image) \(target)",
                 "qemu-img resize -q -f raw \(target) 8388608",
             ])
             #expect(Array(TestImages.contents(target).prefix(Int(images.rawSize))) == TestImages.contents(images.raw))
