@@ -5,18 +5,21 @@ import NIOHTTP1
 import NIOSSL
 
 extension DiskImporter {
-    /// One streamed GET of the source: each body chunk is hashed, counted for progress and handed to
-    /// `deliver` before the next is read (AsyncHTTPClient's body sequence applies backpressure: the
-    /// socket is read no faster than the chunks are written).
-    struct Download {
+    /// One streamed GET of the source: each body chunk is hashed and counted for progress on the event
+    /// loop, and handed to `deliver` on a writer thread (`DownloadPipe`), so the socket is read while
+    /// the previous chunks are written; the writer falling 16 MiB behind pauses the reading.
+    struct Download: Sendable {
         var receivedBytes: Int64 = 0
         var contentLength: Int64?
         var digest: String?
     }
 
+    /// Downloads `source`, calling `start` with the `Content-Length` and then `deliver` with each chunk in
+    /// order, both from the writer thread, one call at a time.
     func download(
         _ source: HTTPImportSource, progress: @escaping @Sendable (ImportProgress) -> Void,
-        start: (_ contentLength: Int64?) -> Void, deliver: (UnsafeRawBufferPointer) throws(ImportError) -> Void
+        start: @escaping @Sendable (_ contentLength: Int64?) -> Void,
+        deliver: @escaping @Sendable (UnsafeRawBufferPointer) throws(ImportError) -> Void
     ) async throws(ImportError) -> Download {
         let client = try makeClient(source)
         do {
@@ -48,64 +51,56 @@ extension DiskImporter {
 
     private func stream(
         _ source: HTTPImportSource, client: HTTPClient, progress: @escaping @Sendable (ImportProgress) -> Void,
-        start: (_ contentLength: Int64?) -> Void, deliver: (UnsafeRawBufferPointer) throws(ImportError) -> Void
+        start: @escaping @Sendable (_ contentLength: Int64?) -> Void,
+        deliver: @escaping @Sendable (UnsafeRawBufferPointer) throws(ImportError) -> Void
     ) async throws(ImportError) -> Download {
-        var request = HTTPClientRequest(url: source.url)
-        request.method = .GET
-        request.headers.add(name: "Accept-Encoding", value: "identity")
-        request.headers.add(name: "User-Agent", value: "swiftvirt-importer")
+        var headers = HTTPHeaders()
+        headers.add(name: "Accept-Encoding", value: "identity")
+        headers.add(name: "User-Agent", value: "swiftvirt-importer")
         if let credentials = source.credentials {
             let token = Data("\(credentials.username):\(credentials.password)".utf8).base64EncodedString()
-            request.headers.add(name: "Authorization", value: "Basic \(token)")
+            headers.add(name: "Authorization", value: "Basic \(token)")
         }
-        for header in source.headers { request.headers.add(name: header.name, value: header.value) }
-
-        let response: HTTPClientResponse
+        for header in source.headers { headers.add(name: header.name, value: header.value) }
+        let request: HTTPClient.Request
         do {
-            response = try await client.execute(request, deadline: .now() + .hours(24))
+            request = try HTTPClient.Request(url: source.url, method: .GET, headers: headers)
         } catch {
+            throw .invalidSource("\"\(source.url)\" is not a URL that can be fetched: \(Self.describe(error))")
+        }
+
+        let pipe = DownloadPipe()
+        let delegate = DownloadDelegate(pipe: pipe, hasher: source.checksum?.makeHasher(), progress: progress)
+        async let writeFailure = pipe.write(start: start, deliver: deliver)
+        // The request, its connection and the delegate on one event loop: no hop between them per chunk.
+        let loop = client.eventLoopGroup.next()
+        let task = client.execute(request: request, delegate: delegate, eventLoop: .delegateAndChannel(on: loop), deadline: .now() + .hours(24))
+        let outcome: Result<Download, any Error>
+        do {
+            outcome = .success(try await task.futureResult.get())
+        } catch {
+            outcome = .failure(error)
+        }
+        if case .failure = outcome { pipe.end(cancel: true) } else { pipe.end(cancel: false) }
+        // A write that failed says why the download stopped (its failure cancelled the request).
+        if let failure = await writeFailure { throw failure }
+
+        switch outcome {
+        case .success(let result):
+            if let expected = result.contentLength, result.receivedBytes < expected {
+                throw .truncated(url: source.url, expected: expected, received: result.receivedBytes)
+            }
+            return result
+        case .failure(let error):
+            if let refused = error as? DownloadDelegate.Refused {
+                throw .httpStatus(url: source.url, code: Int(refused.status.code), reason: refused.status.reasonPhrase)
+            }
+            let received = delegate.download
+            if let expected = received.contentLength, received.receivedBytes < expected {
+                throw .truncated(url: source.url, expected: expected, received: received.receivedBytes)
+            }
             throw .transport(url: source.url, detail: Self.describe(error))
         }
-        guard (200..<300).contains(response.status.code) else {
-            throw .httpStatus(url: source.url, code: Int(response.status.code), reason: response.status.reasonPhrase)
-        }
-        var result = Download()
-        result.contentLength = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
-        start(result.contentLength)
-        progress(ImportProgress(bytesRead: 0, totalBytes: result.contentLength))
-        var hasher = source.checksum?.makeHasher()
-        var reported = -1
-        var iterator = response.body.makeAsyncIterator()
-        while true {
-            let next: ByteBuffer?
-            do {
-                next = try await iterator.next()
-            } catch {
-                if let expected = result.contentLength, result.receivedBytes < expected {
-                    throw .truncated(url: source.url, expected: expected, received: result.receivedBytes)
-                }
-                throw .transport(url: source.url, detail: Self.describe(error))
-            }
-            guard let buffer = next else { break }
-            var failure: ImportError?
-            buffer.withUnsafeReadableBytes { bytes in
-                hasher?.update(bytes)
-                do throws(ImportError) { try deliver(bytes) } catch { failure = error }
-            }
-            if let failure { throw failure }
-            result.receivedBytes += Int64(buffer.readableBytes)
-            let update = ImportProgress(bytesRead: result.receivedBytes, totalBytes: result.contentLength)
-            let points = update.basisPoints ?? Int(result.receivedBytes >> 26)  // unknown size: every 64 MiB
-            if points != reported {
-                reported = points
-                progress(update)
-            }
-        }
-        if let expected = result.contentLength, result.receivedBytes < expected {
-            throw .truncated(url: source.url, expected: expected, received: result.receivedBytes)
-        }
-        result.digest = hasher?.finalize()
-        return result
     }
 
     /// AsyncHTTPClient's and NIO's errors in words.
