@@ -15,11 +15,12 @@
    (our copy path on xfs) is printed too. The xfs part needs root and mkfs.xfs (xfsprogs); without them
    it says why and is skipped. The mount and its loop device are removed afterwards.
 
-Each figure is the best of --runs runs; the page cache is not dropped (the source files stay cached
-for every contender alike).
+Each import figure is the best (and median) of --runs runs, the contenders interleaved run by run so
+they share the background load; the page cache is not dropped (the source files stay cached for every
+contender alike).
 
 Usage: bench/import_bench.py [--runs 3] [--size-mib 1024] [--binary .build/release/swiftvirt-importer]
-       [--bench-binary .build/release/VirtBench] [--dir /tmp] [--only import|clone]
+       [--bench-binary .build/release/VirtBench] [--dir /tmp] [--only import|clone] [--skip-curl-driver]
 """
 import argparse
 import http.server
@@ -96,6 +97,22 @@ def best(runs, fn):
     return min(fn() for _ in range(runs))
 
 
+def interleaved(runs, *fns):
+    """Each contender once per round, `runs` rounds, so all see the same background load (builds,
+    writeback); the times of each, in run order."""
+    times = [[] for _ in fns]
+    for _ in range(runs):
+        for i, fn in enumerate(fns):
+            times[i].append(fn())
+    return times
+
+
+def spread(times):
+    """Best and median of a list of run times, as `best 1.23 s (median 1.45)`."""
+    ordered = sorted(times)
+    return ordered[0], ordered[len(ordered) // 2]
+
+
 def rm(*paths):
     for p in paths:
         if os.path.exists(p):
@@ -110,6 +127,7 @@ def main():
     parser.add_argument("--dir", default="/tmp")
     parser.add_argument("--bench-binary", default=None, help="VirtBench (default: release, else debug build)")
     parser.add_argument("--only", choices=["import", "clone"], default=None)
+    parser.add_argument("--skip-curl-driver", action="store_true", help="leave out qemu-img's curl driver (it can hang for its 120 s timeout)")
     args = parser.parse_args()
     if args.bench_binary is None:
         release = os.path.join(ROOT, ".build", "release", "VirtBench")
@@ -156,21 +174,26 @@ def import_figures(args, work, raw, qcow2, size, mb):
         return time.monotonic() - start
 
     digest = subprocess.run(["sha256sum", qcow2], check=True, capture_output=True, text=True).stdout.split()[0]
-    base_t = best(args.runs, pipeline)
-    imp_t = best(args.runs, lambda: importer(f"{base}/src.qcow2"))
-    sum_t = best(args.runs, lambda: importer(f"{base}/src.qcow2", ["--checksum", f"sha256:{digest}"]))
+    base_ts, imp_ts, sum_ts = interleaved(
+        args.runs, pipeline, lambda: importer(f"{base}/src.qcow2"),
+        lambda: importer(f"{base}/src.qcow2", ["--checksum", f"sha256:{digest}"]))
     subprocess.run(["qemu-img", "compare", "-q", "-f", "raw", "-F", "raw", raw, target], check=True)
+    (base_t, base_m), (imp_t, imp_m), (sum_t, sum_m) = spread(base_ts), spread(imp_ts), spread(sum_ts)
     curl_failure = None
-    try:
-        curl_t = best(args.runs, curl_driver)
-    except subprocess.CalledProcessError as error:
-        curl_t, curl_failure = None, f"failed with exit code {error.returncode}"
-    except subprocess.TimeoutExpired:
-        curl_t, curl_failure = None, "hung (no progress in 120 s; killed)"
-    print(f"Import of a {args.size_mib} MiB qcow2 (random data) over HTTP on loopback into a raw file, best of {args.runs}")
-    print(f"  swiftvirt-importer:                   {imp_t:6.2f} s  {mb(imp_t):7.0f} MB/s  ({base_t / imp_t:.2f}x the raw pipeline; target >= 0.9x)")
-    print(f"  swiftvirt-importer, sha256 checksum:  {sum_t:6.2f} s  {mb(sum_t):7.0f} MB/s  ({base_t / sum_t:.2f}x)")
-    print(f"  baseline, curl > tmp; qemu-img convert: {base_t:4.2f} s  {mb(base_t):7.0f} MB/s")
+    if args.skip_curl_driver:
+        curl_t, curl_failure = None, "skipped (--skip-curl-driver)"
+    else:
+        try:
+            curl_t = best(args.runs, curl_driver)
+        except subprocess.CalledProcessError as error:
+            curl_t, curl_failure = None, f"failed with exit code {error.returncode}"
+        except subprocess.TimeoutExpired:
+            curl_t, curl_failure = None, "hung (no progress in 120 s; killed)"
+    print(f"Import of a {args.size_mib} MiB qcow2 (random data) over HTTP on loopback into a raw file, best (median) of {args.runs}, interleaved")
+    print(f"  swiftvirt-importer:                   {imp_t:6.2f} s ({imp_m:4.2f})  {mb(imp_t):7.0f} MB/s  "
+          f"({base_t / imp_t:.2f}x the raw pipeline, median {base_m / imp_m:.2f}x; target >= 0.9x)")
+    print(f"  swiftvirt-importer, sha256 checksum:  {sum_t:6.2f} s ({sum_m:4.2f})  {mb(sum_t):7.0f} MB/s  ({base_t / sum_t:.2f}x, median {base_m / sum_m:.2f}x)")
+    print(f"  baseline, curl > tmp; qemu-img convert: {base_t:4.2f} s ({base_m:4.2f})  {mb(base_t):7.0f} MB/s")
     if curl_t is not None:
         print(f"  qemu-img convert over the curl driver:  {curl_t:4.2f} s  {mb(curl_t):7.0f} MB/s  ({base_t / curl_t:.2f}x; no scratch file, no checksum, no progress)")
     else:
@@ -180,11 +203,12 @@ def import_figures(args, work, raw, qcow2, size, mb):
         rm(target)
         return timed(["sh", "-c", f"curl -sf -o {target} {base}/src.raw && sync {target}"])
 
-    raw_base = best(args.runs, curl_raw)
-    raw_imp = best(args.runs, lambda: importer(f"{base}/src.raw"))
-    print(f"Import of a {args.size_mib} MiB raw image (streamed, no scratch file), best of {args.runs}")
-    print(f"  swiftvirt-importer:      {raw_imp:6.2f} s  {mb(raw_imp):7.0f} MB/s  ({raw_base / raw_imp:.2f}x curl)")
-    print(f"  baseline, curl > target: {raw_base:6.2f} s  {mb(raw_base):7.0f} MB/s")
+    raw_base_ts, raw_imp_ts = interleaved(args.runs, curl_raw, lambda: importer(f"{base}/src.raw"))
+    subprocess.run(["cmp", "-s", raw, target], check=True)
+    (raw_base, raw_base_m), (raw_imp, raw_imp_m) = spread(raw_base_ts), spread(raw_imp_ts)
+    print(f"Import of a {args.size_mib} MiB raw image (streamed, no scratch file), best (median) of {args.runs}, interleaved")
+    print(f"  swiftvirt-importer:      {raw_imp:6.2f} s ({raw_imp_m:4.2f})  {mb(raw_imp):7.0f} MB/s  ({raw_base / raw_imp:.2f}x curl, median {raw_base_m / raw_imp_m:.2f}x)")
+    print(f"  baseline, curl > target: {raw_base:6.2f} s ({raw_base_m:4.2f})  {mb(raw_base):7.0f} MB/s")
     rm(target, target + ".complete")
     return server
 
