@@ -58,12 +58,16 @@ public actor DHCPResponder {
         let fd = try await Self.openSocket(device: device, namespacePath: namespacePath)
         let assignment = Assignment(lease: lease, clientMAC: clientMAC)
         let destination = try SocketAddress(ipAddress: DHCPAddress.broadcast.description, port: Self.clientPort)
-        let channel = try await DatagramBootstrap(group: group).withBoundSocket(fd) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(DHCPResponderHandler(assignment: assignment, destination: destination))
-                return channel
+        // The future-returning `withBoundSocket`: its async sibling registers a datagram socket through a
+        // path that fails with "operation unsupported" (NIO 2.101).
+        let channel = try await DatagramBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(DHCPResponderHandler(assignment: assignment, destination: destination))
+                }
             }
-        }
+            .withBoundSocket(fd)
+            .get()
         // Another `serve` for the same pair may have finished while this one waited: keep the first socket.
         if let existing = served[handle] {
             try? await channel.close()
