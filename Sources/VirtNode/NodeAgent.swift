@@ -28,11 +28,14 @@ public final class NodeAgent: Service, Sendable {
         public var endpointPort: Int
         /// Where this node keeps local PersistentVolumes, and where it mounts the shared ones.
         public var volumeDirectories: VolumeDirectories
+        /// The pod network through CNI (its directories and bridge); nil: QEMU's user-mode NAT, nothing on the host.
+        public var podNetwork: PodNetworkAttacher.Configuration?
 
         public init(nodeName: String, nodeAddress: String = "127.0.0.1", forceEmulation: Bool, podsDirectory: String, containerDiskCache: String,
                     probeCachePath: String? = nil, pkiDirectory: String, clusterCAPEM: String, endpointPort: Int = 0,
-                    volumeDirectories: VolumeDirectories = VolumeDirectories()) {
+                    volumeDirectories: VolumeDirectories = VolumeDirectories(), podNetwork: PodNetworkAttacher.Configuration? = nil) {
             self.volumeDirectories = volumeDirectories
+            self.podNetwork = podNetwork
             self.nodeName = nodeName
             self.nodeAddress = nodeAddress
             self.forceEmulation = forceEmulation
@@ -87,10 +90,13 @@ public final class NodeAgent: Service, Sendable {
         let claims = Informer(client: client, path: StorageNames.claims, kind: "PersistentVolumeClaim", logger: logger)
         let queue = WorkQueue<ObjectKey>()
         let podRuntime = RuncPodRuntime(podsDirectory: configuration.podsDirectory)
+        let networks: any NetworkAttacher = configuration.podNetwork.map { podNetwork in
+            PodNetworkAttacher(configuration: podNetwork, podCIDR: NodeRegistration.podCIDR(client: client, nodeName: nodeName))
+        } ?? UserModeNetworking()
         let runtimes = VirtualMachineHandler.Runtimes(
             pods: podRuntime,
             volumes: VolumePreparer(configuration: .init(containerDiskCache: configuration.containerDiskCache, isoTool: .genisoimage)),
-            networks: UserModeNetworking(),
+            networks: networks,
             monitors: QMPConnector())
         let handler = VirtualMachineHandler(
             client: client, vmis: vmis.cache, pods: pods.cache, queue: queue, runtimes: runtimes,
@@ -129,6 +135,10 @@ public final class NodeAgent: Service, Sendable {
             try await sweep.run()
         } catch {
             logger.warning("cannot look for leftover loop devices: \(error)")
+        }
+        // And the network namespaces and CNI attachments of sandboxes that are gone.
+        if let networks = prepared.handler.runtimes.networks as? PodNetworkAttacher {
+            await networks.sweep(isRunning: { id in (try? await podRuntime.status(id)) != nil })
         }
         let (pods, vmis, queue) = (prepared.pods, prepared.vmis, prepared.queue)
         pods.addHandler { event in

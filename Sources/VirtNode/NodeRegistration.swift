@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import VirtAPI
 import VirtClient
 import VirtError
@@ -127,6 +128,22 @@ public struct NodeRegistration: Service {
             current = try await client.update(nodePath, body: current)
             current["status"] = node["status"]
             _ = try await client.update(nodePath.subresource("status"), body: current)
+        }
+    }
+
+    /// Reads the Node's `spec.podCIDR` (the controllers' node IPAM sets it once), remembering it after the
+    /// first answer; throws while the Node has none yet.
+    static func podCIDR(client: KubeClient, nodeName: String) -> @Sendable () async throws -> IPv4CIDR {
+        let known = Mutex<IPv4CIDR?>(nil)
+        return {
+            if let cidr = known.withLock({ $0 }) { return cidr }
+            let node = try await client.get(KubeVirt.nodes.named(nodeName))
+            guard let text = node[path: ["spec", "podCIDR"]]?.stringValue, !text.isEmpty else {
+                throw VirtError(.serviceUnavailable, "node \(nodeName) has no pod network yet: its spec.podCIDR is empty (the controllers give it one; is swiftvirtd --role controllers running?)")
+            }
+            let cidr = try IPv4CIDR(parsing: text)
+            known.withLock { $0 = cidr }
+            return cidr
         }
     }
 

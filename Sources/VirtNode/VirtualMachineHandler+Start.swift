@@ -27,11 +27,14 @@ extension VirtualMachineHandler {
         let launchVMI = Self.withStableIdentity(vmi).resolvingDataVolumes()
         let stateDirectory = runtimes.pods.stateDirectory(of: id)
         let prepared: [PreparedDisk]
+        let network: NetworkAttachment
         do {
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
             let secrets = try await referencedSecrets(vmi: launchVMI, namespace: key.namespace ?? "default")
             let claims = try await referencedClaims(vmi: launchVMI, namespace: key.namespace ?? "default")
             prepared = try await runtimes.volumes.prepare(launchVMI, stateDirectory: stateDirectory, secrets: secrets, claims: claims)
+            // Last: the attacher leaves nothing behind when it fails, and a later failure's teardown detaches.
+            network = try await runtimes.networks.attach(launchVMI, sandboxID: id)
         } catch {
             try? await finalized
             try state.move(to: .idle)
@@ -44,14 +47,15 @@ extension VirtualMachineHandler {
             try await finalized
         } catch {
             // Nothing started: try again (with the controller's back-off) rather than fail the guest.
+            try? await runtimes.networks.detach(sandboxID: id)
             try state.move(to: .idle)
             throw error
         }
         do {
-            let backends = try await runtimes.networks.attach(launchVMI, sandboxID: id)
-            let (command, mounts) = try launchCommand(vmi: launchVMI, uid: uid, stateDirectory: stateDirectory, prepared: prepared, backends: backends)
+            let (command, mounts) = try launchCommand(vmi: launchVMI, uid: uid, stateDirectory: stateDirectory, prepared: prepared, backends: network.backends)
             let typedPod: Pod = try pod.decoded()
             var spec = try PodSandboxSpec(pod: typedPod, process: .init(arguments: [command.executable] + command.arguments, workingDirectory: "/"), mounts: mounts)
+            if let path = network.namespacePath { spec.networkNamespace = .path(path) }
             spec.devices += prepared.filter(\.blockDevice).map(\.path)
             if spec.resources.memoryLimitBytes == nil {
                 spec.resources.memoryLimitBytes = typedPod.spec?.containers.first?.resources?.requests?["memory"]?.bytes
@@ -76,7 +80,7 @@ extension VirtualMachineHandler {
             return .done
         }
         attachMonitor(id: id, uid: uid, key: key)
-        try await reportRunning(pod: pod, vmi: vmi, object: object, key: key, state: state)
+        try await reportRunning(pod: pod, vmi: vmi, object: object, key: key, state: state, podIPs: network.podIPs)
         return .done
     }
 

@@ -9,11 +9,14 @@ extension VirtualMachineHandler {
     // MARK: - Running
 
     /// The pod and the VMI say the guest runs (writes only what changed).
-    func reportRunning(pod: JSONValue, vmi: VirtualMachineInstance, object: JSONValue, key: ObjectKey, state: VirtualMachineState) async throws {
+    /// `podIPs`: the pod's addresses from the launch that just happened; empty: the pod's status has them.
+    func reportRunning(pod: JSONValue, vmi: VirtualMachineInstance, object: JSONValue, key: ObjectKey, state: VirtualMachineState,
+                       podIPs: [String] = []) async throws {
         let uid = object.metadataUID ?? ""
         // The pod's and the VMI's status are independent writes: send them together.
-        async let podReported: Void = writePodRunning(pod)
-        let interfaces = Self.interfaces(of: vmi, identity: Self.withStableIdentity(vmi).spec.domain.firmware?.uuid ?? uid)
+        async let podReported: Void = writePodRunning(pod, podIPs: podIPs)
+        let addresses = podIPs.isEmpty ? (pod[path: ["status", "podIPs"]]?.arrayValue ?? []).compactMap { $0["ip"]?.stringValue } : podIPs
+        let interfaces = Self.interfaces(of: vmi, identity: Self.withStableIdentity(vmi).spec.domain.firmware?.uuid ?? uid, podIPs: addresses)
         var startedNow = false
         try await writeVMIStatus(key: key, uid: uid) { status in
             guard !KubeVirt.Phase.isFinal(status.phase) else { return }
@@ -67,26 +70,38 @@ extension VirtualMachineHandler {
     }
 
     /// `status.interfaces` as the domain has them: name and MAC of each interface (`identity` is the one
-    /// QEMU's MACs are generated from).
-    static func interfaces(of vmi: VirtualMachineInstance, identity: String) -> [VirtualMachineInstanceNetworkInterface] {
-        (vmi.spec.domain.devices.interfaces ?? []).map { interface in
+    /// QEMU's MACs are generated from); an interface on the pod network carries the pod's addresses, as
+    /// KubeVirt reports them without a guest agent.
+    static func interfaces(of vmi: VirtualMachineInstance, identity: String, podIPs: [String] = []) -> [VirtualMachineInstanceNetworkInterface] {
+        let podNetworks = Set((vmi.spec.networks ?? []).filter { $0.pod != nil }.map(\.name))
+        return (vmi.spec.domain.devices.interfaces ?? []).map { interface in
             var status = VirtualMachineInstanceNetworkInterface()
             status.name = interface.name
             status.mac = interface.macAddress ?? QEMUCommand.generatedMACAddress(vmiUID: identity, interfaceName: interface.name)
             status.infoSource = "domain"
+            if podNetworks.contains(interface.name), let first = podIPs.first {
+                status.ipAddress = first
+                status.ipAddresses = podIPs
+                status.podInterfaceName = "eth0"
+            }
             return status
         }
     }
 
-    func writePodRunning(_ pod: JSONValue) async throws {
+    func writePodRunning(_ pod: JSONValue, podIPs: [String] = []) async throws {
         let now = JSONValue.string(timestamp())
         let hostIP = JSONValue.string(configuration.nodeAddress)
+        let podIPList = JSONValue.array(podIPs.map { ["ip": .string($0)] })
         try await writePodStatus(pod) { pod in
             if ["Running", "Succeeded", "Failed"].contains(pod[path: ["status", "phase"]]?.stringValue ?? "") { return false }
             pod[path: ["status", "phase"]] = "Running"
             pod[path: ["status", "startTime"]] = now
             pod[path: ["status", "hostIP"]] = hostIP
             pod[path: ["status", "hostIPs"]] = [["ip": hostIP]]
+            if let first = podIPs.first {
+                pod[path: ["status", "podIP"]] = .string(first)
+                pod[path: ["status", "podIPs"]] = podIPList
+            }
             pod[path: ["status", "message"]] = nil
             pod[path: ["status", "reason"]] = nil
             pod[path: ["status", "conditions"]] = [

@@ -191,6 +191,13 @@ public final class VirtualMachineHandler: Reconciler, Sendable {
         if let sandbox, sandbox.isAlive {
             if state.phase == .idle || state.phase == .preparing || state.phase == .starting {
                 // Adopted after an agent restart, or just started: the monitor tells paused from running.
+                if state.phase == .idle {
+                    do {
+                        try await runtimes.networks.resume(Self.withStableIdentity(vmi), sandboxID: id)
+                    } catch {
+                        logger.warning("\(key): the guest's DHCP answers could not be set up again: \(error)")
+                    }
+                }
                 try state.move(to: sandbox.status == .paused ? .paused : .running)
             }
             attachMonitor(id: id, uid: uid, key: key)

@@ -46,6 +46,13 @@ public struct QEMUCommand: Sendable, Equatable {
     /// unicast address, so it never collides with a vendor's. Seeded with the machine's stable identity
     /// (the firmware UUID), the address stays the same across restarts of the VM, re-adoption and
     /// migration, and differs between interfaces and VMs.
+    /// The MAC address the guest's NIC for `interface` has: its `macAddress` (normalized), else the
+    /// generated one; nil when the given one is not a unicast MAC (the command builder refuses those).
+    public static func guestMACAddress(of interface: Interface, vmiUID: String) -> String? {
+        guard let given = interface.macAddress else { return generatedMACAddress(vmiUID: vmiUID, interfaceName: interface.name) }
+        return QEMUCommandBuilder.normalizedMAC(given)
+    }
+
     public static func generatedMACAddress(vmiUID: String, interfaceName: String) -> String {
         let hash = QEMUNames.fnv1a64("\(vmiUID)/\(interfaceName)")
         var octets: [UInt8] = [0x02]

@@ -55,6 +55,25 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
     @Option(help: "--role all|controllers: the prefix length of each Node's pod subnet.")
     var nodeCIDRMaskSize: Int = 24
 
+    @Option(help: "--role all|node: the pod network: cni (each pod's eth0 on the node bridge through the CNI plugins, VMs behind masquerade) or user (QEMU's user-mode NAT, nothing set up on the host).")
+    var podNetwork: PodNetworkMode = .user
+
+    @Option(help: "--role all|node: the node's bridge that the pods' eth0 hang on.")
+    var podBridge: String = "swiftvirt0"
+
+    enum PodNetworkMode: String, ExpressibleByArgument, CaseIterable {
+        case cni, user
+    }
+
+    /// The node agent's pod network: per-node namespace directory on /run, records and addresses under DATA_DIR.
+    func podNetworkConfiguration(node: String) -> PodNetworkAttacher.Configuration? {
+        guard podNetwork == .cni else { return nil }
+        let resolvers = PodNetworkAttacher.Configuration.hostResolvers((try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? "")
+        return PodNetworkAttacher.Configuration(
+            namespaceDirectory: "/run/swiftvirt/\(node)/netns", recordDirectory: dataDir + "/network", addressDirectory: dataDir + "/cni/networks",
+            bridge: podBridge, dnsServers: resolvers.servers, searchDomains: resolvers.search)
+    }
+
     /// What the controllers run with.
     func controllerConfiguration(host: String) throws -> ControllerManager.Configuration {
         let cidr: IPv4CIDR
@@ -154,12 +173,14 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
             let (emulation, nodeAddress, nodePort) = (self.emulation, self.nodeAddress, self.nodePort)
             let volumeDirectories = self.volumeDirectories
             let controllerConfiguration = try self.controllerConfiguration(host: node)
+            let podNetwork = self.podNetworkConfiguration(node: node)
             services.append(LocalClusterServices(ports: ports, host: host, credentials: credentials, logger: logger) { client in
                 let agent = NodeAgent(client: client, configuration: .init(nodeName: node, nodeAddress: nodeAddress, forceEmulation: emulation,
                                                                           podsDirectory: dataDir + "/pods", containerDiskCache: dataDir + "/containerdisks",
                                                                           probeCachePath: dataDir + "/accelerator.json",
                                                                           pkiDirectory: dataDir + "/node-pki", clusterCAPEM: credentials.caPEM,
-                                                                          endpointPort: nodePort, volumeDirectories: volumeDirectories),
+                                                                          endpointPort: nodePort, volumeDirectories: volumeDirectories,
+                                                                          podNetwork: podNetwork),
                                       logger: log)
                 let controllers = ControllerManager(client: client, configuration: controllerConfiguration, logger: log)
                 return (agent, [controllers])
@@ -195,7 +216,8 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
                                                                      podsDirectory: dataDir + "/pods", containerDiskCache: dataDir + "/containerdisks",
                                                                      probeCachePath: dataDir + "/accelerator.json",
                                                                      pkiDirectory: dataDir + "/node-pki", clusterCAPEM: String(decoding: ca, as: UTF8.self),
-                                                                     endpointPort: nodePort, volumeDirectories: volumeDirectories),
+                                                                     endpointPort: nodePort, volumeDirectories: volumeDirectories,
+                                                                     podNetwork: podNetworkConfiguration(node: node)),
                                 logger: logger)
             logger.info("node agent for node \(node) joining \(configuration.server)")
         } else {

@@ -95,8 +95,9 @@ final class FakeVolumes: VolumeProvider {
 final class FakeNetworks: NetworkAttacher {
     let detached = Mutex<[String]>([])
 
-    func attach(_ vmi: VirtualMachineInstance, sandboxID: String) async throws -> [String: LaunchContext.NetworkBackend] {
-        Dictionary(uniqueKeysWithValues: (vmi.spec.domain.devices.interfaces ?? []).map { ($0.name, LaunchContext.NetworkBackend.user) })
+    func attach(_ vmi: VirtualMachineInstance, sandboxID: String) async throws -> NetworkAttachment {
+        NetworkAttachment(backends: Dictionary(uniqueKeysWithValues: (vmi.spec.domain.devices.interfaces ?? []).map { ($0.name, LaunchContext.NetworkBackend.user) }),
+                          podIPs: ["10.244.0.9"])
     }
 
     func detach(sandboxID: String) async throws { detached.withLock { $0.append(sandboxID) } }

@@ -1,25 +1,49 @@
 import VirtAPI
 import VirtQEMU
 
-/// Connects a VMI's interfaces to its networks for one launch and says what QEMU should open for each.
-/// QEMU's user-mode stack for the pod network today; CNI plugins for Multus networks come through here.
-public protocol NetworkAttacher: Sendable {
-    /// The backend of each interface of `vmi` (by interface name), set up in the sandbox `sandboxID`.
-    func attach(_ vmi: VirtualMachineInstance, sandboxID: String) async throws -> [String: LaunchContext.NetworkBackend]
-    /// Undoes what `attach` set up for the sandbox (nothing is left when it never ran).
-    func detach(sandboxID: String) async throws
+/// What a launch's networks came to: the network namespace the sandbox joins, what QEMU opens for each
+/// interface, and the pod's addresses.
+public struct NetworkAttachment: Sendable, Equatable {
+    /// The namespace made and wired for the sandbox; nil: the sandbox gets a new, empty one.
+    public var namespacePath: String?
+    /// Interface name → what QEMU opens for it (an interface missing here uses QEMU's user-mode stack).
+    public var backends: [String: LaunchContext.NetworkBackend]
+    /// The pod's addresses on the pod network (`status.podIP(s)`).
+    public var podIPs: [String]
+
+    public init(namespacePath: String? = nil, backends: [String: LaunchContext.NetworkBackend] = [:], podIPs: [String] = []) {
+        self.namespacePath = namespacePath
+        self.backends = backends
+        self.podIPs = podIPs
+    }
 }
 
-/// The pod network through QEMU's user-mode stack (`-netdev user`): what the `masquerade` binding on the
-/// pod network gives a guest here. Admission refuses every other binding and network, so no interface
-/// reaches this attacher that it would run as something else.
+/// Connects a VMI's interfaces to its networks for one launch and says what QEMU should open for each:
+/// CNI plugins into a network namespace of the pod's own (``PodNetworkAttacher``), or QEMU's user-mode
+/// stack (``UserModeNetworking``).
+public protocol NetworkAttacher: Sendable {
+    /// Sets up the networks of `vmi` for the sandbox `sandboxID`; on failure nothing is left.
+    func attach(_ vmi: VirtualMachineInstance, sandboxID: String) async throws -> NetworkAttachment
+    /// Undoes what `attach` set up for the sandbox (nothing is left when it never ran).
+    func detach(sandboxID: String) async throws
+    /// Takes a sandbox that runs already (a guest adopted after an agent restart) back into service: what
+    /// lived in the agent rather than in the sandbox is set up again.
+    func resume(_ vmi: VirtualMachineInstance, sandboxID: String) async throws
+}
+
+extension NetworkAttacher {
+    public func resume(_ vmi: VirtualMachineInstance, sandboxID: String) async throws {}
+}
+
+/// The pod network through QEMU's user-mode stack (`-netdev user`): NAT with nothing set up on the host,
+/// for unit tests and hosts without the CNI plugins.
 public struct UserModeNetworking: NetworkAttacher {
     public init() {}
 
-    public func attach(_ vmi: VirtualMachineInstance, sandboxID: String) async throws -> [String: LaunchContext.NetworkBackend] {
-        var backends: [String: LaunchContext.NetworkBackend] = [:]
-        for interface in vmi.spec.domain.devices.interfaces ?? [] { backends[interface.name] = .user }
-        return backends
+    public func attach(_ vmi: VirtualMachineInstance, sandboxID: String) async throws -> NetworkAttachment {
+        var attachment = NetworkAttachment()
+        for interface in vmi.spec.domain.devices.interfaces ?? [] { attachment.backends[interface.name] = .user }
+        return attachment
     }
 
     public func detach(sandboxID: String) async throws {}
