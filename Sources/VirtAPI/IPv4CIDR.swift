@@ -9,13 +9,14 @@ public struct IPv4Address: Sendable, Hashable, Comparable, CustomStringConvertib
         self.value = value
     }
 
-    /// Parses dotted-quad text (`10.0.2.2`); nil for anything else.
+    /// Parses dotted-quad text (`10.0.2.2`); nil for anything else (leading zeros, signs, missing parts,
+    /// values above 255, surrounding spaces).
     public init?(_ text: some StringProtocol) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }
         var value: UInt32 = 0
         for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let octet = UInt8(part),
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }), let octet = UInt8(part),
                   part == "0" || !part.hasPrefix("0")
             else { return nil }
             value = value << 8 | UInt32(octet)

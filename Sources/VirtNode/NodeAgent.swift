@@ -137,9 +137,7 @@ public final class NodeAgent: Service, Sendable {
             logger.warning("cannot look for leftover loop devices: \(error)")
         }
         // And the network namespaces and CNI attachments of sandboxes that are gone.
-        if let networks = prepared.handler.runtimes.networks as? PodNetworkAttacher {
-            await networks.sweep(isRunning: { id in (try? await podRuntime.status(id)) != nil })
-        }
+        await prepared.handler.runtimes.networks.sweep(isRunning: { id in (try? await podRuntime.status(id)) != nil })
         let (pods, vmis, queue) = (prepared.pods, prepared.vmis, prepared.queue)
         pods.addHandler { event in
             if let key = event.object.controllingVMIKey { await queue.add(key) }

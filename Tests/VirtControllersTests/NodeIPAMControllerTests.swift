@@ -74,7 +74,7 @@ import VirtTestSupport
         #expect(!cidr.contains(IPv4Address("10.0.3.0")!))
         #expect(try IPv4CIDR(parsing: "0.0.0.0/0").size == 1 << 32)
         #expect(throws: VirtError.self) { try IPv4CIDR(parsing: "10.0.2.7/24", strict: true) }
-        for bad in ["10.0.2.0", "10.0.2.0/33", "10.0.2/24", "256.0.0.0/8", "10.0.2.0/-1", "01.0.0.0/8", "10.0.2.0/+8", "a.b.c.d/8", "/", ""] {
+        for bad in ["10.0.2.0", "10.0.2.0/33", "10.0.2/24", "256.0.0.0/8", "10.0.2.0/-1", "01.0.0.0/8", "10.0.2.0/+8", "+1.0.0.0/8", "a.b.c.d/8", "/", ""] {
             #expect(throws: VirtError.self, "\(bad)") { try IPv4CIDR(parsing: bad) }
         }
     }

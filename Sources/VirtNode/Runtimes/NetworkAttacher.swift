@@ -29,10 +29,13 @@ public protocol NetworkAttacher: Sendable {
     /// Takes a sandbox that runs already (a guest adopted after an agent restart) back into service: what
     /// lived in the agent rather than in the sandbox is set up again.
     func resume(_ vmi: VirtualMachineInstance, sandboxID: String) async throws
+    /// Undoes what is left of sandboxes that no longer run (an agent that stopped or died meanwhile).
+    func sweep(isRunning: @Sendable (String) async -> Bool) async
 }
 
 extension NetworkAttacher {
     public func resume(_ vmi: VirtualMachineInstance, sandboxID: String) async throws {}
+    public func sweep(isRunning: @Sendable (String) async -> Bool) async {}
 }
 
 /// The pod network through QEMU's user-mode stack (`-netdev user`): NAT with nothing set up on the host,

@@ -112,11 +112,7 @@ public struct PodNetworkAttacher: NetworkAttacher {
             record.attachments[0].result = result
             try records.write(record)
 
-            let podInterface = result.interface(named: NetworkNames.podInterface, inSandbox: path)
-            let mtu = podInterface?.mtu ?? 1500
-            let wiring = try PodWiring.masquerade(interfaces.map {
-                PodWiring.Masquerade(interfaceName: $0.interface.name, tap: $0.tap, mtu: mtu, ports: $0.ports)
-            })
+            let wiring = try Self.wiring(interfaces, podNetwork: result, namespacePath: path)
             let commands = NamespacedCommands(namespacePath: path, runner: runner)
             try await commands.ip(wiring.ipCommands)
             try await commands.sysctl(wiring.sysctls.map { ($0.key, $0.value) })
@@ -135,19 +131,26 @@ public struct PodNetworkAttacher: NetworkAttacher {
         }
     }
 
+    /// The in-pod wiring of the masquerade interfaces, at the MTU of the pod's `eth0` (from its ADD result).
+    static func wiring(_ interfaces: [(interface: Interface, tap: String, ports: [PodWiring.Masquerade.Port])], podNetwork result: CNIResult,
+                       namespacePath: String) throws -> PodWiring {
+        let mtu = result.interface(named: NetworkNames.podInterface, inSandbox: namespacePath)?.mtu ?? 1500
+        return try PodWiring.masquerade(interfaces.map {
+            PodWiring.Masquerade(interfaceName: $0.interface.name, tap: $0.tap, mtu: mtu, ports: $0.ports)
+        })
+    }
+
     /// The DHCP answers for each guest interface of `wiring`.
     func serveGuests(_ vmi: VirtualMachineInstance, wiring: PodWiring, path: String) async throws {
         let identity = vmi.spec.domain.firmware?.uuid ?? vmi.metadata?.uid ?? ""
         for interface in vmi.spec.domain.devices.interfaces ?? [] {
             guard let guest = wiring.guestAddresses[interface.name] else { continue }
-            guard let macText = QEMUCommand.guestMACAddress(of: interface, vmiUID: identity), let mac = DHCPHardwareAddress(macText),
-                  let address = DHCPAddress(guest.address.description), let router = DHCPAddress(guest.router.description)
-            else {
+            guard let macText = QEMUCommand.guestMACAddress(of: interface, vmiUID: identity), let mac = DHCPHardwareAddress(macText) else {
                 throw VirtError(.invalid, "interface \(interface.name): macAddress \(interface.macAddress ?? "") is not a MAC address")
             }
             let lease = DHCPLease(
-                address: address, prefixLength: guest.prefixLength, serverAddress: router, router: router,
-                dnsServers: configuration.dnsServers.compactMap { DHCPAddress($0) }, searchDomains: configuration.searchDomains,
+                address: guest.address, prefixLength: guest.prefixLength, serverAddress: guest.router, router: guest.router,
+                dnsServers: configuration.dnsServers.compactMap { IPv4Address($0) }, searchDomains: configuration.searchDomains,
                 hostname: Self.hostname(vmi), mtu: guest.mtu,
                 extraOptions: try DHCPLease.options(kubeVirtDHCPOptions: interface.dhcpOptions))
             try await responder.serve(lease: lease, clientMAC: mac, device: guest.device, namespacePath: path)
@@ -207,11 +210,7 @@ public struct PodNetworkAttacher: NetworkAttacher {
     /// answers (which lived in the agent) are given again.
     public func resume(_ vmi: VirtualMachineInstance, sandboxID: String) async throws {
         guard let record = try records.read(sandboxID), let result = record.attachments.first?.result else { return }
-        let interfaces = Self.masqueradeInterfaces(vmi)
-        let mtu = result.interface(named: NetworkNames.podInterface, inSandbox: record.namespacePath)?.mtu ?? 1500
-        let wiring = try PodWiring.masquerade(interfaces.map {
-            PodWiring.Masquerade(interfaceName: $0.interface.name, tap: $0.tap, mtu: mtu, ports: $0.ports)
-        })
+        let wiring = try Self.wiring(Self.masqueradeInterfaces(vmi), podNetwork: result, namespacePath: record.namespacePath)
         try await serveGuests(vmi, wiring: wiring, path: record.namespacePath)
     }
 }
