@@ -5,6 +5,7 @@ import Synchronization
 import VirtAPI
 import VirtClient
 import VirtError
+import VirtReconcile
 
 /// Registers this machine's Node (capacity, allocatable, labels, conditions) and keeps it alive with a
 /// Lease in `kube-node-lease`, renewed every `heartbeat`.
@@ -30,11 +31,11 @@ public struct NodeRegistration: Service {
         }
     }
 
-    let client: KubeClient
+    let client: any APIClient
     var configuration: Configuration
     let logger: Logger
 
-    public init(client: KubeClient, configuration: Configuration, logger: Logger) {
+    public init(client: any APIClient, configuration: Configuration, logger: Logger) {
         self.client = client
         self.configuration = configuration
         self.logger = logger
@@ -108,7 +109,7 @@ public struct NodeRegistration: Service {
         ]
     }
 
-    /// Creates the Node, or brings an existing one's labels and status up to date.
+    /// Creates the Node, or brings an existing one's labels up to date; `heartbeat()` then writes its status.
     func register() async throws {
         let node = nodeObject()
         let created: Bool
@@ -121,19 +122,40 @@ public struct NodeRegistration: Service {
         }
         logger.info("registered node \(configuration.nodeName) (\(configuration.accelerator.accelerator.rawValue): \(configuration.accelerator.reason))")
         if !created {
-            var current = try await client.get(nodePath)
-            var labels = current[path: ["metadata", "labels"]]?.objectValue ?? [:]
-            for (key, value) in node[path: ["metadata", "labels"]]?.objectValue ?? [:] { labels[key] = value }
-            current[path: ["metadata", "labels"]] = .object(labels)
-            current = try await client.update(nodePath, body: current)
-            current["status"] = node["status"]
-            _ = try await client.update(nodePath.subresource("status"), body: current)
+            try await updateRetryingConflicts(nodePath) { current in
+                var labels = current[path: ["metadata", "labels"]]?.objectValue ?? [:]
+                for (key, value) in node[path: ["metadata", "labels"]]?.objectValue ?? [:] { labels[key] = value }
+                current[path: ["metadata", "labels"]] = .object(labels)
+            }
+        }
+    }
+
+    /// Reads the object at `path`, changes it with `change` and writes it back, starting over from a fresh
+    /// read when someone else wrote in between (the controllers set `spec.podCIDR` while the agent joins).
+    func updateRetryingConflicts(_ path: ResourcePath, attempts: Int = 8, _ change: (inout JSONValue) -> Void) async throws {
+        var objectPath = path
+        objectPath.subresource = nil
+        var attempt = 0
+        while true {
+            attempt += 1
+            var current = try await client.get(objectPath)
+            change(&current)
+            do {
+                if path.subresource == "status" {
+                    _ = try await client.updateStatus(objectPath, body: current)
+                } else {
+                    _ = try await client.update(objectPath, body: current)
+                }
+                return
+            } catch {
+                guard error.code == .conflict, attempt < attempts else { throw error }
+            }
         }
     }
 
     /// Reads the Node's `spec.podCIDR` (the controllers' node IPAM sets it once), remembering it after the
     /// first answer; throws while the Node has none yet.
-    static func podCIDR(client: KubeClient, nodeName: String) -> @Sendable () async throws -> IPv4CIDR {
+    static func podCIDR(client: any APIClient, nodeName: String) -> @Sendable () async throws -> IPv4CIDR {
         let known = Mutex<IPv4CIDR?>(nil)
         return {
             if let cidr = known.withLock({ $0 }) { return cidr }
@@ -149,9 +171,8 @@ public struct NodeRegistration: Service {
 
     /// Writes the Node's status as the agent sees it now.
     func heartbeat() async throws {
-        var current = try await client.get(nodePath)
-        current["status"] = nodeObject()["status"]
-        _ = try await client.update(nodePath.subresource("status"), body: current)
+        let status = nodeObject()["status"]
+        try await updateRetryingConflicts(nodePath.subresource("status")) { $0["status"] = status }
     }
 
     func renewLease() async throws {
