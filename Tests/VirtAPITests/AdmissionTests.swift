@@ -83,7 +83,6 @@ import VirtError
         let causes = Admission.validate(group: "kubevirt.io", kind: "VirtualMachine", object: vm, old: nil)
         #expect(fields(causes) == [
             "spec.template.spec.domain.devices.interfaces[1].bridge",
-            "spec.template.spec.domain.devices.interfaces[0].ports",
             "spec.template.spec.domain.devices.networkInterfaceMultiqueue",
             "spec.template.spec.networks[1].multus",
             "spec.template.spec.domain.firmware.bootloader.efi",

@@ -88,9 +88,7 @@ import VirtError
         // Interfaces and networks.
         binding("bridge"), binding("sriov"), binding("passtBinding"),
         binding("binding", ["name": "passt"]),
-        interfaceField("ports", [["name": "ssh", "port": 22, "protocol": "TCP"]]),
         interfaceField("portRanges", [["start": 8000, "end": 8080]]),
-        interfaceField("dhcpOptions", ["bootFileName": "pxelinux.0"]),
         interfaceField("tag", "uplink"),
         interfaceField("pciAddress", "0000:81:01.0"),
         interfaceField("state", "down"),
@@ -103,7 +101,6 @@ import VirtError
             element(&spec, interfaces, 0) { $0["masquerade"] = nil; $0["sriov"] = [:] }
             element(&spec, ["networks"], 0) { $0["pod"] = nil; $0["resourceClaim"] = ["claimName": "nic", "requestName": "vf"] }
         },
-        Change("networks[0].pod.vmNetworkCIDR") { spec in element(&spec, ["networks"], 0) { $0["pod"] = ["vmNetworkCIDR": "10.1.0.0/24"] } },
         Change("networks[0].pod.vmIPv6NetworkCIDR") { spec in
             element(&spec, ["networks"], 0) { $0["pod"] = ["vmIPv6NetworkCIDR": "fd10:0:2::/120"] }
         },
@@ -304,6 +301,14 @@ import VirtError
             spec[path: ["domain", "devices", "networkInterfaceMultiqueue"]] = false
         },
         Change("an absent interface", refused: []) { spec in element(&spec, interfaces, 0) { $0["state"] = "absent" } },
+        Change("masquerade with forwarded ports, DHCP options and its own guest network", refused: []) { spec in
+            element(&spec, interfaces, 0) {
+                $0["ports"] = [["name": "ssh", "port": 22, "protocol": "TCP"], ["port": 53, "protocol": "UDP"], ["port": 80]]
+                $0["dhcpOptions"] = ["bootFileName": "pxelinux.0", "tftpServerName": "tftp.example", "ntpServers": ["192.0.2.123"],
+                                     "privateOptions": [["option": 240, "value": "extra"]]]
+            }
+            element(&spec, ["networks"], 0) { $0["pod"] = ["vmNetworkCIDR": "10.1.0.0/24"] }
+        },
         Change("a persistentVolumeClaim volume", refused: []) { spec in
             element(&spec, ["volumes"], 0) { $0["containerDisk"] = nil; $0["persistentVolumeClaim"] = ["claimName": "root", "readOnly": false] }
         },

@@ -65,14 +65,15 @@ enum UnsupportedFeatures {
     typealias SpecEntry = Entry<VirtualMachineInstanceSpec>
 
     /// What runs instead, named in the networking reasons.
-    static let usePodNetwork = "use masquerade: {} on the pod network (pod: {}), which SwiftVirt runs through QEMU's user-mode NAT"
+    static let usePodNetwork = "use masquerade: {} on the pod network (pod: {})"
     static let useLocalDisk = "use a containerDisk, emptyDisk or hostDisk volume"
 
     static let specEntries: [SpecEntry] = networkEntries + storageEntries + domainEntries + schedulingEntries
 
-    /// Interfaces and networks: every interface runs on QEMU's user-mode network stack (one queue, NAT out,
-    /// nothing forwarded in), so only the binding that means exactly that is kept: masquerade on the pod
-    /// network. (slirp, macvtap and the old passt binding are refused by the validator: KubeVirt dropped them.)
+    /// Interfaces and networks: the node runs masquerade on the pod network (a tap behind NAT in the pod's
+    /// namespace, its ports forwarded, the guest's address, vmNetworkCIDR and dhcpOptions from the agent's
+    /// DHCP answers), so the other bindings and network sources are refused. (slirp, macvtap and the old
+    /// passt binding are refused by the validator: KubeVirt dropped them.)
     static let networkEntries: [SpecEntry] = {
         let interfaces = "domain.devices.interfaces"
         let list: @Sendable (VirtualMachineInstanceSpec) -> [Interface]? = { $0.domain.devices.interfaces }
@@ -82,22 +83,16 @@ enum UnsupportedFeatures {
             .each(interfaces, "sriov", "SR-IOV passthrough is not supported yet; \(usePodNetwork)", in: list) { $0.sriov != nil },
             .each(interfaces, "passtBinding", "the passt binding is not supported yet; \(usePodNetwork)", in: list) { $0.passtBinding != nil },
             .each(interfaces, "binding", "network binding plugins are not supported yet; \(usePodNetwork)", in: list) { $0.binding != nil },
-            .each(interfaces, "ports",
-                  "forwarding ports into the guest is not supported yet (QEMU's user-mode NAT takes no inbound connections); remove ports",
-                  in: list) { !($0.ports ?? []).isEmpty },
             .each(interfaces, "portRanges",
-                  "forwarding port ranges into the guest is not supported yet (QEMU's user-mode NAT takes no inbound connections); remove portRanges",
+                  "forwarding port ranges into the guest is not supported yet; list each port in ports instead",
                   in: list) { !($0.portRanges ?? []).isEmpty },
-            .each(interfaces, "dhcpOptions",
-                  "custom DHCP options are not supported yet (QEMU's user-mode DHCP server hands out its own); remove dhcpOptions",
-                  in: list) { present($0.dhcpOptions) },
             .each(interfaces, "tag", "device role tags are not supported yet; remove tag", in: list) { !($0.tag ?? "").isEmpty },
             .each(interfaces, "pciAddress", "placing an interface at a fixed PCI address is not supported yet; remove pciAddress",
                   in: list) { !($0.pciAddress ?? "").isEmpty },
             .each(interfaces, "state", "starting an interface with its link down is not supported yet; remove state or set it to up",
                   in: list) { $0.state == "down" },
             .field("domain.devices.networkInterfaceMultiqueue",
-                   "multi-queue network interfaces are not supported yet (QEMU's user-mode network has one queue); remove networkInterfaceMultiqueue") {
+                   "multi-queue network interfaces are not supported yet (each interface's tap has one queue); remove networkInterfaceMultiqueue") {
                 $0.domain.devices.networkInterfaceMultiqueue == true
             },
             .each("networks", "multus", "Multus networks are not supported yet; use the pod network (pod: {}) with a masquerade interface",
@@ -105,16 +100,13 @@ enum UnsupportedFeatures {
             .each("networks", "resourceClaim",
                   "networks from resource claims are not supported yet; use the pod network (pod: {}) with a masquerade interface",
                   in: networks) { present($0.resourceClaim) },
-            .each("networks", "pod.vmNetworkCIDR",
-                  "choosing the guest's IPv4 network is not supported yet (the guest gets QEMU's user-mode network, 10.0.2.0/24); remove vmNetworkCIDR",
-                  in: networks) { !($0.pod?.vmNetworkCIDR ?? "").isEmpty },
             .each("networks", "pod.vmIPv6NetworkCIDR",
-                  "choosing the guest's IPv6 network is not supported yet (the guest gets QEMU's user-mode network); remove vmIPv6NetworkCIDR",
+                  "choosing the guest's IPv6 network is not supported yet (the pod network is IPv4 only); remove vmIPv6NetworkCIDR",
                   in: networks) { !($0.pod?.vmIPv6NetworkCIDR ?? "").isEmpty },
-            .field("dnsPolicy", "guest DNS settings are not supported yet (the guest uses QEMU's user-mode DNS relay); remove dnsPolicy") {
+            .field("dnsPolicy", "guest DNS settings are not supported yet (the guest is told the node's resolvers); remove dnsPolicy") {
                 !($0.dnsPolicy ?? "").isEmpty
             },
-            .field("dnsConfig", "guest DNS settings are not supported yet (the guest uses QEMU's user-mode DNS relay); remove dnsConfig") {
+            .field("dnsConfig", "guest DNS settings are not supported yet (the guest is told the node's resolvers); remove dnsConfig") {
                 present($0.dnsConfig)
             },
             .field("subdomain", "a DNS subdomain for the guest is not supported yet (SwiftVirt serves no cluster DNS); remove subdomain") {

@@ -329,6 +329,17 @@ struct VirtualMachineInstanceSpecValidator {
                 causes.append(FieldErrors.invalid(
                     path, "must have exactly one network type (found \(sources.joined(separator: ", ")))"))
             }
+            if let cidr = network.pod?.vmNetworkCIDR, !cidr.isEmpty {
+                do {
+                    let parsed = try IPv4CIDR(parsing: cidr)
+                    if parsed.prefixLength > 30 {
+                        causes.append(FieldErrors.invalid(
+                            "\(path).pod.vmNetworkCIDR", cidr, "is too small: the guest's network needs a gateway and a guest address (at most /30)"))
+                    }
+                } catch {
+                    causes.append(FieldErrors.invalid("\(path).pod.vmNetworkCIDR", cidr, "must be an IPv4 network in CIDR notation, such as 10.0.2.0/24"))
+                }
+            }
             if network.pod != nil {
                 if let first = podNetworkIndex {
                     causes.append(FieldErrors.invalid(
@@ -400,11 +411,60 @@ struct VirtualMachineInstanceSpecValidator {
             if let state = iface.state, !["up", "down", "absent"].contains(state) {
                 causes.append(FieldErrors.notSupported("\(path).state", state, ["up", "down", "absent"]))
             }
+            causes += Self.validatePorts(iface.ports ?? [], path: "\(path).ports")
+            do {
+                _ = try DHCPOptions(parsing: iface.dhcpOptions, path: "\(path).dhcpOptions")
+            } catch {
+                causes.append(FieldErrors.invalid(error.field, error.message))
+            }
         }
         for (i, network) in networks.enumerated() where !network.name.isEmpty && interfaceIndex[network.name] == nil {
             causes.append(FieldErrors.invalid(
                 "\(networksField)[\(i)].name", network.name,
                 "not found in \(interfacesField); every network needs an interface of the same name"))
+        }
+        return causes
+    }
+
+    /// An interface's `ports`: each names a `port` from 1 to 65535, a `protocol` of TCP or UDP (TCP when
+    /// absent) and, optionally, a `name` no other port of the interface has.
+    static func validatePorts(_ ports: [JSONValue], path: String) -> [VirtError.Cause] {
+        var causes: [VirtError.Cause] = []
+        var names: [String: Int] = [:]
+        var seen: [String: Int] = [:]
+        for (i, entry) in ports.enumerated() {
+            let at = "\(path)[\(i)]"
+            guard let port = entry.objectValue else {
+                causes.append(FieldErrors.invalid(at, "must be an object with port, and optionally protocol and name"))
+                continue
+            }
+            let number = port["port"]?.intValue
+            if port["port"] == nil || port["port"]?.isNull == true {
+                causes.append(FieldErrors.required("\(at).port", "the port to forward to the guest, from 1 to 65535"))
+            } else if let number, !(1...65535).contains(number) {
+                causes.append(FieldErrors.invalid("\(at).port", number: number, "must be a port number from 1 to 65535"))
+            } else if number == nil {
+                causes.append(FieldErrors.invalid("\(at).port", "must be a port number from 1 to 65535"))
+            }
+            let transport = port["protocol"]?.stringValue ?? "TCP"
+            if port["protocol"] != nil, port["protocol"]?.isNull != true, port["protocol"]?.stringValue == nil || !["TCP", "UDP"].contains(transport) {
+                causes.append(FieldErrors.notSupported("\(at).protocol", port["protocol"]?.stringValue ?? "\(port["protocol"]!)", ["TCP", "UDP"]))
+            }
+            if let name = port["name"]?.stringValue, !name.isEmpty {
+                if let first = names[name] {
+                    causes.append(FieldErrors.duplicate("\(at).name", name, "\(path)[\(first)] already has this name; port names must be unique"))
+                } else {
+                    names[name] = i
+                }
+            }
+            if let number {
+                let key = "\(transport)/\(number)"
+                if let first = seen[key] {
+                    causes.append(FieldErrors.duplicate("\(at).port", number: number, "\(path)[\(first)] already forwards \(transport) port \(number)"))
+                } else {
+                    seen[key] = i
+                }
+            }
         }
         return causes
     }

@@ -1,4 +1,5 @@
 import VirtAPI
+import VirtError
 import VirtQEMU
 
 /// What a launch's networks came to: the network namespace the sandbox joins, what QEMU opens for each
@@ -44,9 +45,25 @@ public struct UserModeNetworking: NetworkAttacher {
     public init() {}
 
     public func attach(_ vmi: VirtualMachineInstance, sandboxID: String) async throws -> NetworkAttachment {
+        try Self.refuseWhatNeedsThePodNetwork(vmi)
         var attachment = NetworkAttachment()
         for interface in vmi.spec.domain.devices.interfaces ?? [] { attachment.backends[interface.name] = .user }
         return attachment
+    }
+
+    /// What QEMU's user-mode stack cannot do: take connections in, hand out another guest network or
+    /// other DHCP options. Refused by name, so the VMI waits with a reason rather than runs without it.
+    static func refuseWhatNeedsThePodNetwork(_ vmi: VirtualMachineInstance) throws {
+        var fields: [String] = []
+        for (i, interface) in (vmi.spec.domain.devices.interfaces ?? []).enumerated() {
+            if !(interface.ports ?? []).isEmpty { fields.append("spec.domain.devices.interfaces[\(i)].ports") }
+            if let options = interface.dhcpOptions, !options.isNull { fields.append("spec.domain.devices.interfaces[\(i)].dhcpOptions") }
+        }
+        for (i, network) in (vmi.spec.networks ?? []).enumerated() where !(network.pod?.vmNetworkCIDR ?? "").isEmpty {
+            fields.append("spec.networks[\(i)].pod.vmNetworkCIDR")
+        }
+        guard !fields.isEmpty else { return }
+        throw VirtError(.invalid, "\(fields.joined(separator: ", ")) need the pod network through CNI, and this node runs QEMU's user-mode NAT (swiftvirtd --pod-network user); run the node with --pod-network cni, or remove them")
     }
 
     public func detach(sandboxID: String) async throws {}

@@ -94,7 +94,7 @@ public struct PodNetworkAttacher: NetworkAttacher {
     }
 
     public func attach(_ vmi: VirtualMachineInstance, sandboxID: String) async throws -> NetworkAttachment {
-        let interfaces = Self.masqueradeInterfaces(vmi)
+        let interfaces = try Self.masqueradeInterfaces(vmi)
         guard !interfaces.isEmpty else { return NetworkAttachment() }
         let subnet = try await podCIDR()
         let path = namespacePath(sandboxID)
@@ -132,11 +132,10 @@ public struct PodNetworkAttacher: NetworkAttacher {
     }
 
     /// The in-pod wiring of the masquerade interfaces, at the MTU of the pod's `eth0` (from its ADD result).
-    static func wiring(_ interfaces: [(interface: Interface, tap: String, ports: [PodWiring.Masquerade.Port])], podNetwork result: CNIResult,
-                       namespacePath: String) throws -> PodWiring {
+    static func wiring(_ interfaces: [MasqueradeInterface], podNetwork result: CNIResult, namespacePath: String) throws -> PodWiring {
         let mtu = result.interface(named: NetworkNames.podInterface, inSandbox: namespacePath)?.mtu ?? 1500
         return try PodWiring.masquerade(interfaces.map {
-            PodWiring.Masquerade(interfaceName: $0.interface.name, tap: $0.tap, mtu: mtu, ports: $0.ports)
+            PodWiring.Masquerade(interfaceName: $0.interface.name, tap: $0.tap, mtu: mtu, guestNetwork: $0.guestNetwork, ports: $0.ports)
         })
     }
 
@@ -162,16 +161,28 @@ public struct PodNetworkAttacher: NetworkAttacher {
         vmi.spec.hostname ?? vmi.metadata?.name
     }
 
-    /// The masquerade interfaces of `vmi` on the pod network, in spec order, each with its tap and ports.
-    static func masqueradeInterfaces(_ vmi: VirtualMachineInstance) -> [(interface: Interface, tap: String, ports: [PodWiring.Masquerade.Port])] {
-        let podNetworks = Set((vmi.spec.networks ?? []).filter { $0.pod != nil }.map(\.name))
-        var found: [(Interface, String, [PodWiring.Masquerade.Port])] = []
-        for interface in vmi.spec.domain.devices.interfaces ?? [] where interface.masquerade != nil && podNetworks.contains(interface.name) {
+    /// A masquerade interface on the pod network: its tap, the guest's network and the ports forwarded.
+    struct MasqueradeInterface {
+        var interface: Interface
+        var tap: String
+        var guestNetwork: IPv4CIDR
+        var ports: [PodWiring.Masquerade.Port]
+    }
+
+    /// The masquerade interfaces of `vmi` on the pod network, in spec order: each with its tap, its guest
+    /// network (the network's `vmNetworkCIDR`, else 10.0.2.0/24) and its ports.
+    static func masqueradeInterfaces(_ vmi: VirtualMachineInstance) throws -> [MasqueradeInterface] {
+        let podNetworks = Dictionary((vmi.spec.networks ?? []).filter { $0.pod != nil }.map { ($0.name, $0.pod!) }, uniquingKeysWith: { a, _ in a })
+        var found: [MasqueradeInterface] = []
+        for interface in vmi.spec.domain.devices.interfaces ?? [] where interface.masquerade != nil {
+            guard let network = podNetworks[interface.name] else { continue }
+            var guestNetwork = PodWiring.Masquerade.defaultGuestNetwork
+            if let text = network.vmNetworkCIDR, !text.isEmpty { guestNetwork = try IPv4CIDR(parsing: text) }
             let ports = (interface.ports ?? []).compactMap { port -> PodWiring.Masquerade.Port? in
                 guard let number = port["port"]?.intValue else { return nil }
                 return PodWiring.Masquerade.Port(transport: (port["protocol"]?.stringValue ?? "TCP").lowercased(), port: Int(number))
             }
-            found.append((interface, "tap\(found.count)", ports))
+            found.append(MasqueradeInterface(interface: interface, tap: "tap\(found.count)", guestNetwork: guestNetwork, ports: ports))
         }
         return found
     }
@@ -210,7 +221,7 @@ public struct PodNetworkAttacher: NetworkAttacher {
     /// answers (which lived in the agent) are given again.
     public func resume(_ vmi: VirtualMachineInstance, sandboxID: String) async throws {
         guard let record = try records.read(sandboxID), let result = record.attachments.first?.result else { return }
-        let wiring = try Self.wiring(Self.masqueradeInterfaces(vmi), podNetwork: result, namespacePath: record.namespacePath)
+        let wiring = try Self.wiring(try Self.masqueradeInterfaces(vmi), podNetwork: result, namespacePath: record.namespacePath)
         try await serveGuests(vmi, wiring: wiring, path: record.namespacePath)
     }
 }
