@@ -21,7 +21,8 @@ fi
 py=${PYTHON:-python3}
 # Python packages for the tests, one word each, pinned with == where the tests depend on a version.
 # Add a package by adding a word here.
-python_packages=(kubernetes pytest pyyaml openapi-spec-validator==0.9.0 schemathesis==4.32.5)
+# ansible bundles the kubevirt.core, kubernetes.core and ansible.posix collections test_ansible.py drives.
+python_packages=(kubernetes pytest pyyaml openapi-spec-validator==0.9.0 schemathesis==4.32.5 ansible==12.3.0)
 if ! "$py" - "${python_packages[@]}" 2>/dev/null <<'PY'
 import sys, importlib.metadata as metadata
 for requirement in sys.argv[1:]:

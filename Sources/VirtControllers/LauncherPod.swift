@@ -10,7 +10,9 @@ import VirtError
 ///   instead of making a second one;
 /// - labels: the VMI's, plus `kubevirt.io: virt-launcher`, `kubevirt.io/created-by: <vmi uid>`,
 ///   `vm.kubevirt.io/name: <vmi name>`; annotations `kubevirt.io/domain: <vmi name>` and
-///   `kubectl.kubernetes.io/default-container: compute`;
+///   `kubectl.kubernetes.io/default-container: compute`; the VMI's multus networks as Multus'
+///   `k8s.v1.cni.cncf.io/networks` (``MultusNetworkSelection``, net1, net2 …) and a default multus network
+///   as `v1.multus-cni.io/default-network`;
 /// - owned by the VMI (`controller: true`, `blockOwnerDeletion: true`), so the server's garbage collector
 ///   deletes it with the VMI;
 /// - one container `compute` whose requests are the guest's memory plus ``LauncherOverhead`` and the
@@ -137,6 +139,14 @@ public enum LauncherPod {
             KubeVirt.domainAnnotation: name,
             KubeVirt.defaultContainerAnnotation: containerName,
         ]
+        let namespace = vmi.metadata?.namespace ?? "default"
+        let selections = MultusNetworkSelection.selections(of: spec, namespace: namespace)
+        if !selections.isEmpty {
+            metadata.annotations?[MultusNetworkSelection.annotation] = MultusNetworkSelection.annotationValue(selections)
+        }
+        if let defaultNetwork = MultusNetworkSelection.defaultNetwork(of: spec, namespace: namespace) {
+            metadata.annotations?[MultusNetworkSelection.defaultNetworkAnnotation] = defaultNetwork
+        }
         metadata.ownerReferences = [
             OwnerReference(apiVersion: KubeVirt.apiVersion, kind: "VirtualMachineInstance", name: name, uid: uid,
                            controller: true, blockOwnerDeletion: true),

@@ -86,6 +86,36 @@ import VirtReconcile
         #expect(emulated.spec?.terminationGracePeriodSeconds == 30)
     }
 
+    @Test func multusNetworksBecomeThePodsNetworkSelections() throws {
+        var vmi = VirtualMachineInstance(metadata: ObjectMeta(name: "multi", namespace: "ns"), spec: VirtualMachineInstanceSpec())
+        vmi.metadata?.uid = "11111111-2222-3333-4444-555555555555"
+        vmi.spec.domain.memory = Memory(guest: try Quantity("256Mi"))
+        vmi.spec.networks = [
+            Network(name: "default", pod: PodNetwork()),
+            Network(name: "lan", multus: MultusNetwork(networkName: "br1")),
+            Network(name: "storage", multus: MultusNetwork(networkName: "infra/storage-net")),
+        ]
+        let pod = try LauncherPod.build(for: vmi, options: .init())
+        let text = try #require(pod.metadata?.annotations?[MultusNetworkSelection.annotation])
+        #expect(try JSONValue.parse(text) == [
+            ["name": "br1", "namespace": "ns", "interface": "net1"],
+            ["name": "storage-net", "namespace": "infra", "interface": "net2"],
+        ])
+        #expect(pod.metadata?.annotations?[MultusNetworkSelection.defaultNetworkAnnotation] == nil)
+        #expect(MultusNetworkSelection.selections(of: vmi.spec, namespace: "ns").map(\.network) == ["lan", "storage"])
+
+        var defaulted = MultusNetwork(networkName: "other/primary")
+        defaulted.default = true
+        vmi.spec.networks = [Network(name: "main", multus: defaulted)]
+        let alone = try LauncherPod.build(for: vmi, options: .init())
+        #expect(alone.metadata?.annotations?[MultusNetworkSelection.annotation] == nil)
+        #expect(alone.metadata?.annotations?[MultusNetworkSelection.defaultNetworkAnnotation] == "other/primary")
+
+        vmi.spec.networks = [Network(name: "default", pod: PodNetwork())]
+        let plain = try LauncherPod.build(for: vmi, options: .init())
+        #expect(plain.metadata?.annotations?.keys.sorted() == [KubeVirt.domainAnnotation, KubeVirt.defaultContainerAnnotation].sorted())
+    }
+
     @Test func overheadFunction() {
         // 256 MiB, 1 vCPU, VGA, KVM: 30 + 8 + 2.56 + 16 → 57 MiB.
         #expect(LauncherOverhead.memory(guestMemory: 256 << 20, vcpus: 1, graphics: true, emulation: false) == 57 << 20)

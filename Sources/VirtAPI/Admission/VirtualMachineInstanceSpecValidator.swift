@@ -447,8 +447,8 @@ struct VirtualMachineInstanceSpecValidator {
                 causes.append(FieldErrors.invalid("\(at).port", "must be a port number from 1 to 65535"))
             }
             let transport = port["protocol"]?.stringValue ?? "TCP"
-            if port["protocol"] != nil, port["protocol"]?.isNull != true, port["protocol"]?.stringValue == nil || !["TCP", "UDP"].contains(transport) {
-                causes.append(FieldErrors.notSupported("\(at).protocol", port["protocol"]?.stringValue ?? "\(port["protocol"]!)", ["TCP", "UDP"]))
+            if let given = port["protocol"], !given.isNull, given.stringValue == nil || !["TCP", "UDP"].contains(transport) {
+                causes.append(FieldErrors.notSupported("\(at).protocol", given.stringValue ?? given.serialized(), ["TCP", "UDP"]))
             }
             if let name = port["name"]?.stringValue, !name.isEmpty {
                 if let first = names[name] {

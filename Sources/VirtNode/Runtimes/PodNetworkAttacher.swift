@@ -172,7 +172,8 @@ public struct PodNetworkAttacher: NetworkAttacher {
     /// The masquerade interfaces of `vmi` on the pod network, in spec order: each with its tap, its guest
     /// network (the network's `vmNetworkCIDR`, else 10.0.2.0/24) and its ports.
     static func masqueradeInterfaces(_ vmi: VirtualMachineInstance) throws -> [MasqueradeInterface] {
-        let podNetworks = Dictionary((vmi.spec.networks ?? []).filter { $0.pod != nil }.map { ($0.name, $0.pod!) }, uniquingKeysWith: { a, _ in a })
+        let podNetworks = Dictionary((vmi.spec.networks ?? []).compactMap { network in network.pod.map { (network.name, $0) } },
+                                     uniquingKeysWith: { first, _ in first })
         var found: [MasqueradeInterface] = []
         for interface in vmi.spec.domain.devices.interfaces ?? [] where interface.masquerade != nil {
             guard let network = podNetworks[interface.name] else { continue }
