@@ -122,7 +122,7 @@ public struct NodeRegistration: Service {
         }
         logger.info("registered node \(configuration.nodeName) (\(configuration.accelerator.accelerator.rawValue): \(configuration.accelerator.reason))")
         if !created {
-            try await updateRetryingConflicts(nodePath) { current in
+            try await updateRetryingConflicts { current in
                 var labels = current[path: ["metadata", "labels"]]?.objectValue ?? [:]
                 for (key, value) in node[path: ["metadata", "labels"]]?.objectValue ?? [:] { labels[key] = value }
                 current[path: ["metadata", "labels"]] = .object(labels)
@@ -130,22 +130,17 @@ public struct NodeRegistration: Service {
         }
     }
 
-    /// Reads the object at `path`, changes it with `change` and writes it back, starting over from a fresh
-    /// read when someone else wrote in between (the controllers set `spec.podCIDR` while the agent joins).
-    func updateRetryingConflicts(_ path: ResourcePath, attempts: Int = 8, _ change: (inout JSONValue) -> Void) async throws {
-        var objectPath = path
-        objectPath.subresource = nil
+    /// Reads the Node, changes it with `change` and writes it back (its status, with `status`), starting
+    /// over from a fresh read when someone else wrote in between (the controllers set `spec.podCIDR` while
+    /// the agent joins).
+    func updateRetryingConflicts(status: Bool = false, attempts: Int = 8, _ change: (inout JSONValue) -> Void) async throws {
         var attempt = 0
         while true {
             attempt += 1
-            var current = try await client.get(objectPath)
+            var current = try await client.get(nodePath)
             change(&current)
             do {
-                if path.subresource == "status" {
-                    _ = try await client.updateStatus(objectPath, body: current)
-                } else {
-                    _ = try await client.update(objectPath, body: current)
-                }
+                _ = status ? try await client.updateStatus(nodePath, body: current) : try await client.update(nodePath, body: current)
                 return
             } catch {
                 guard error.code == .conflict, attempt < attempts else { throw error }
@@ -172,7 +167,7 @@ public struct NodeRegistration: Service {
     /// Writes the Node's status as the agent sees it now.
     func heartbeat() async throws {
         let status = nodeObject()["status"]
-        try await updateRetryingConflicts(nodePath.subresource("status")) { $0["status"] = status }
+        try await updateRetryingConflicts(status: true) { $0["status"] = status }
     }
 
     func renewLease() async throws {

@@ -446,7 +446,7 @@ struct VirtualMachineInstanceSpecValidator {
             } else if number == nil {
                 causes.append(FieldErrors.invalid("\(at).port", "must be a port number from 1 to 65535"))
             }
-            let transport = port["protocol"]?.stringValue ?? "TCP"
+            let transport = port["protocol"]?.stringValue ?? Interface.defaultPortProtocol
             if let given = port["protocol"], !given.isNull, given.stringValue == nil || !["TCP", "UDP"].contains(transport) {
                 causes.append(FieldErrors.notSupported("\(at).protocol", given.stringValue ?? given.serialized(), ["TCP", "UDP"]))
             }

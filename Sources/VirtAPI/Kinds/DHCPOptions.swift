@@ -13,7 +13,7 @@ public struct DHCPOptions: Sendable, Equatable {
         public var message: String
     }
 
-    /// The private option codes a guest may be given.
+    /// The private option codes a guest may be given: the ones RFC 2132 leaves for site-specific use.
     public static let privateCodes: ClosedRange<UInt8> = 224...254
 
     public var bootFileName: String?

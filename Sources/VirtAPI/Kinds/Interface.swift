@@ -43,6 +43,25 @@ public struct Interface: Codable, Sendable, Equatable {
     }
 }
 
+extension Interface {
+    /// A port forwarded to the guest: `protocol` (TCP when absent) and `port`.
+    public struct ForwardedPort: Sendable, Equatable {
+        public var transport: String
+        public var port: Int
+    }
+
+    /// The protocol of a port that names none.
+    public static let defaultPortProtocol = "TCP"
+
+    /// The `ports` entries that name a port number (admission refuses the others).
+    public var forwardedPorts: [ForwardedPort] {
+        (ports ?? []).compactMap { entry in
+            guard let number = entry["port"]?.intValue else { return nil }
+            return ForwardedPort(transport: entry["protocol"]?.stringValue ?? Self.defaultPortProtocol, port: Int(number))
+        }
+    }
+}
+
 /// KubeVirt `PluginBinding`: the name of a network binding plugin.
 public struct PluginBinding: Codable, Sendable, Equatable {
     public var name: String

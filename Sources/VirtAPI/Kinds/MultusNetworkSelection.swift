@@ -31,10 +31,13 @@ public struct MultusNetworkSelection: Sendable, Equatable {
         for network in spec.networks ?? [] {
             guard let multus = network.multus, multus.default != true, let reference = multus.networkName, !reference.isEmpty else { continue }
             let (nadNamespace, nadName) = split(reference, namespace: namespace)
-            found.append(MultusNetworkSelection(name: nadName, namespace: nadNamespace, interface: "net\(found.count + 1)", network: network.name))
+            found.append(MultusNetworkSelection(name: nadName, namespace: nadNamespace, interface: interfaceName(found.count + 1), network: network.name))
         }
         return found
     }
+
+    /// Multus' interface name for the `index`-th (from 1) secondary network of a pod: net1, net2 …
+    public static func interfaceName(_ index: Int) -> String { "net\(index)" }
 
     /// `namespace/name` or `name` (in `namespace`).
     public static func split(_ reference: String, namespace: String) -> (namespace: String, name: String) {

@@ -36,8 +36,6 @@ public struct DHCPOption: Sendable, Equatable {
         public static let bootFileName = Code(67)
         public static let domainSearch = Code(119)
         public static let classlessStaticRoute = Code(121)
-        /// The first and last codes RFC 2132 leaves for site-specific use (KubeVirt's `privateOptions`).
-        public static let privateRange: ClosedRange<UInt8> = 224...254
         public static let end = Code(255)
 
         public var description: String { String(rawValue) }

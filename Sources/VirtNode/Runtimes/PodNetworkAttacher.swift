@@ -179,10 +179,7 @@ public struct PodNetworkAttacher: NetworkAttacher {
             guard let network = podNetworks[interface.name] else { continue }
             var guestNetwork = PodWiring.Masquerade.defaultGuestNetwork
             if let text = network.vmNetworkCIDR, !text.isEmpty { guestNetwork = try IPv4CIDR(parsing: text) }
-            let ports = (interface.ports ?? []).compactMap { port -> PodWiring.Masquerade.Port? in
-                guard let number = port["port"]?.intValue else { return nil }
-                return PodWiring.Masquerade.Port(transport: (port["protocol"]?.stringValue ?? "TCP").lowercased(), port: Int(number))
-            }
+            let ports = interface.forwardedPorts.map { PodWiring.Masquerade.Port(transport: $0.transport.lowercased(), port: $0.port) }
             found.append(MasqueradeInterface(interface: interface, tap: "tap\(found.count)", guestNetwork: guestNetwork, ports: ports))
         }
         return found
