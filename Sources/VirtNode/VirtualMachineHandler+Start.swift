@@ -205,7 +205,8 @@ struct StartFailure: Sendable, Equatable {
         let message = virtError?.message ?? "\(error)"
         if case .neverPull? = virtError?.cause as? ContainerDiskError { return StartFailure(reason: "ErrImageNeverPull", message: message) }
         if virtError?.cause is ContainerDiskError { return StartFailure(reason: "ErrImagePull", message: message) }
-        return StartFailure(reason: "CreateContainerConfigError", message: message)
+        // What failed underneath (a CNI plugin's or runc's own words) belongs in the message too.
+        return StartFailure(reason: "CreateContainerConfigError", message: "\(error)")
     }
 
     /// QEMU could not be started or did not answer on its monitor.

@@ -56,7 +56,7 @@ struct SwiftVirtDaemon: AsyncParsableCommand {
     var nodeCIDRMaskSize: Int = 24
 
     @Option(help: "--role all|node: the pod network: cni (each pod's eth0 on the node bridge through the CNI plugins, VMs behind masquerade) or user (QEMU's user-mode NAT, nothing set up on the host).")
-    var podNetwork: PodNetworkMode = .user
+    var podNetwork: PodNetworkMode = .cni
 
     @Option(help: "--role all|node: the node's bridge that the pods' eth0 hang on.")
     var podBridge: String = "swiftvirt0"

@@ -1,4 +1,4 @@
-"""The pod network through CNI (`--pod-network cni`): each launcher pod gets a network
+"""The pod network, as a node runs it by default (`--pod-network cni`): each launcher pod gets a network
 namespace with eth0 on the node bridge (the CNI bridge plugin, host-local addresses from the Node's
 podCIDR); a masquerade interface's guest gets its address by DHCP from the agent, reaches out through the
 pod's address and is reachable on it, on every port or on the listed `ports` only."""
@@ -18,8 +18,8 @@ NODE_BRIDGE = "swiftvirt0"
 
 @pytest.fixture
 def net_cluster():
-    """The all-in-one daemon with the CNI pod network."""
-    yield from run_cluster(["--emulation", "--node-name", "node-a", "--pod-network", "cni"], "swiftvirt-net-")
+    """The all-in-one daemon with the default pod network."""
+    yield from run_cluster(["--emulation", "--node-name", "node-a"], "swiftvirt-net-")
 
 
 @pytest.fixture

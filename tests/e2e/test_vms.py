@@ -53,6 +53,8 @@ def run_cluster(args, prefix):
     try:
         d.request("DELETE", VMS)
         wait_for(lambda: not qemu_pids(data_dir), 60, "QEMU to stop", fail=False)
+        # The agent releases a pod (its network too) before its finalizer lets it go.
+        wait_for(lambda: not d.request("GET", "/api/v1/pods").json()["items"], 60, "the pods to go", fail=False)
     except Exception:
         pass
     d.stop()
@@ -260,6 +262,11 @@ def test_pause_unpause_and_softreboot_are_visible_in_the_guest(cluster):
     assert len(qemu_pids(d.data_dir)) == 1
 
 
+# A second node agent on the same host hangs its pods on a bridge of its own: each node's bridge is its pods'
+# gateway on that node's podCIDR, as on separate hosts.
+NODE_B_BRIDGE = "svnodeb0"
+
+
 def test_a_second_node_agent_joins_and_runs_the_vms_bound_to_it(cluster):
     """`swiftvirtd --role node --server URL --kubeconfig PATH` on its own: it registers node-b, and a VM
     whose nodeSelector picks node-b runs under that agent, in its own data directory; its console, VNC,
@@ -268,7 +275,7 @@ def test_a_second_node_agent_joins_and_runs_the_vms_bound_to_it(cluster):
     node_dir = tempfile.mkdtemp(prefix="swiftvirt-node-b-")
     agent = subprocess.Popen(
         [d.bin("swiftvirtd"), "--role", "node", "--server", d.server, "--kubeconfig", d.kubeconfig,
-         "--data-dir", node_dir, "--node-name", "node-b", "--emulation"],
+         "--data-dir", node_dir, "--node-name", "node-b", "--emulation", "--pod-bridge", NODE_B_BRIDGE],
         stdout=open(os.path.join(node_dir, "log"), "w"), stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: d.request("GET", "/api/v1/nodes/node-b").status_code == 200, 30, "node-b to register")
@@ -326,6 +333,7 @@ def test_a_second_node_agent_joins_and_runs_the_vms_bound_to_it(cluster):
         for container in subprocess.run(["runc", "--root", runc_root, "list", "-q"], capture_output=True, text=True).stdout.split():
             subprocess.run(["runc", "--root", runc_root, "delete", "--force", container], capture_output=True)
         shutil.rmtree(node_dir, ignore_errors=True)
+        subprocess.run(["ip", "link", "del", NODE_B_BRIDGE], capture_output=True)
 
 
 def test_a_node_agent_without_credentials_says_what_to_pass():
