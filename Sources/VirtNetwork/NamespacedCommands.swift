@@ -70,7 +70,7 @@ public struct NamespacedCommands: Sendable {
     }
 
     /// The tool's stderr (else stdout), without its `Command failed` lines.
-    static func text(_ result: CommandResult, dropping prefix: String? = nil) -> String {
+    public static func text(_ result: CommandResult, dropping prefix: String? = nil) -> String {
         var text = result.stderrText
         if let prefix { text = text.split(separator: "\n").filter { !$0.hasPrefix(prefix) }.joined(separator: "\n") }
         text = text.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -4,6 +4,7 @@ import Synchronization
 import VirtAPI
 import VirtClient
 import VirtDisk
+import VirtError
 import VirtQEMU
 import VirtReconcile
 
@@ -91,7 +92,19 @@ public final class NodeAgent: Service, Sendable {
         let queue = WorkQueue<ObjectKey>()
         let podRuntime = RuncPodRuntime(podsDirectory: configuration.podsDirectory)
         let networks: any NetworkAttacher = configuration.podNetwork.map { podNetwork in
-            PodNetworkAttacher(configuration: podNetwork, podCIDR: NodeRegistration.podCIDR(client: client, nodeName: nodeName))
+            PodNetworkAttacher(configuration: podNetwork, podCIDR: NodeRegistration.podCIDR(client: client, nodeName: nodeName),
+                               definitions: { [client] namespace, name in
+                                   let path = ResourcePath(group: "k8s.cni.cncf.io", version: "v1", resource: "network-attachment-definitions",
+                                                           namespace: namespace, name: name)
+                                   let object: JSONValue
+                                   do {
+                                       object = try await client.get(path)
+                                   } catch let error as VirtError where error.code == .notFound {
+                                       return nil
+                                   }
+                                   let definition: NetworkAttachmentDefinition = try object.decoded()
+                                   return definition
+                               })
         } ?? UserModeNetworking()
         let runtimes = VirtualMachineHandler.Runtimes(
             pods: podRuntime,

@@ -80,7 +80,8 @@ extension VirtualMachineHandler {
             return .done
         }
         attachMonitor(id: id, uid: uid, key: key)
-        try await reportRunning(pod: pod, vmi: vmi, object: object, key: key, state: state, podIPs: network.podIPs)
+        try await reportRunning(pod: pod, vmi: vmi, object: object, key: key, state: state, podIPs: network.podIPs,
+                                attached: network.interfaces, networkStatus: network.networkStatus)
         return .done
     }
 

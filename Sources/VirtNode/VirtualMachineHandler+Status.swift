@@ -10,13 +10,17 @@ extension VirtualMachineHandler {
 
     /// The pod and the VMI say the guest runs (writes only what changed).
     /// `podIPs`: the pod's addresses from the launch that just happened; empty: the pod's status has them.
+    /// `attached` and `networkStatus`: where the launch's networks put each interface, and the pod's
+    /// network-status annotation.
     func reportRunning(pod: JSONValue, vmi: VirtualMachineInstance, object: JSONValue, key: ObjectKey, state: VirtualMachineState,
-                       podIPs: [String] = []) async throws {
+                       podIPs: [String] = [], attached: [String: AttachedInterface] = [:], networkStatus: String? = nil) async throws {
         let uid = object.metadataUID ?? ""
+        if let networkStatus { try await annotatePod(pod, [MultusNetworkSelection.statusAnnotation: networkStatus]) }
         // The pod's and the VMI's status are independent writes: send them together.
         async let podReported: Void = writePodRunning(pod, podIPs: podIPs)
         let addresses = podIPs.isEmpty ? (pod[path: ["status", "podIPs"]]?.arrayValue ?? []).compactMap { $0["ip"]?.stringValue } : podIPs
-        let interfaces = Self.interfaces(of: vmi, identity: Self.withStableIdentity(vmi).spec.domain.firmware?.uuid ?? uid, podIPs: addresses)
+        let interfaces = Self.interfaces(of: vmi, identity: Self.withStableIdentity(vmi).spec.domain.firmware?.uuid ?? uid, podIPs: addresses,
+                                         attached: attached)
         var startedNow = false
         try await writeVMIStatus(key: key, uid: uid) { status in
             guard !KubeVirt.Phase.isFinal(status.phase) else { return }
@@ -71,20 +75,41 @@ extension VirtualMachineHandler {
 
     /// `status.interfaces` as the domain has them: name and MAC of each interface (`identity` is the one
     /// QEMU's MACs are generated from); an interface on the pod network carries the pod's addresses, as
-    /// KubeVirt reports them without a guest agent.
-    static func interfaces(of vmi: VirtualMachineInstance, identity: String, podIPs: [String] = []) -> [VirtualMachineInstanceNetworkInterface] {
+    /// KubeVirt reports them without a guest agent, and one the networks placed (`attached`) the MAC and
+    /// addresses its network gave, with its pod interface.
+    static func interfaces(of vmi: VirtualMachineInstance, identity: String, podIPs: [String] = [],
+                           attached: [String: AttachedInterface] = [:]) -> [VirtualMachineInstanceNetworkInterface] {
         let podNetworks = Set((vmi.spec.networks ?? []).filter { $0.pod != nil }.map(\.name))
+        let multusNetworks = Set((vmi.spec.networks ?? []).filter { $0.multus != nil }.map(\.name))
         return (vmi.spec.domain.devices.interfaces ?? []).map { interface in
             var status = VirtualMachineInstanceNetworkInterface()
             status.name = interface.name
             status.mac = interface.macAddress ?? QEMUCommand.generatedMACAddress(vmiUID: identity, interfaceName: interface.name)
-            status.infoSource = "domain"
-            if podNetworks.contains(interface.name), let first = podIPs.first {
+            status.infoSource = multusNetworks.contains(interface.name) ? "domain, multus-status" : "domain"
+            if let placed = attached[interface.name] {
+                if !placed.mac.isEmpty { status.mac = placed.mac }
+                status.podInterfaceName = placed.podInterfaceName
+                if let first = placed.ipAddresses.first {
+                    status.ipAddress = first
+                    status.ipAddresses = placed.ipAddresses
+                }
+            } else if podNetworks.contains(interface.name), let first = podIPs.first {
                 status.ipAddress = first
                 status.ipAddresses = podIPs
                 status.podInterfaceName = "eth0"
             }
             return status
+        }
+    }
+
+    /// Sets annotations on the pod (a merge patch of its metadata); a pod gone meanwhile is fine.
+    func annotatePod(_ pod: JSONValue, _ annotations: [String: String]) async throws {
+        let patch: JSONValue = ["metadata": ["annotations": .object(annotations.mapValues { .string($0) })]]
+        do {
+            _ = try await client.patch(podPath(pod), mergePatch: patch)
+        } catch {
+            if error.code == .notFound { return }
+            throw error
         }
     }
 

@@ -56,8 +56,9 @@ public struct LaunchContext: Codable, Sendable, Equatable {
     public enum NetworkBackend: Codable, Sendable, Equatable {
         /// QEMU's user-mode network stack (`-netdev user`): NAT, no setup on the host.
         case user
-        /// A tap device the agent created and wired (`-netdev tap,ifname=…`).
-        case tap(device: String)
+        /// A tap device the agent created and wired (`-netdev tap,ifname=…`); `mac`: the guest's MAC when
+        /// the network decides it (the pod interface's, with a bridge binding) and the VMI names none.
+        case tap(device: String, mac: String? = nil)
     }
 
     /// UEFI firmware files (OVMF) for `firmware.bootloader.efi`.

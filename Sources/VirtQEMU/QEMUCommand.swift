@@ -53,6 +53,9 @@ public struct QEMUCommand: Sendable, Equatable {
         return QEMUCommandBuilder.normalizedMAC(given)
     }
 
+    /// `02-00-00-AA-BB-CC` or `02:00:00:aa:bb:cc` → `02:00:00:aa:bb:cc`; nil for anything else.
+    public static func normalizedMAC(_ text: String) -> String? { QEMUCommandBuilder.normalizedMAC(text) }
+
     public static func generatedMACAddress(vmiUID: String, interfaceName: String) -> String {
         let hash = QEMUNames.fnv1a64("\(vmiUID)/\(interfaceName)")
         var octets: [UInt8] = [0x02]

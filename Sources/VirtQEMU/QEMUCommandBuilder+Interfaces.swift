@@ -4,7 +4,8 @@ import VirtError
 /// `devices.interfaces` → a `-netdev` backend and a NIC for each.
 ///
 /// The backend is what the agent prepared (`LaunchContext.interfaces`): a tap device it wired, or QEMU's
-/// user-mode network when it prepared nothing. The MAC is `macAddress` or the generated one
+/// user-mode network when it prepared nothing. The MAC is `macAddress`, else the one the network decided
+/// (`NetworkBackend.tap(device:mac:)`, a bridge binding's pod interface MAC), else the generated one
 /// (`QEMUCommand.generatedMACAddress`). As in KubeVirt, a NIC without `bootOrder` gets no option ROM
 /// (no PXE), which also keeps the firmware from trying to boot from it.
 extension QEMUCommandBuilder {
@@ -77,6 +78,8 @@ extension QEMUCommandBuilder {
                     continue
                 }
                 mac = normalized
+            } else if case .tap(_, let networkMAC?) = context.interfaces[iface.name], let normalized = Self.normalizedMAC(networkMAC) {
+                mac = normalized
             } else {
                 mac = QEMUCommand.generatedMACAddress(vmiUID: context.vmiUID, interfaceName: iface.name)
             }
@@ -87,7 +90,7 @@ extension QEMUCommandBuilder {
             case .user:
                 netdev = QEMUOptionList("user")
                 netdev.add("id", QEMUNames.netdevID(iface.name))
-            case .tap(let device):
+            case .tap(let device, _):
                 netdev = QEMUOptionList("tap")
                 netdev.add("id", QEMUNames.netdevID(iface.name))
                 netdev.add("ifname", device)

@@ -95,4 +95,58 @@ import VirtOS
         }
         _ = try await runner.check("/usr/sbin/ip", ["netns", "delete", namespace])
     }
+
+    @Test func aBridgedInterfaceGivesUpItsAddressAndMACToTheGuest() {
+        let guest = PodWiring.Bridge.Address(address: IPv4Address("192.168.50.10")!, prefixLength: 24, router: IPv4Address("192.168.50.1"))
+        let wiring = PodWiring.bridge([
+            .init(interfaceName: "blue", podInterface: "net1", tap: "tap1", mtu: 1400, podInterfaceMAC: "02:11:22:33:44:55", guest: guest),
+        ])
+        #expect(wiring.ipCommands == [
+            "addr flush dev net1",
+            "link set net1 down",
+            "link set net1 address 02:11:22:33:44:55",
+            "tuntap add dev tap1 mode tap",
+            "link add k6t-net1 type bridge",
+            "link set k6t-net1 mtu 1400",
+            "link set net1 master k6t-net1 up",
+            "link set tap1 mtu 1400 master k6t-net1 up",
+            "link set k6t-net1 up",
+            "addr add 169.254.75.10/32 dev k6t-net1",
+        ])
+        #expect(wiring.tcCommands == [])
+        #expect(wiring.nftRuleset == "")
+        #expect(wiring.taps == ["blue": "tap1"])
+        #expect(wiring.guestAddresses["blue"] == .init(device: "k6t-net1", address: IPv4Address("192.168.50.10")!, prefixLength: 24,
+                                                        router: IPv4Address("192.168.50.1"), server: IPv4Address("169.254.75.10")!, mtu: 1400))
+    }
+
+    @Test func aMirroredInterfaceKeepsDHCPInThePod() {
+        let guest = PodWiring.Bridge.Address(address: IPv4Address("192.168.60.10")!, prefixLength: 24)
+        let wiring = PodWiring.bridge([
+            .init(interfaceName: "a", podInterface: "net1", tap: "tap1", joint: .bridge),
+            .init(interfaceName: "mv", podInterface: "net2", tap: "tap2", joint: .mirror, guest: guest, position: 1),
+        ])
+        // Without an address the bridge holds none and no DHCP is answered.
+        #expect(!wiring.ipCommands.contains { $0.hasPrefix("addr add") && $0.hasSuffix("k6t-net1") })
+        #expect(wiring.guestAddresses["a"] == nil)
+        #expect(wiring.ipCommands.contains("addr add 169.254.75.11/32 dev tap2"))
+        #expect(wiring.tcCommands == [
+            "qdisc add dev net2 ingress",
+            "filter add dev net2 parent ffff: protocol all prio 2 u32 match u32 0 0 action mirred egress redirect dev tap2",
+            "qdisc add dev tap2 ingress",
+            "filter add dev tap2 parent ffff: protocol ip prio 1 u32 match ip protocol 17 0xff match ip dport 67 0xffff flowid ffff:1",
+            "filter add dev tap2 parent ffff: protocol all prio 2 u32 match u32 0 0 action mirred egress redirect dev net2",
+        ])
+        #expect(wiring.guestAddresses["mv"]?.device == "tap2")
+    }
+
+    @Test func theAddressComesFromTheADDResult() {
+        let result = CNIResult(interfaces: [.init(name: "net1", sandbox: "/ns")],
+                               ips: [.init(address: "fd00::5/64", interface: 0), .init(address: "10.9.0.5/16", interface: 0)],
+                               routes: [.init(dst: "0.0.0.0/0", gw: "10.9.0.1")], dns: .init(nameservers: ["10.9.0.2"]))
+        let address = PodWiring.Bridge.Address(result: result, podInterface: "net1", sandbox: "/ns")
+        #expect(address == .init(address: IPv4Address("10.9.0.5")!, prefixLength: 16, router: IPv4Address("10.9.0.1"),
+                                 dnsServers: [IPv4Address("10.9.0.2")!]))
+        #expect(PodWiring.Bridge.Address(result: CNIResult(interfaces: [.init(name: "net1", sandbox: "/ns")]), podInterface: "net1", sandbox: "/ns") == nil)
+    }
 }

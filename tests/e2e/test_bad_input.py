@@ -91,21 +91,22 @@ def apply_refused(daemon, tmp_path, vm):
     return result.stderr
 
 
-def test_kubectl_apply_of_a_bridge_interface_is_refused(daemon, tmp_path):
-    vm = vm_manifest("bridged")
-    spec = vm["spec"]["template"]["spec"]
-    spec["domain"]["devices"]["interfaces"] = [{"name": "default", "bridge": {}}]
-    spec["networks"] = [{"name": "default", "pod": {}}]
+def test_kubectl_apply_of_an_sriov_interface_is_refused(daemon, tmp_path):
+    vm = with_network("passthrough", {"name": "vf1", "sriov": {}}, {"name": "vf1", "multus": {"networkName": "default/sriov"}})
     out = apply_refused(daemon, tmp_path, vm)
-    assert "spec.template.spec.domain.devices.interfaces[0].bridge" in out
-    assert "use masquerade" in out
+    assert "spec.template.spec.domain.devices.interfaces[1].sriov" in out
+    assert "use masquerade" in out and "bridge: {}" in out
 
 
-def test_kubectl_apply_of_a_multus_network_is_refused(daemon, tmp_path):
-    vm = with_network("secondary", {"name": "net1", "bridge": {}}, {"name": "net1", "multus": {"networkName": "default/br1"}})
-    out = apply_refused(daemon, tmp_path, vm)
-    assert "spec.template.spec.networks[1].multus" in out
-    assert "spec.template.spec.domain.devices.interfaces[1].bridge" in out
+def test_kubectl_apply_of_a_masquerade_multus_interface_is_refused(daemon, tmp_path):
+    vm = with_network("masq-multus", {"name": "net1", "masquerade": {}}, {"name": "net1", "multus": {"networkName": "default/br1"}})
+    path = os.path.join(tmp_path, "vm.yaml")
+    with open(path, "w") as f:
+        yaml.safe_dump(vm, f)
+    result = daemon.kubectl("apply", "-f", path, check=False)
+    assert result.returncode != 0, result.stdout
+    assert "spec.template.spec.domain.devices.interfaces[1].masquerade" in result.stderr, result.stderr
+    assert "bridge" in result.stderr, result.stderr
 
 
 def test_a_vmi_names_its_own_path(daemon):

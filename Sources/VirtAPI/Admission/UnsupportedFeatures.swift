@@ -65,7 +65,7 @@ enum UnsupportedFeatures {
     typealias SpecEntry = Entry<VirtualMachineInstanceSpec>
 
     /// What runs instead, named in the networking reasons.
-    static let usePodNetwork = "use masquerade: {} on the pod network (pod: {})"
+    static let usePodNetwork = "use masquerade: {} on the pod network (pod: {}) or bridge: {}"
     static let useLocalDisk = "use a containerDisk, emptyDisk or hostDisk volume"
 
     static let specEntries: [SpecEntry] = networkEntries + storageEntries + domainEntries + schedulingEntries
@@ -79,7 +79,6 @@ enum UnsupportedFeatures {
         let list: @Sendable (VirtualMachineInstanceSpec) -> [Interface]? = { $0.domain.devices.interfaces }
         let networks: @Sendable (VirtualMachineInstanceSpec) -> [Network]? = { $0.networks }
         return [
-            .each(interfaces, "bridge", "the bridge binding is not supported yet; \(usePodNetwork)", in: list) { $0.bridge != nil },
             .each(interfaces, "sriov", "SR-IOV passthrough is not supported yet; \(usePodNetwork)", in: list) { $0.sriov != nil },
             .each(interfaces, "passtBinding", "the passt binding is not supported yet; \(usePodNetwork)", in: list) { $0.passtBinding != nil },
             .each(interfaces, "binding", "network binding plugins are not supported yet; \(usePodNetwork)", in: list) { $0.binding != nil },
@@ -95,8 +94,6 @@ enum UnsupportedFeatures {
                    "multi-queue network interfaces are not supported yet (each interface's tap has one queue); remove networkInterfaceMultiqueue") {
                 $0.domain.devices.networkInterfaceMultiqueue == true
             },
-            .each("networks", "multus", "Multus networks are not supported yet; use the pod network (pod: {}) with a masquerade interface",
-                  in: networks) { $0.multus != nil },
             .each("networks", "resourceClaim",
                   "networks from resource claims are not supported yet; use the pod network (pod: {}) with a masquerade interface",
                   in: networks) { present($0.resourceClaim) },

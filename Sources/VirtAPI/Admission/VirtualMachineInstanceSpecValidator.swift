@@ -399,7 +399,7 @@ struct VirtualMachineInstanceSpecValidator {
             }
             if iface.masquerade != nil, let n = networkIndex[iface.name], networks[n].pod == nil {
                 causes.append(FieldErrors.invalid(
-                    "\(path).masquerade", "the masquerade binding works only with the pod network; \(networksField)[\(n)] is not the pod network"))
+                    "\(path).masquerade", "the masquerade binding works only with the pod network; \(networksField)[\(n)] is not the pod network: bind it with bridge: {}"))
             }
             if let model = iface.model, !Self.interfaceModels.contains(model) {
                 causes.append(FieldErrors.notSupported("\(path).model", model, Self.interfaceModels))

@@ -11,11 +11,34 @@ public struct NetworkAttachment: Sendable, Equatable {
     public var backends: [String: LaunchContext.NetworkBackend]
     /// The pod's addresses on the pod network (`status.podIP(s)`).
     public var podIPs: [String]
+    /// Interface name → where it landed, for `status.interfaces` (an interface missing here is reported
+    /// from the domain alone).
+    public var interfaces: [String: AttachedInterface]
+    /// The value of the pod's `k8s.v1.cni.cncf.io/network-status` annotation; nil: none is written.
+    public var networkStatus: String?
 
-    public init(namespacePath: String? = nil, backends: [String: LaunchContext.NetworkBackend] = [:], podIPs: [String] = []) {
+    public init(namespacePath: String? = nil, backends: [String: LaunchContext.NetworkBackend] = [:], podIPs: [String] = [],
+                interfaces: [String: AttachedInterface] = [:], networkStatus: String? = nil) {
         self.namespacePath = namespacePath
         self.backends = backends
         self.podIPs = podIPs
+        self.interfaces = interfaces
+        self.networkStatus = networkStatus
+    }
+}
+
+/// Where one VM interface landed: the pod interface behind it, the guest's MAC and the addresses it has.
+public struct AttachedInterface: Sendable, Equatable {
+    /// eth0, net1 …
+    public var podInterfaceName: String
+    public var mac: String
+    /// The guest's addresses on the network as the network gave them (the pod's, behind masquerade).
+    public var ipAddresses: [String]
+
+    public init(podInterfaceName: String, mac: String, ipAddresses: [String] = []) {
+        self.podInterfaceName = podInterfaceName
+        self.mac = mac
+        self.ipAddresses = ipAddresses
     }
 }
 
@@ -52,15 +75,19 @@ public struct UserModeNetworking: NetworkAttacher {
     }
 
     /// What QEMU's user-mode stack cannot do: take connections in, hand out another guest network or
-    /// other DHCP options. Refused by name, so the VMI waits with a reason rather than runs without it.
+    /// other DHCP options, put the guest on a network of its own (bridge, Multus). Refused by name, so the VMI waits with a reason rather than runs without it.
     static func refuseWhatNeedsThePodNetwork(_ vmi: VirtualMachineInstance) throws {
         var fields: [String] = []
         for (i, interface) in (vmi.spec.domain.devices.interfaces ?? []).enumerated() {
             if !(interface.ports ?? []).isEmpty { fields.append("spec.domain.devices.interfaces[\(i)].ports") }
             if let options = interface.dhcpOptions, !options.isNull { fields.append("spec.domain.devices.interfaces[\(i)].dhcpOptions") }
         }
-        for (i, network) in (vmi.spec.networks ?? []).enumerated() where !(network.pod?.vmNetworkCIDR ?? "").isEmpty {
-            fields.append("spec.networks[\(i)].pod.vmNetworkCIDR")
+        for (i, interface) in (vmi.spec.domain.devices.interfaces ?? []).enumerated() where interface.bridge != nil {
+            fields.append("spec.domain.devices.interfaces[\(i)].bridge")
+        }
+        for (i, network) in (vmi.spec.networks ?? []).enumerated() {
+            if !(network.pod?.vmNetworkCIDR ?? "").isEmpty { fields.append("spec.networks[\(i)].pod.vmNetworkCIDR") }
+            if network.multus != nil { fields.append("spec.networks[\(i)].multus") }
         }
         guard !fields.isEmpty else { return }
         throw VirtError(.invalid, "\(fields.joined(separator: ", ")) need the pod network through CNI, and this node runs QEMU's user-mode NAT (swiftvirtd --pod-network user); run the node with --pod-network cni, or remove them")

@@ -7,9 +7,12 @@ import VirtQEMU
 
 /// The pod network as the node gives it: every launcher pod gets a network namespace of its own, pinned
 /// at `namespaceDirectory/<sandbox>` before its sandbox starts, with `eth0` on the node's bridge through
-/// the real CNI `bridge` plugin and `host-local` addresses from the Node's `spec.podCIDR`. Each VM
-/// interface bound with `masquerade` is wired behind NAT inside the namespace (``PodWiring/masquerade(_:)``)
-/// and its guest gets its address from the agent's DHCP responder.
+/// the real CNI `bridge` plugin and `host-local` addresses from the Node's `spec.podCIDR` (or, with a
+/// Multus network marked `default`, that network's plugins), then each Multus network of the VMI as net1,
+/// net2 … through its NetworkAttachmentDefinition's plugins. A VM interface bound with `masquerade` is
+/// wired behind NAT inside the namespace (``PodWiring/masquerade(_:)``); one bound with `bridge` takes
+/// over its pod interface's MAC and address (``PodWiring/bridge(_:)``). The guests get their addresses
+/// from the agent's DHCP responder.
 ///
 /// Every ADD is recorded before it runs (``AttachmentRecordStore``), so `detach` can always run DEL: on
 /// every teardown path, after a failed attach, and for the leftovers of an agent that died (``sweep``).
@@ -55,6 +58,9 @@ public struct PodNetworkAttacher: NetworkAttacher {
         }
     }
 
+    /// A NetworkAttachmentDefinition by namespace and name; nil when there is none.
+    public typealias DefinitionLookup = @Sendable (_ namespace: String, _ name: String) async throws -> NetworkAttachmentDefinition?
+
     let configuration: Configuration
     let cni: CNIRuntime
     let namespaces: NetworkNamespaces
@@ -63,9 +69,11 @@ public struct PodNetworkAttacher: NetworkAttacher {
     let runner: any CommandRunner
     /// The node's pod subnet (its Node's `spec.podCIDR`); throws while it has none.
     let podCIDR: @Sendable () async throws -> IPv4CIDR
+    /// Where the Multus networks' definitions come from.
+    let definitions: DefinitionLookup
 
     public init(configuration: Configuration, responder: DHCPResponder = DHCPResponder(), runner: any CommandRunner = ProcessRunner(),
-                podCIDR: @escaping @Sendable () async throws -> IPv4CIDR) {
+                podCIDR: @escaping @Sendable () async throws -> IPv4CIDR, definitions: @escaping DefinitionLookup = { _, _ in nil }) {
         self.configuration = configuration
         self.cni = CNIRuntime(runner: runner)
         self.namespaces = NetworkNamespaces(runner: runner)
@@ -73,6 +81,7 @@ public struct PodNetworkAttacher: NetworkAttacher {
         self.responder = responder
         self.runner = runner
         self.podCIDR = podCIDR
+        self.definitions = definitions
     }
 
     func namespacePath(_ sandboxID: String) -> String { configuration.namespaceDirectory + "/" + sandboxID }
@@ -94,63 +103,269 @@ public struct PodNetworkAttacher: NetworkAttacher {
     }
 
     public func attach(_ vmi: VirtualMachineInstance, sandboxID: String) async throws -> NetworkAttachment {
-        let interfaces = try Self.masqueradeInterfaces(vmi)
-        guard !interfaces.isEmpty else { return NetworkAttachment() }
-        let subnet = try await podCIDR()
+        let bindings = try Self.bindings(vmi)
+        guard !bindings.isEmpty else { return NetworkAttachment() }
+        // Every definition is read and checked before anything is made: a missing one leaves nothing to undo.
+        let networks = try await plannedNetworks(vmi, sandboxID: sandboxID)
         let path = namespacePath(sandboxID)
         // What an earlier attempt for this sandbox left.
         try await detach(sandboxID: sandboxID)
         try await namespaces.create(at: path)
         var record = AttachmentRecord(sandboxID: sandboxID, namespacePath: path)
         do {
-            record.attachments.append(.init(
-                network: NetworkNames.podNetwork, ifName: NetworkNames.podInterface, configList: try podNetworkList(subnet),
-                args: [.init("IgnoreUnknown", "true"), .init("K8S_POD_NAMESPACE", vmi.metadata?.namespace ?? "default"),
-                       .init("K8S_POD_INFRA_CONTAINER_ID", sandboxID)]))
-            try records.write(record)
-            let result = try await cni.add(record.attachments[0].configList, record.cniAttachment(0))
-            record.attachments[0].result = result
-            try records.write(record)
-
-            let wiring = try Self.wiring(interfaces, podNetwork: result, namespacePath: path)
+            for network in networks {
+                record.attachments.append(network)
+                try records.write(record)
+                let index = record.attachments.count - 1
+                record.attachments[index].result = try await cni.add(network.configList, record.cniAttachment(index))
+                try records.write(record)
+            }
             let commands = NamespacedCommands(namespacePath: path, runner: runner)
+            var podMACs = Self.podInterfaceMACs(record)
+            for binding in bindings where binding.method == .bridge && podMACs[binding.podInterface] == nil {
+                podMACs[binding.podInterface] = try await Self.liveMAC(of: binding.podInterface, commands)
+            }
+            let wiring = try Self.wiring(bindings, record: record, podMACs: podMACs)
             try await commands.ip(wiring.ipCommands)
             try await commands.sysctl(wiring.sysctls.map { ($0.key, $0.value) })
+            try await commands.tc(wiring.tcCommands)
             if !wiring.nftRuleset.isEmpty { try await commands.nft(wiring.nftRuleset) }
-            try await serveGuests(vmi, wiring: wiring, path: path)
-
-            var attachment = NetworkAttachment(namespacePath: path)
-            for (name, tap) in wiring.taps { attachment.backends[name] = .tap(device: tap) }
-            attachment.podIPs = result.addresses(ofInterface: NetworkNames.podInterface, inSandbox: path).compactMap {
-                $0.address.split(separator: "/").first.map(String.init)
-            }
-            return attachment
+            let guestMACs = Self.guestMACs(vmi, bindings: bindings, podMACs: podMACs)
+            try await serveGuests(vmi, wiring: wiring, guestMACs: guestMACs, path: path)
+            return Self.attachment(bindings: bindings, record: record, wiring: wiring, guestMACs: guestMACs)
         } catch {
             try? await detach(sandboxID: sandboxID)
             throw error
         }
     }
 
-    /// The in-pod wiring of the masquerade interfaces, at the MTU of the pod's `eth0` (from its ADD result).
-    static func wiring(_ interfaces: [MasqueradeInterface], podNetwork result: CNIResult, namespacePath: String) throws -> PodWiring {
-        let mtu = result.interface(named: NetworkNames.podInterface, inSandbox: namespacePath)?.mtu ?? 1500
-        return try PodWiring.masquerade(interfaces.map {
-            PodWiring.Masquerade(interfaceName: $0.interface.name, tap: $0.tap, mtu: mtu, guestNetwork: $0.guestNetwork, ports: $0.ports)
-        })
+    /// The networks to ADD, in order: the pod's `eth0` (the pod network, or the Multus network marked
+    /// `default`), then each Multus network as net1, net2 ….
+    func plannedNetworks(_ vmi: VirtualMachineInstance, sandboxID: String) async throws -> [AttachmentRecord.Attachment] {
+        let namespace = vmi.metadata?.namespace ?? "default"
+        let args: [CNIAttachment.Argument] = [
+            .init("IgnoreUnknown", "true"), .init("K8S_POD_NAMESPACE", namespace), .init("K8S_POD_INFRA_CONTAINER_ID", sandboxID),
+        ]
+        var planned: [AttachmentRecord.Attachment] = []
+        if let reference = MultusNetworkSelection.defaultNetwork(of: vmi.spec, namespace: namespace) {
+            let (nadNamespace, name) = MultusNetworkSelection.split(reference, namespace: namespace)
+            planned.append(.init(network: reference, ifName: NetworkNames.podInterface,
+                                 configList: try await configList(namespace: nadNamespace, name: name), args: args))
+        } else {
+            planned.append(.init(network: NetworkNames.podNetwork, ifName: NetworkNames.podInterface,
+                                 configList: try podNetworkList(try await podCIDR()), args: args))
+        }
+        let interfaces = vmi.spec.domain.devices.interfaces ?? []
+        for selection in MultusNetworkSelection.selections(of: vmi.spec, namespace: namespace) {
+            var capabilities: [String: JSONValue] = [:]
+            if let mac = interfaces.first(where: { $0.name == selection.network })?.macAddress {
+                capabilities["mac"] = .string(mac)
+            }
+            planned.append(.init(network: "\(selection.namespace)/\(selection.name)", ifName: selection.interface,
+                                 configList: try await configList(namespace: selection.namespace, name: selection.name),
+                                 args: args, capabilityArgs: capabilities))
+        }
+        return planned
+    }
+
+    /// The CNI configuration of a NetworkAttachmentDefinition, its `name` taken from the definition when
+    /// the config has none (as Multus does). Errors say which definition and what to fix.
+    func configList(namespace: String, name: String) async throws -> CNINetworkConfigList {
+        guard let definition = try await definitions(namespace, name) else {
+            throw VirtError(.notFound, "NetworkAttachmentDefinition \(namespace)/\(name) does not exist; create it (apiVersion k8s.cni.cncf.io/v1) or fix the network's multus.networkName")
+        }
+        return try Self.configList(of: definition, namespace: namespace, name: name)
+    }
+
+    static func configList(of definition: NetworkAttachmentDefinition, namespace: String, name: String) throws -> CNINetworkConfigList {
+        let what = "NetworkAttachmentDefinition \(namespace)/\(name)"
+        guard let text = definition.spec?.config, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw VirtError(.invalid, "\(what) has no spec.config; put the network's CNI configuration (JSON, one plugin or a plugins list) there")
+        }
+        do {
+            var value = try JSONValue.parse(Array(text.utf8))
+            if case .object(var members) = value, members["name"] == nil {
+                members["name"] = .string(name)
+                value = .object(members)
+            }
+            return try CNINetworkConfigList(json: value)
+        } catch let error as CNIError {
+            throw VirtError(.invalid, "\(what): spec.config: \(error)", cause: error)
+        } catch {
+            throw VirtError(.invalid, "\(what): spec.config is not JSON: \((error as? VirtError)?.message ?? "\(error)")", cause: error)
+        }
+    }
+
+    /// How one VM interface reaches its network.
+    struct Binding: Equatable {
+        enum Method: Equatable {
+            case masquerade
+            case bridge
+        }
+
+        var interface: Interface
+        /// The pod interface it sits on (eth0, net1 …).
+        var podInterface: String
+        var method: Method
+        var tap: String
+        /// Masquerade only: the guest's network and the ports forwarded.
+        var guestNetwork = PodWiring.Masquerade.defaultGuestNetwork
+        var ports: [PodWiring.Masquerade.Port] = []
+    }
+
+    /// The interfaces of `vmi` that get a tap, in spec order: masquerade ones on the pod network, bridge
+    /// ones on the pod network or a Multus network. Each interface's tap is `tap<position>`.
+    static func bindings(_ vmi: VirtualMachineInstance) throws -> [Binding] {
+        let namespace = vmi.metadata?.namespace ?? "default"
+        var podInterfaces: [String: String] = [:]
+        var networks: [String: Network] = [:]
+        for network in vmi.spec.networks ?? [] where networks[network.name] == nil {
+            networks[network.name] = network
+            if network.pod != nil || network.multus?.default == true { podInterfaces[network.name] = NetworkNames.podInterface }
+        }
+        for selection in MultusNetworkSelection.selections(of: vmi.spec, namespace: namespace) {
+            podInterfaces[selection.network] = selection.interface
+        }
+        var found: [Binding] = []
+        for (i, interface) in (vmi.spec.domain.devices.interfaces ?? []).enumerated() {
+            guard let network = networks[interface.name], let podInterface = podInterfaces[interface.name] else { continue }
+            if interface.masquerade != nil {
+                guard let pod = network.pod else {
+                    throw VirtError(.invalid, "spec.domain.devices.interfaces[\(i)].masquerade: network \(interface.name) is a Multus network, and masquerade works on the pod network only; bind it with bridge: {}")
+                }
+                var binding = Binding(interface: interface, podInterface: podInterface, method: .masquerade, tap: "tap\(i)")
+                if let text = pod.vmNetworkCIDR, !text.isEmpty { binding.guestNetwork = try IPv4CIDR(parsing: text) }
+                binding.ports = interface.forwardedPorts.map { PodWiring.Masquerade.Port(transport: $0.transport.lowercased(), port: $0.port) }
+                found.append(binding)
+            } else if interface.bridge != nil {
+                found.append(Binding(interface: interface, podInterface: podInterface, method: .bridge, tap: "tap\(i)"))
+            }
+        }
+        return found
+    }
+
+    /// The pod interfaces' MACs as their ADD results give them.
+    static func podInterfaceMACs(_ record: AttachmentRecord) -> [String: String] {
+        var macs: [String: String] = [:]
+        for attachment in record.attachments {
+            if let mac = attachment.result?.interface(named: attachment.ifName, inSandbox: record.namespacePath)?.mac.flatMap(QEMUCommand.normalizedMAC) {
+                macs[attachment.ifName] = mac
+            }
+        }
+        return macs
+    }
+
+    /// A pod interface's MAC read from the link (a plugin whose result leaves it out, as host-device's can).
+    static func liveMAC(of device: String, _ commands: NamespacedCommands) async throws -> String {
+        let result = try await commands.run("ip", ["-j", "link", "show", "dev", device])
+        let mac = (try? JSONValue.parse(result.stdout))?.arrayValue?.first?["address"]?.stringValue.flatMap(QEMUCommand.normalizedMAC)
+        guard result.exitCode == 0, let mac else {
+            throw VirtError(.internal, "the pod interface \(device) has no MAC address to give the guest: \(NamespacedCommands.text(result))")
+        }
+        return mac
+    }
+
+    /// The guest's MAC of each interface: the VMI's `macAddress`, else (bridge) the pod interface's, else
+    /// the generated one.
+    static func guestMACs(_ vmi: VirtualMachineInstance, bindings: [Binding], podMACs: [String: String]) -> [String: String] {
+        let identity = vmi.spec.domain.firmware?.uuid ?? vmi.metadata?.uid ?? ""
+        var macs: [String: String] = [:]
+        for binding in bindings {
+            if let given = binding.interface.macAddress.flatMap(QEMUCommand.normalizedMAC) {
+                macs[binding.interface.name] = given
+            } else if binding.method == .bridge, let mac = podMACs[binding.podInterface] {
+                macs[binding.interface.name] = mac
+            } else {
+                macs[binding.interface.name] = QEMUCommand.generatedMACAddress(vmiUID: identity, interfaceName: binding.interface.name)
+            }
+        }
+        return macs
+    }
+
+    /// The in-pod wiring of `bindings`, from the ADD results in `record`: each interface at its pod
+    /// interface's MTU; a bridge interface over a macvlan or ipvlan plugin is mirrored rather than bridged.
+    static func wiring(_ bindings: [Binding], record: AttachmentRecord, podMACs: [String: String]) throws -> PodWiring {
+        var masquerades: [PodWiring.Masquerade] = []
+        var bridges: [PodWiring.Bridge] = []
+        for binding in bindings {
+            guard let attachment = record.attachments.first(where: { $0.ifName == binding.podInterface }), let result = attachment.result else {
+                throw VirtError(.internal, "interface \(binding.interface.name): the pod interface \(binding.podInterface) was not attached")
+            }
+            let mtu = result.interface(named: binding.podInterface, inSandbox: record.namespacePath)?.mtu ?? 1500
+            switch binding.method {
+            case .masquerade:
+                masquerades.append(PodWiring.Masquerade(interfaceName: binding.interface.name, podInterface: binding.podInterface, tap: binding.tap,
+                                                        mtu: mtu, guestNetwork: binding.guestNetwork, ports: binding.ports))
+            case .bridge:
+                let mirrored = ["macvlan", "ipvlan"].contains(attachment.configList.plugins.first?.type ?? "")
+                let podMAC = podMACs[binding.podInterface]
+                let given = binding.interface.macAddress.flatMap(QEMUCommand.normalizedMAC)
+                let newPodMAC: String? = mirrored
+                    ? (given != nil && given != podMAC ? given : nil)
+                    : QEMUCommand.generatedMACAddress(vmiUID: record.sandboxID, interfaceName: "pod/" + binding.podInterface)
+                bridges.append(PodWiring.Bridge(
+                    interfaceName: binding.interface.name, podInterface: binding.podInterface, tap: binding.tap, mtu: mtu,
+                    joint: mirrored ? .mirror : .bridge, podInterfaceMAC: newPodMAC,
+                    guest: PodWiring.Bridge.Address(result: result, podInterface: binding.podInterface, sandbox: record.namespacePath),
+                    position: bridges.count))
+            }
+        }
+        var wiring = try PodWiring.masquerade(masquerades)
+        wiring.merge(PodWiring.bridge(bridges))
+        return wiring
+    }
+
+    /// What the launch gets: each interface's tap (with the guest's MAC for bridge interfaces), the pod's
+    /// addresses, where each interface landed and the pod's network-status.
+    static func attachment(bindings: [Binding], record: AttachmentRecord, wiring: PodWiring, guestMACs: [String: String]) -> NetworkAttachment {
+        var attachment = NetworkAttachment(namespacePath: record.namespacePath)
+        func hosts(_ ifName: String) -> [String] {
+            guard let result = record.attachments.first(where: { $0.ifName == ifName })?.result else { return [] }
+            return result.addresses(ofInterface: ifName, inSandbox: record.namespacePath).map(\.host)
+        }
+        attachment.podIPs = hosts(NetworkNames.podInterface)
+        for binding in bindings {
+            guard let tap = wiring.taps[binding.interface.name] else { continue }
+            let mac = guestMACs[binding.interface.name]
+            attachment.backends[binding.interface.name] = .tap(device: tap, mac: binding.method == .bridge ? mac : nil)
+            attachment.interfaces[binding.interface.name] = AttachedInterface(
+                podInterfaceName: binding.podInterface, mac: mac ?? "", ipAddresses: hosts(binding.podInterface))
+        }
+        attachment.networkStatus = networkStatus(record)
+        return attachment
+    }
+
+    /// `k8s.v1.cni.cncf.io/network-status`: per attachment its network, pod interface, addresses, MAC and
+    /// DNS, the first marked `default`, as Multus writes it.
+    static func networkStatus(_ record: AttachmentRecord) -> String {
+        JSONValue.array(record.attachments.enumerated().map { index, attachment -> JSONValue in
+            var entry: [String: JSONValue] = ["name": .string(attachment.network), "interface": .string(attachment.ifName)]
+            if let result = attachment.result {
+                let ips = result.addresses(ofInterface: attachment.ifName, inSandbox: record.namespacePath).map(\.host)
+                if !ips.isEmpty { entry["ips"] = .array(ips.map { .string($0) }) }
+                if let mac = result.interface(named: attachment.ifName, inSandbox: record.namespacePath)?.mac { entry["mac"] = .string(mac) }
+                var dns: [String: JSONValue] = [:]
+                if !result.dns.nameservers.isEmpty { dns["nameservers"] = .array(result.dns.nameservers.map { .string($0) }) }
+                if let domain = result.dns.domain { dns["domain"] = .string(domain) }
+                if !result.dns.search.isEmpty { dns["search"] = .array(result.dns.search.map { .string($0) }) }
+                entry["dns"] = .object(dns)
+            }
+            if index == 0 { entry["default"] = true }
+            return .object(entry)
+        }).serialized()
     }
 
     /// The DHCP answers for each guest interface of `wiring`.
-    func serveGuests(_ vmi: VirtualMachineInstance, wiring: PodWiring, path: String) async throws {
-        let identity = vmi.spec.domain.firmware?.uuid ?? vmi.metadata?.uid ?? ""
+    func serveGuests(_ vmi: VirtualMachineInstance, wiring: PodWiring, guestMACs: [String: String], path: String) async throws {
         for interface in vmi.spec.domain.devices.interfaces ?? [] {
             guard let guest = wiring.guestAddresses[interface.name] else { continue }
-            guard let macText = QEMUCommand.guestMACAddress(of: interface, vmiUID: identity), let mac = DHCPHardwareAddress(macText) else {
+            guard let macText = guestMACs[interface.name], let mac = DHCPHardwareAddress(macText) else {
                 throw VirtError(.invalid, "interface \(interface.name): macAddress \(interface.macAddress ?? "") is not a MAC address")
             }
             let lease = DHCPLease(
-                address: guest.address, prefixLength: guest.prefixLength, serverAddress: guest.router, router: guest.router,
-                dnsServers: configuration.dnsServers.compactMap { IPv4Address($0) }, searchDomains: configuration.searchDomains,
-                hostname: Self.hostname(vmi), mtu: guest.mtu,
+                address: guest.address, prefixLength: guest.prefixLength, serverAddress: guest.server, router: guest.router,
+                dnsServers: guest.dnsServers.isEmpty ? configuration.dnsServers.compactMap { IPv4Address($0) } : guest.dnsServers,
+                searchDomains: configuration.searchDomains, hostname: Self.hostname(vmi), mtu: guest.mtu,
                 extraOptions: try DHCPLease.options(kubeVirtDHCPOptions: interface.dhcpOptions))
             try await responder.serve(lease: lease, clientMAC: mac, device: guest.device, namespacePath: path)
         }
@@ -159,30 +374,6 @@ public struct PodNetworkAttacher: NetworkAttacher {
     /// The guest's host name: the VMI's `hostname`, else its name (as the pod's).
     static func hostname(_ vmi: VirtualMachineInstance) -> String? {
         vmi.spec.hostname ?? vmi.metadata?.name
-    }
-
-    /// A masquerade interface on the pod network: its tap, the guest's network and the ports forwarded.
-    struct MasqueradeInterface {
-        var interface: Interface
-        var tap: String
-        var guestNetwork: IPv4CIDR
-        var ports: [PodWiring.Masquerade.Port]
-    }
-
-    /// The masquerade interfaces of `vmi` on the pod network, in spec order: each with its tap, its guest
-    /// network (the network's `vmNetworkCIDR`, else 10.0.2.0/24) and its ports.
-    static func masqueradeInterfaces(_ vmi: VirtualMachineInstance) throws -> [MasqueradeInterface] {
-        let podNetworks = Dictionary((vmi.spec.networks ?? []).compactMap { network in network.pod.map { (network.name, $0) } },
-                                     uniquingKeysWith: { first, _ in first })
-        var found: [MasqueradeInterface] = []
-        for interface in vmi.spec.domain.devices.interfaces ?? [] where interface.masquerade != nil {
-            guard let network = podNetworks[interface.name] else { continue }
-            var guestNetwork = PodWiring.Masquerade.defaultGuestNetwork
-            if let text = network.vmNetworkCIDR, !text.isEmpty { guestNetwork = try IPv4CIDR(parsing: text) }
-            let ports = interface.forwardedPorts.map { PodWiring.Masquerade.Port(transport: $0.transport.lowercased(), port: $0.port) }
-            found.append(MasqueradeInterface(interface: interface, tap: "tap\(found.count)", guestNetwork: guestNetwork, ports: ports))
-        }
-        return found
     }
 
     public func detach(sandboxID: String) async throws {
@@ -216,10 +407,16 @@ public struct PodNetworkAttacher: NetworkAttacher {
     }
 
     /// A guest adopted after an agent restart: its namespace and interfaces are still there; only the DHCP
-    /// answers (which lived in the agent) are given again.
+    /// answers (which lived in the agent) are given again. A pod interface whose MAC the ADD result left out
+    /// is known by the MAC the VMI reports for its guest.
     public func resume(_ vmi: VirtualMachineInstance, sandboxID: String) async throws {
-        guard let record = try records.read(sandboxID), let result = record.attachments.first?.result else { return }
-        let wiring = try Self.wiring(try Self.masqueradeInterfaces(vmi), podNetwork: result, namespacePath: record.namespacePath)
-        try await serveGuests(vmi, wiring: wiring, path: record.namespacePath)
+        guard let record = try records.read(sandboxID), record.attachments.first?.result != nil else { return }
+        let bindings = try Self.bindings(vmi)
+        var podMACs = Self.podInterfaceMACs(record)
+        for binding in bindings where podMACs[binding.podInterface] == nil {
+            if let reported = vmi.status?.interfaces?.first(where: { $0.name == binding.interface.name })?.mac { podMACs[binding.podInterface] = reported }
+        }
+        let wiring = try Self.wiring(bindings, record: record, podMACs: podMACs)
+        try await serveGuests(vmi, wiring: wiring, guestMACs: Self.guestMACs(vmi, bindings: bindings, podMACs: podMACs), path: record.namespacePath)
     }
 }
