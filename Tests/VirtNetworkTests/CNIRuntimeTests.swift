@@ -208,6 +208,12 @@ func printed(_ result: CNIResult) -> CommandResult {
         #expect(error?.description.contains(#"CNI plugin "macvlan" not found in /nonexistent/cni, \#(plugins.path)"#) == true)
     }
 
+    @Test func aPluginThatIsNotInstalledIsPassedOverByDEL() async throws {
+        let runner = RecordingRunner { _ in CommandResult(exitCode: 0) }
+        try await runtime(runner).delete(try Self.list(["bridge", "macvlan"]), attachment, prevResult: nil)
+        #expect(runner.summaries == ["bridge DEL"])
+    }
+
     @Test func anUnreadableResultFailsTheADDAndIsUndone() async throws {
         let runner = RecordingRunner { call in
             call.command == "ADD" ? CommandResult(exitCode: 0, stdout: Array(#"{"cniVersion":"1.0.0","ips":[{"gateway":"10.1.0.1"}]}"#.utf8)) : CommandResult(exitCode: 0)
