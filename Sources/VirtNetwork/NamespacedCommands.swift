@@ -59,7 +59,7 @@ public struct NamespacedCommands: Sendable {
     }
 
     /// The 1-based line a tool reported: `Command failed -:N` (ip, tc) or `/dev/stdin:N:…` (nft).
-    static func failedLine(_ stderr: String) -> Int? {
+    public static func failedLine(_ stderr: String) -> Int? {
         for line in stderr.split(separator: "\n") {
             if line.hasPrefix("Command failed -:"), let number = Int(line.dropFirst("Command failed -:".count)) { return number }
             for prefix in ["/dev/stdin:", "-:"] where line.hasPrefix(prefix) {

@@ -233,7 +233,29 @@ public final class NodeAgent: Service, Sendable {
             reconciler: VolumeCloneHandler(client: client, claims: claims.cache, volumes: volumes.cache, nodeName: nodeName,
                                            directories: configuration.volumeDirectories, logger: logger),
             queue: cloneQueue, informers: [claims, volumes], workers: 2, logger: logger)
+        // nmstate policies, one at a time; the node's NodeNetworkState now and every minute.
+        let policies = Informer(client: client, path: NodeNetworkPolicyHandler.policies, kind: "NodeNetworkConfigurationPolicy", logger: logger)
+        let policyQueue = WorkQueue<ObjectKey>()
+        policies.addHandler { event in
+            if let key = event.key { await policyQueue.add(key) }
+        }
+        let policyHandler = NodeNetworkPolicyHandler(client: client, policies: policies.cache, nodeName: nodeName, logger: logger)
+        let policyController = Controller(name: "node-network-policy", reconciler: policyHandler, queue: policyQueue, informers: [policies],
+                                          workers: 1, logger: logger)
+        let stateLogger = logger
         try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await policies.run() }
+            group.addTask { try await policyController.run() }
+            group.addTask {
+                while !Task.isCancelled {
+                    do {
+                        try await policyHandler.writeState()
+                    } catch {
+                        stateLogger.warning("cannot report node \(nodeName)'s NodeNetworkState: \(error)")
+                    }
+                    try await Task.sleep(for: .seconds(60))
+                }
+            }
             group.addTask { try await claims.run() }
             group.addTask { try await cloner.run() }
             group.addTask { try await importer.run() }

@@ -22,6 +22,8 @@ CUSTOM_KINDS = {
     "storageprofiles.cdi.kubevirt.io": ("cdi.kubevirt.io", "StorageProfile", "Cluster", None),
     "network-attachment-definitions.k8s.cni.cncf.io": ("k8s.cni.cncf.io", "NetworkAttachmentDefinition", "Namespaced", ["net-attach-def"]),
     "nodenetworkconfigurationpolicies.nmstate.io": ("nmstate.io", "NodeNetworkConfigurationPolicy", "Cluster", ["nncp"]),
+    "nodenetworkconfigurationenactments.nmstate.io": ("nmstate.io", "NodeNetworkConfigurationEnactment", "Cluster", ["nnce"]),
+    "nodenetworkstates.nmstate.io": ("nmstate.io", "NodeNetworkState", "Cluster", ["nns"]),
 }
 
 

@@ -37,11 +37,11 @@ def qemu_pids(data_dir):
     return sorted(pids)
 
 
-def run_cluster(args, prefix):
+def run_cluster(args, prefix, listen="127.0.0.1:0"):
     """An all-in-one daemon with `args` on a fresh data directory, once its node registered; afterwards its
     VMs are stopped, then the daemon, then whatever is left of them."""
     data_dir = tempfile.mkdtemp(prefix=prefix)
-    d = Daemon(data_dir, args, role="all").start()
+    d = Daemon(data_dir, args, role="all").start(listen=listen)
     node = args[args.index("--node-name") + 1]
     if not wait_for(lambda: d.request("GET", f"/api/v1/nodes/{node}").status_code == 200, 60, "the node to register", fail=False):
         report = d.diagnostics()

@@ -42,7 +42,7 @@ public struct Registry: Sendable {
         .storageProfile, .dataSource,
         // upload.cdi.kubevirt.io/v1beta1 (create-only, nothing stored)
         .uploadTokenRequest,
-        // k8s.cni.cncf.io/v1, nmstate.io/v1
-        .networkAttachmentDefinition, .nodeNetworkConfigurationPolicy,
+        // k8s.cni.cncf.io/v1, nmstate.io/v1 and v1beta1
+        .networkAttachmentDefinition, .nodeNetworkConfigurationPolicy, .nodeNetworkConfigurationEnactment, .nodeNetworkState,
     ])
 }

@@ -18,4 +18,27 @@ extension ResourceType {
             },
         ],
         admission: .typed(NodeNetworkConfigurationPolicy.self))
+
+    /// nmstate.io/v1beta1 `NodeNetworkConfigurationEnactment`: how one policy went on one node
+    /// (`<node>.<policy>`), written by that node's agent.
+    public static let nodeNetworkConfigurationEnactment = ResourceType(
+        group: "nmstate.io", version: "v1beta1", kind: "NodeNetworkConfigurationEnactment", plural: "nodenetworkconfigurationenactments",
+        namespaced: false, shortNames: ["nnce"],
+        columns: [
+            PrinterColumn("Status") { object in
+                let conditions = object[path: ["status", "conditions"]]?.arrayValue ?? []
+                return conditions.first { $0["status"]?.stringValue == "True" }?["type"] ?? .null
+            },
+            PrinterColumn("Reason") { object in
+                let conditions = object[path: ["status", "conditions"]]?.arrayValue ?? []
+                return conditions.first { $0["status"]?.stringValue == "True" }?["reason"] ?? .null
+            },
+        ])
+
+    /// nmstate.io/v1beta1 `NodeNetworkState`: a node's interfaces as its agent last read them (named as the
+    /// node).
+    public static let nodeNetworkState = ResourceType(
+        group: "nmstate.io", version: "v1beta1", kind: "NodeNetworkState", plural: "nodenetworkstates",
+        namespaced: false, shortNames: ["nns"],
+        columns: [.age])
 }
