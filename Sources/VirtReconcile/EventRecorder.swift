@@ -89,7 +89,7 @@ public final class EventRecorder: Sendable {
 
         var involved = reference
         involved["resourceVersion"] = nil
-        let name = "\(involvedName).\(String(UInt64(max(0, now().timeIntervalSince1970 * 1e9)) &+ UInt64.random(in: 0..<1000), radix: 16))"
+        var name = Self.eventName(involvedName, now())
         var event: JSONValue = [
             "apiVersion": "v1",
             "kind": "Event",
@@ -107,7 +107,19 @@ public final class EventRecorder: Sendable {
         ]
         if let host { event[path: ["source", "host"]] = .string(host) }
         do {
-            _ = try await client.create(path, body: event)
+            // Two events of one object in the same nanosecond (or under a test's fixed clock) can draw the
+            // same name: draw again rather than lose the second.
+            var attempts = 0
+            while true {
+                do {
+                    _ = try await client.create(path, body: event)
+                    break
+                } catch where error.code == .exists && attempts < 5 {
+                    attempts += 1
+                    name = Self.eventName(involvedName, now())
+                    event[path: ["metadata", "name"]] = .string(name)
+                }
+            }
             seen.withLock { seen in
                 if seen.entries.updateValue(Entry(namespace: namespace, name: name, count: 1), forKey: identity) == nil {
                     seen.order.append(identity)
@@ -121,6 +133,13 @@ public final class EventRecorder: Sendable {
         } catch {
             logger.warning("could not record event", metadata: ["reason": "\(reason)", "object": "\(involvedName)", "error": "\(error)"])
         }
+    }
+}
+
+extension EventRecorder {
+    /// `<object>.<nanoseconds + a random few, hex>`, as Kubernetes names events.
+    static func eventName(_ involvedName: String, _ date: Date) -> String {
+        "\(involvedName).\(String(UInt64(max(0, date.timeIntervalSince1970 * 1e9)) &+ UInt64.random(in: 0..<1_000_000), radix: 16))"
     }
 }
 

@@ -111,8 +111,8 @@ import VirtTestSupport
         let names = (list["items"]?.arrayValue ?? []).compactMap { $0[path: ["metadata", "name"]]?.stringValue }
         #expect(names == [
             "datasources.cdi.kubevirt.io", "datavolumes.cdi.kubevirt.io", "migrationpolicies.migrations.kubevirt.io",
-            "network-attachment-definitions.k8s.cni.cncf.io", "nodenetworkconfigurationpolicies.nmstate.io",
-            "storageprofiles.cdi.kubevirt.io", "virtualmachineinstancemigrations.kubevirt.io", "virtualmachineinstances.kubevirt.io", "virtualmachines.kubevirt.io",
+            "network-attachment-definitions.k8s.cni.cncf.io", "nodenetworkconfigurationenactments.nmstate.io",
+            "nodenetworkconfigurationpolicies.nmstate.io", "nodenetworkstates.nmstate.io", "storageprofiles.cdi.kubevirt.io", "virtualmachineinstancemigrations.kubevirt.io", "virtualmachineinstances.kubevirt.io", "virtualmachines.kubevirt.io",
         ])
         let (_, vm) = try await send("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/virtualmachines.kubevirt.io")
         #expect(vm[path: ["spec", "names", "listKind"]] == "VirtualMachineList")

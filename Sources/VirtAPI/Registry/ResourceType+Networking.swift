@@ -33,12 +33,14 @@ extension ResourceType {
                 let conditions = object[path: ["status", "conditions"]]?.arrayValue ?? []
                 return conditions.first { $0["status"]?.stringValue == "True" }?["reason"] ?? .null
             },
-        ])
+        ],
+        admission: .typed(NodeNetworkConfigurationEnactment.self))
 
     /// nmstate.io/v1beta1 `NodeNetworkState`: a node's interfaces as its agent last read them (named as the
     /// node).
     public static let nodeNetworkState = ResourceType(
         group: "nmstate.io", version: "v1beta1", kind: "NodeNetworkState", plural: "nodenetworkstates",
         namespaced: false, shortNames: ["nns"],
-        columns: [.age])
+        columns: [.age],
+        admission: .typed(NodeNetworkState.self))
 }
