@@ -35,6 +35,7 @@ public struct SwiftVirtCommand: AsyncParsableCommand {
                 VMSoftReboot.self,
                 VMConsole.self,
                 VMVNC.self,
+                VMExpose.self,
             ]),
             CommandGroup(name: "Pod", subcommands: [
                 PodExec.self,

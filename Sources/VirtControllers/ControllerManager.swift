@@ -248,6 +248,24 @@ public struct ControllerManager: Service {
         }
         services.append(nodeIPAMController)
 
+        // Services' EndpointSlices, from the pods their selectors pick.
+        let serviceInformer = Informer(client: client, path: ServiceEndpointsController.services, kind: "Service", logger: logger)
+        let endpointsQueue = WorkQueue<ObjectKey>()
+        let endpointsController = Controller(
+            name: "endpointslice",
+            reconciler: ServiceEndpointsController(client: client, services: serviceInformer.cache, pods: podInformer.cache, logger: logger),
+            queue: endpointsQueue, informers: [serviceInformer, podInformer], workers: 1, logger: logger)
+        serviceInformer.addHandler { event in
+            if let key = event.key { await endpointsQueue.add(key) }
+        }
+        let serviceCache = serviceInformer.cache
+        podInformer.addHandler { event in
+            for service in serviceCache.list(namespace: event.object.metadataNamespace) {
+                if let name = service.metadataName { await endpointsQueue.add(ObjectKey(namespace: service.metadataNamespace, name: name)) }
+            }
+        }
+        services += [serviceInformer, endpointsController]
+
         if configuration.runScheduler {
             let schedulerQueue = WorkQueue<ObjectKey>()
             let schedulerName = configuration.schedulerName

@@ -243,7 +243,22 @@ public final class NodeAgent: Service, Sendable {
         let policyController = Controller(name: "node-network-policy", reconciler: policyHandler, queue: policyQueue, informers: [policies],
                                           workers: 1, logger: logger)
         let stateLogger = logger
+        // Services: the node's nftables table, from the Services and their EndpointSlices.
+        let services = Informer(client: client, path: .core("services"), kind: "Service", logger: logger)
+        let slices = Informer(client: client, path: ResourcePath(group: "discovery.k8s.io", version: "v1", resource: "endpointslices"),
+                              kind: "EndpointSlice", logger: logger)
+        let proxyQueue = WorkQueue<ObjectKey>()
+        for informer in [services, slices] {
+            informer.addHandler { _ in await proxyQueue.add(ServiceProxy.key) }
+        }
+        await proxyQueue.add(ServiceProxy.key)
+        let proxy = Controller(name: "service-proxy",
+                               reconciler: ServiceProxy(services: services.cache, slices: slices.cache, nodeName: nodeName, logger: logger),
+                               queue: proxyQueue, informers: [services, slices], workers: 1, logger: logger)
         try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await services.run() }
+            group.addTask { try await slices.run() }
+            group.addTask { try await proxy.run() }
             group.addTask { try await policies.run() }
             group.addTask { try await policyController.run() }
             group.addTask {

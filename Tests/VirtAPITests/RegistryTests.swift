@@ -18,7 +18,7 @@ import Testing
     @Test func admissionIsTheKinds() throws {
         for type in types {
             let admission = try #require(type.admission, "\(type.kind)")
-            let name = type.kind == "CertificateSigningRequest" ? "Request" : type.kind
+            let name = ["CertificateSigningRequest": "Request", "Service": "KubeService"][type.kind] ?? type.kind
             #expect(String(describing: admission.decodedType) == name)
             #expect(Admission.knowsKind(group: type.group, kind: type.kind))
             #expect(Admission.handler(group: type.group, kind: type.kind)?.decodedType == admission.decodedType)

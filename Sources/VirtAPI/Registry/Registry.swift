@@ -34,9 +34,9 @@ public struct Registry: Sendable {
     /// protobuf message.
     public static let standard = Registry(types: [
         // core/v1
-        .namespace, .node, .pod, .persistentVolumeClaim, .persistentVolume, .event, .secret, .configMap,
-        // storage.k8s.io/v1, coordination.k8s.io/v1, policy/v1, certificates.k8s.io/v1
-        .storageClass, .lease, .eviction, .certificateSigningRequest,
+        .namespace, .node, .pod, .persistentVolumeClaim, .persistentVolume, .event, .secret, .configMap, .service,
+        // storage.k8s.io/v1, coordination.k8s.io/v1, policy/v1, certificates.k8s.io/v1, discovery.k8s.io/v1
+        .storageClass, .lease, .eviction, .certificateSigningRequest, .endpointSlice,
         // kubevirt.io/v1, migrations.kubevirt.io/v1alpha1, cdi.kubevirt.io/v1beta1
         .virtualMachine, .virtualMachineInstance, .virtualMachineInstanceMigration, .migrationPolicy, .dataVolume,
         .storageProfile, .dataSource,

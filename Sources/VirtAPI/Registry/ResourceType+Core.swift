@@ -37,6 +37,49 @@ extension ResourceType {
         selectableFields: ["spec.unschedulable"],
         admission: .typed(Node.self))
 
+    /// v1 `Service`.
+    public static let service = ResourceType(
+        group: "", version: "v1", kind: "Service", plural: "services", shortNames: ["svc"], categories: ["all"],
+        columns: [
+            .path("Type", "spec.type"),
+            PrinterColumn("Cluster-IP") { $0[path: ["spec", "clusterIP"]] ?? .string("<none>") },
+            PrinterColumn("External-IP") { service in
+                let external = (service[path: ["spec", "externalIPs"]]?.arrayValue ?? []).compactMap(\.stringValue)
+                return .string(external.isEmpty ? "<none>" : external.joined(separator: ","))
+            },
+            PrinterColumn("Port(s)") { service in
+                let ports = (service[path: ["spec", "ports"]]?.arrayValue ?? []).map { port -> String in
+                    let number = port["port"]?.intValue.map(String.init) ?? "?"
+                    let node = port["nodePort"]?.intValue.map { ":\($0)" } ?? ""
+                    return "\(number)\(node)/\(port["protocol"]?.stringValue ?? "TCP")"
+                }
+                return .string(ports.isEmpty ? "<none>" : ports.joined(separator: ","))
+            },
+            .age,
+            PrinterColumn("Selector", priority: 1) { service in
+                let selector = service[path: ["spec", "selector"]]?.objectValue ?? [:]
+                return .string(selector.isEmpty ? "<none>" : selector.keys.sorted().map { "\($0)=\(selector[$0]?.stringValue ?? "")" }.joined(separator: ","))
+            },
+        ],
+        admission: .typed(KubeService.self, validate: ServiceAdmission.validate, defaults: ServiceAdmission.defaults))
+
+    /// discovery.k8s.io/v1 `EndpointSlice`.
+    public static let endpointSlice = ResourceType(
+        group: "discovery.k8s.io", version: "v1", kind: "EndpointSlice", plural: "endpointslices", subresources: [],
+        columns: [
+            .path("AddressType", "addressType"),
+            PrinterColumn("Ports") { slice in
+                let ports = (slice["ports"]?.arrayValue ?? []).compactMap { $0["port"]?.intValue.map(String.init) }
+                return .string(ports.isEmpty ? "<unset>" : ports.joined(separator: ","))
+            },
+            PrinterColumn("Endpoints") { slice in
+                let addresses = (slice["endpoints"]?.arrayValue ?? []).flatMap { ($0["addresses"]?.arrayValue ?? []).compactMap(\.stringValue) }
+                return .string(addresses.isEmpty ? "<unset>" : addresses.joined(separator: ","))
+            },
+            .age,
+        ],
+        admission: .typed(EndpointSlice.self, validate: ServiceAdmission.validateEndpointSlice))
+
     /// v1 `Pod`.
     public static let pod = ResourceType(
         group: "", version: "v1", kind: "Pod", plural: "pods", shortNames: ["po"], categories: ["all"],

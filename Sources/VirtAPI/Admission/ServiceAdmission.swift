@@ -1,0 +1,118 @@
+import VirtError
+
+/// core/v1 Service: the checks the Kubernetes API server makes that matter here, and its defaults, with a
+/// cluster IP and node ports offered at once (``ServiceNames``; the service controller moves one that
+/// clashes with another Service's).
+enum ServiceAdmission {
+    static let types = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]
+    static let protocols = ["TCP", "UDP", "SCTP"]
+
+    static func validate(_ service: KubeService, object: JSONValue, old: JSONValue?) -> [VirtError.Cause] {
+        var causes: [VirtError.Cause] = []
+        let spec = service.spec ?? ServiceSpec()
+        let type = spec.type ?? "ClusterIP"
+        if !types.contains(type) { causes.append(FieldErrors.notSupported("spec.type", type, types)) }
+        let ports = spec.ports ?? []
+        if type == "ExternalName" {
+            if (spec.externalName ?? "").isEmpty { causes.append(FieldErrors.required("spec.externalName")) }
+            return causes
+        }
+        if ports.isEmpty { causes.append(FieldErrors.required("spec.ports")) }
+        var names: Set<String> = []
+        var pairs: Set<String> = []
+        for (i, port) in ports.enumerated() {
+            let path = "spec.ports[\(i)]"
+            if ports.count > 1, (port.name ?? "").isEmpty { causes.append(FieldErrors.required("\(path).name", "a name when there is more than one port")) }
+            if let name = port.name, !name.isEmpty, !names.insert(name).inserted { causes.append(FieldErrors.duplicate("\(path).name", name)) }
+            if !(1...65535).contains(port.port) {
+                causes.append(FieldErrors.invalid("\(path).port", number: Int64(port.port), "must be between 1 and 65535, inclusive"))
+            }
+            let proto = port.protocol ?? "TCP"
+            if !protocols.contains(proto) { causes.append(FieldErrors.notSupported("\(path).protocol", proto, protocols)) }
+            if !pairs.insert("\(proto)/\(port.port)").inserted {
+                causes.append(FieldErrors.duplicate("\(path)", "\(port.port)/\(proto)"))
+            }
+            if let target = port.targetPort, !target.isNull {
+                if let number = target.intValue {
+                    if !(1...65535).contains(number) {
+                        causes.append(FieldErrors.invalid("\(path).targetPort", number: number, "must be between 1 and 65535, inclusive"))
+                    }
+                } else if target.stringValue?.isEmpty ?? true {
+                    causes.append(FieldErrors.invalid("\(path).targetPort", "must be a port number or the name of a container port"))
+                }
+            }
+            if let nodePort = port.nodePort, nodePort != 0 {
+                if type == "ClusterIP" {
+                    causes.append(FieldErrors.forbidden("\(path).nodePort", "may not be used when `type` is 'ClusterIP'"))
+                } else if !ServiceNames.nodePortRange.contains(nodePort) {
+                    causes.append(FieldErrors.invalid("\(path).nodePort", number: Int64(nodePort),
+                        "provided port is not in the valid range. The range of valid ports is \(ServiceNames.nodePortRange.lowerBound)-\(ServiceNames.nodePortRange.upperBound)"))
+                }
+            }
+        }
+        if let clusterIP = spec.clusterIP, !clusterIP.isEmpty, clusterIP != "None" {
+            if let address = IPv4Address(clusterIP) {
+                if !ServiceNames.clusterIPRange.contains(address) {
+                    causes.append(FieldErrors.invalid("spec.clusterIP", clusterIP, "provided IP is not in the valid range. The range of valid IPs is \(ServiceNames.clusterIPRange)"))
+                }
+            } else {
+                causes.append(FieldErrors.invalid("spec.clusterIP", clusterIP, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
+            }
+        }
+        if let previous = old?[path: ["spec", "clusterIP"]]?.stringValue, !previous.isEmpty,
+           let now = spec.clusterIP, !now.isEmpty, now != previous {
+            causes.append(FieldErrors.invalid("spec.clusterIP", now, "field is immutable"))
+        }
+        if spec.ipFamilies?.contains(where: { $0 != "IPv4" }) == true {
+            causes.append(FieldErrors.notSupported("spec.ipFamilies", spec.ipFamilies?.first { $0 != "IPv4" } ?? "", ["IPv4"]))
+        }
+        return causes
+    }
+
+    /// Kubernetes' defaults: type ClusterIP, protocol TCP, targetPort = port, session affinity None,
+    /// IPv4 single stack, traffic policies Cluster; a cluster IP and (NodePort, LoadBalancer) node ports
+    /// offered from the Service's name.
+    static func defaults(_ object: inout JSONValue) {
+        guard case .object = object else { return }
+        let namespace = object[path: ["metadata", "namespace"]]?.stringValue ?? "default"
+        let name = object[path: ["metadata", "name"]]?.stringValue ?? object[path: ["metadata", "generateName"]]?.stringValue ?? ""
+        var spec = object["spec"] ?? [:]
+        guard case .object = spec else { return }
+        let type = spec["type"]?.stringValue ?? "ClusterIP"
+        spec["type"] = .string(type)
+        if type == "ExternalName" {
+            object["spec"] = spec
+            return
+        }
+        if spec["sessionAffinity"] == nil { spec["sessionAffinity"] = "None" }
+        if spec["ipFamilies"] == nil { spec["ipFamilies"] = ["IPv4"] }
+        if spec["ipFamilyPolicy"] == nil { spec["ipFamilyPolicy"] = "SingleStack" }
+        if spec["internalTrafficPolicy"] == nil { spec["internalTrafficPolicy"] = "Cluster" }
+        if type != "ClusterIP", spec["externalTrafficPolicy"] == nil { spec["externalTrafficPolicy"] = "Cluster" }
+        let clusterIP = spec["clusterIP"]?.stringValue ?? ""
+        if clusterIP.isEmpty {
+            let offered = ServiceNames.clusterIP(namespace: namespace, name: name).description
+            spec["clusterIP"] = .string(offered)
+            spec["clusterIPs"] = [.string(offered)]
+        } else if spec["clusterIPs"] == nil {
+            spec["clusterIPs"] = [.string(clusterIP)]
+        }
+        if case .array(var ports)? = spec["ports"] {
+            for index in ports.indices {
+                guard case .object = ports[index] else { continue }
+                if ports[index]["protocol"] == nil { ports[index]["protocol"] = "TCP" }
+                if ports[index]["targetPort"] == nil, let port = ports[index]["port"] { ports[index]["targetPort"] = port }
+                if type != "ClusterIP", (ports[index]["nodePort"]?.intValue ?? 0) == 0, let port = ports[index]["port"]?.intValue {
+                    ports[index]["nodePort"] = .int(Int64(ServiceNames.nodePort(namespace: namespace, name: name, port: Int(port))))
+                }
+            }
+            spec["ports"] = .array(ports)
+        }
+        object["spec"] = spec
+    }
+
+    static func validateEndpointSlice(_ slice: EndpointSlice, object: JSONValue, old: JSONValue?) -> [VirtError.Cause] {
+        let types = ["IPv4", "IPv6", "FQDN"]
+        return types.contains(slice.addressType) ? [] : [FieldErrors.notSupported("addressType", slice.addressType, types)]
+    }
+}

@@ -1,0 +1,49 @@
+import Logging
+import Synchronization
+import VirtAPI
+import VirtClient
+import VirtError
+import VirtNetwork
+import VirtOS
+import VirtReconcile
+
+/// Carries Services to their endpoints on this node: after any change to a Service or an EndpointSlice,
+/// the node's nftables table is rendered again from the caches (``ServiceRules``) and, when it differs
+/// from what was applied, replaced in one transaction. So rules follow a VM that restarts elsewhere (its
+/// pod's new address reaches the slice) and go with the Service.
+public struct ServiceProxy: Reconciler {
+    /// The one key every change queues.
+    public static let key = ObjectKey(namespace: nil, name: "rules")
+
+    let services: ObjectCache
+    let slices: ObjectCache
+    let table: String
+    let runner: any CommandRunner
+    let logger: Logger
+    private let applied = Applied()
+
+    final class Applied: Sendable {
+        let ruleset = Mutex<String?>(nil)
+    }
+
+    public init(services: ObjectCache, slices: ObjectCache, nodeName: String, runner: any CommandRunner = ProcessRunner(), logger: Logger) {
+        self.services = services
+        self.slices = slices
+        self.table = ServiceRules.tableName(node: nodeName)
+        self.runner = runner
+        self.logger = logger
+    }
+
+    public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+        let rules = ServiceRules(table: table, entries: ServiceRules.entries(services: services.list(), slices: slices.list()))
+        let ruleset = rules.ruleset
+        if applied.ruleset.withLock({ $0 }) == ruleset { return .done }
+        let result = try await runner.run("nft", ["-f", "-"], environment: nil, input: Array(ruleset.utf8))
+        guard result.exitCode == 0 else {
+            throw VirtError(.internal, "nft -f failed for the Services' table \(table): \(NamespacedCommands.text(result))")
+        }
+        applied.ruleset.withLock { $0 = ruleset }
+        logger.debug("services: \(rules.entries.count) in table \(table)")
+        return .done
+    }
+}

@@ -1,0 +1,135 @@
+"""Services in front of masquerade VMs, as KubeVirt users reach them (`virtctl expose`): `swiftvirt expose`
+makes a NodePort Service whose EndpointSlice the controllers keep from the launcher pod; the node's
+nftables table carries the node port, from a test host on a veth, and the cluster IP, from another VM and
+from the node, to the guest's httpd. The rules follow the VM when it restarts and go with the Service."""
+import json
+import os
+import subprocess
+import uuid
+
+import pytest
+import requests
+
+from conftest import BIN
+from test_multus import LanHost, sh
+from test_vms import VMS, run_cluster, serial_log, vm, vmi, wait_for
+
+SERVICES = "/api/v1/namespaces/default/services"
+SLICES = "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices"
+TABLE = "swiftvirt_services_node_a"
+
+
+@pytest.fixture
+def svc_cluster():
+    yield from run_cluster(["--emulation", "--node-name", "node-a"], "swiftvirt-svc-")
+
+
+def labelled_vm(name, script=None):
+    manifest = vm(name)
+    manifest["spec"]["template"]["metadata"] = {"labels": {"kubevirt.io/domain": name}}
+    if script:
+        for volume in manifest["spec"]["template"]["spec"]["volumes"]:
+            if volume["name"] == "seed":
+                volume["cloudInitNoCloud"]["userData"] = script
+    return manifest
+
+
+def swiftvirt(d, *args, check=True):
+    result = subprocess.run([os.path.join(BIN, "swiftvirt"), "--kubeconfig", d.kubeconfig, *args], capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"swiftvirt {' '.join(args)}: {result.stderr}")
+    return result
+
+
+def slice_addresses(d, name):
+    r = d.request("GET", f"{SLICES}/{name}")
+    if r.status_code != 200:
+        return []
+    return [a for e in r.json().get("endpoints") or [] if e.get("conditions", {}).get("ready") for a in e["addresses"]]
+
+
+def table():
+    return sh("nft", "list", "table", "ip", TABLE, check=False).stdout
+
+
+def pod_ip(d, name):
+    return ((vmi(d, name) or {}).get("status", {}).get("interfaces") or [{}])[0].get("ipAddress")
+
+
+def test_a_node_port_and_a_cluster_ip_reach_the_guest(svc_cluster):
+    d = svc_cluster
+    host = LanHost("s", "192.168.93.1")
+    try:
+        sh("ip", "addr", "add", "192.168.93.254/24", "dev", host.host_side)
+        assert d.request("POST", VMS, labelled_vm("web")).status_code == 201
+        wait_for(lambda: pod_ip(d, "web"), 180, "the VM's pod address")
+        wait_for(lambda: "swiftvirt-guest: ready" in serial_log(d, "web"), 180, "the guest's services")
+
+        # Refused without a label to select by, with the field to fix.
+        assert d.request("POST", VMS, vm("plain", run_strategy="Halted")).status_code == 201
+        refused = swiftvirt(d, "expose", "vm", "plain", "--port", "80", check=False)
+        assert refused.returncode != 0 and "spec.template.metadata.labels" in refused.stderr, refused.stderr
+
+        out = swiftvirt(d, "expose", "vm", "web", "--name", "web-np", "--port", "8080", "--target-port", "80", "--type", "NodePort").stdout
+        assert "Service web-np successfully exposed for vm web" in out, out
+        service = d.request("GET", f"{SERVICES}/web-np").json()
+        assert service["spec"]["type"] == "NodePort" and service["spec"]["selector"] == {"kubevirt.io/domain": "web"}, service
+        node_port = service["spec"]["ports"][0]["nodePort"]
+        assert 30000 <= node_port <= 32767, service
+        assert service["spec"]["clusterIP"].startswith("10.96."), service
+        wait_for(lambda: slice_addresses(d, "web-np") == [pod_ip(d, "web")], 60, "the EndpointSlice to hold the pod")
+        assert "web-np" in d.kubectl("get", "svc").stdout
+
+        # From the test host, to the node's address on its segment.
+        wait_for(lambda: (host.fetch(f"http://192.168.93.254:{node_port}/counter") or "").isdigit(), 60, "the node port from the test host")
+
+        # The cluster IP, from the node and from another VM.
+        cluster = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web-cip"},
+                   "spec": {"selector": {"kubevirt.io/domain": "web"}, "ports": [{"port": 80}]}}
+        r = d.request("POST", SERVICES, cluster)
+        assert r.status_code == 201, r.text
+        cluster_ip = r.json()["spec"]["clusterIP"]
+        assert r.json()["spec"]["ports"][0] == {"port": 80, "protocol": "TCP", "targetPort": 80}, r.json()
+        wait_for(lambda: cluster_ip in table(), 60, "the cluster IP's rule")
+        wait_for(lambda: requests.get(f"http://{cluster_ip}/counter", timeout=3).text.strip().isdigit(), 60, "the cluster IP from the node")
+        script = (f"#!/bin/sh\nfor i in $(seq 150); do wget -q -O /tmp/c http://{cluster_ip}/counter && "
+                  "echo \"svc-counter: $(cat /tmp/c)\" && break; sleep 1; done\n")
+        assert d.request("POST", VMS, labelled_vm("client", script)).status_code == 201
+        wait_for(lambda: "svc-counter:" in serial_log(d, "client"), 240, "the other VM to fetch through the cluster IP")
+        line = [l for l in serial_log(d, "client").splitlines() if l.startswith("svc-counter:")][0]
+        assert line.split(":")[1].strip().isdigit(), line
+
+        # The VM restarts with another pod address: the slice and the rules follow.
+        before = pod_ip(d, "web")
+        swiftvirt(d, "restart", "web")
+        wait_for(lambda: pod_ip(d, "web") and pod_ip(d, "web") != before and
+                 (vmi(d, "web") or {}).get("status", {}).get("phase") == "Running", 180, "the VM to run again")
+        wait_for(lambda: slice_addresses(d, "web-np") == [pod_ip(d, "web")], 60, "the slice to follow the new pod")
+        wait_for(lambda: "swiftvirt-guest: ready" in serial_log(d, "web"), 180, "the guest's services")
+        wait_for(lambda: (host.fetch(f"http://192.168.93.254:{node_port}/counter") or "").isdigit(), 90, "the node port after the restart")
+
+        # Gone with the Services.
+        for name in ["web-np", "web-cip"]:
+            assert d.request("DELETE", f"{SERVICES}/{name}").status_code == 200
+        wait_for(lambda: cluster_ip not in table() and str(node_port) not in table(), 60, "the rules to go")
+    finally:
+        host.remove()
+
+
+def test_bad_services_are_refused_with_the_field(svc_cluster):
+    d = svc_cluster
+    cases = [
+        ({"ports": []}, "spec.ports"),
+        ({"ports": [{"port": 0}]}, "spec.ports[0].port"),
+        ({"ports": [{"port": 80, "protocol": "ICMP"}]}, "spec.ports[0].protocol"),
+        ({"type": "Magic", "ports": [{"port": 80}]}, "spec.type"),
+        ({"ports": [{"port": 80, "nodePort": 30001}]}, "spec.ports[0].nodePort"),
+        ({"type": "NodePort", "ports": [{"port": 80, "nodePort": 80}]}, "spec.ports[0].nodePort"),
+        ({"clusterIP": "192.168.1.1", "ports": [{"port": 80}]}, "spec.clusterIP"),
+        ({"ports": [{"port": 80}, {"port": 81}]}, "spec.ports[0].name"),
+    ]
+    for spec, field in cases:
+        r = d.request("POST", SERVICES, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "bad"}, "spec": spec})
+        assert r.status_code == 422, (spec, r.text)
+        assert field in [c.get("field") for c in r.json()["details"]["causes"]], (field, r.json())
+    assert d.request("GET", f"{SERVICES}/bad").status_code == 404
