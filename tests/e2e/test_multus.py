@@ -190,12 +190,15 @@ def test_vms_on_a_bridge_network_reach_each_other_and_a_test_host(multus_cluster
         wait_for(lambda: not d.request("GET", PODS).json()["items"], 90, "the pods to go", fail=False)
         remaining = bridge_ports(bridge)
         allocations = host_local_allocations(pool)
+        nat = [line for line in sh("iptables", "-t", "nat", "-S").stdout.splitlines() if "virt-launcher-lan-" in line]
+        spoof = [line for line in sh("nft", "list", "ruleset").stdout.splitlines() if "virt-launcher-lan-" in line]
         host.remove()
         sh("ip", "link", "del", bridge, check=False)
         shutil.rmtree(f"/var/lib/cni/networks/{pool}", ignore_errors=True)
     # Nothing of the pods is left: no veth on the bridge besides the test host's, no address, no namespace.
     assert remaining == [host.host_side], remaining
     assert allocations == [], allocations
+    assert nat == [] and spoof == [], (nat, spoof)  # no masquerade rule, no macspoofchk chain
     assert pod_namespaces() == []
 
 

@@ -1,0 +1,83 @@
+import Testing
+import VirtAPI
+import VirtClient
+import VirtControllers
+import VirtReconcile
+import VirtTestSupport
+
+/// The EndpointSlice of a Service follows the pods its selector picks (ready while they run), and of two
+/// Services offered the same cluster IP or node port the younger moves.
+@Suite struct ServiceEndpointsControllerTests {
+    let client = FakeAPIClient()
+    let services = ObjectCache()
+    let pods = ObjectCache()
+    let servicesPath = ResourcePath.core("services", namespace: "default")
+    let slicePath = ServiceEndpointsController.slices.inNamespace("default")
+
+    func service(_ name: String, selector: JSONValue = ["app": "web"], clusterIP: String = "10.96.0.10", created: String = "2026-12-01T00:00:00Z",
+                 nodePort: Int? = nil) -> JSONValue {
+        var port: JSONValue = ["name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"]
+        if let nodePort { port["nodePort"] = .int(Int64(nodePort)) }
+        return ["apiVersion": "v1", "kind": "Service",
+                "metadata": ["name": .string(name), "namespace": "default", "uid": .string("uid-\(name)"), "creationTimestamp": .string(created)],
+                "spec": ["type": nodePort == nil ? "ClusterIP" : "NodePort", "selector": selector, "clusterIP": .string(clusterIP),
+                         "clusterIPs": [.string(clusterIP)], "ports": [port]]]
+    }
+
+    func pod(_ name: String, ip: String?, phase: String = "Running", labels: JSONValue = ["app": "web"]) -> JSONValue {
+        var status: JSONValue = ["phase": .string(phase)]
+        if let ip { status["podIP"] = .string(ip) }
+        return ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": .string(name), "namespace": "default", "uid": .string("p-\(name)"), "labels": labels],
+                "spec": ["nodeName": "node-a"], "status": status]
+    }
+
+    func reconcile(_ name: String) async throws {
+        services.replace(with: client.objects(ServiceEndpointsController.services))
+        pods.replace(with: client.objects(KubeVirt.pods))
+        let controller = ServiceEndpointsController(client: client, services: services, pods: pods, logger: quietLogger)
+        _ = try await controller.reconcile(ObjectKey(namespace: "default", name: name))
+    }
+
+    @Test func theSliceHoldsThePickedPodsWithAddresses() async throws {
+        client.seed(servicesPath, service("web"))
+        client.seed(KubeVirt.pods.inNamespace("default"), pod("b", ip: "10.244.0.6", phase: "Pending"))
+        client.seed(KubeVirt.pods.inNamespace("default"), pod("a", ip: "10.244.0.5"))
+        client.seed(KubeVirt.pods.inNamespace("default"), pod("no-ip", ip: nil))
+        client.seed(KubeVirt.pods.inNamespace("default"), pod("other", ip: "10.244.0.7", labels: ["app": "db"]))
+        try await reconcile("web")
+        let slice = try #require(client.object(slicePath.named("web")))
+        #expect(slice[path: ["metadata", "labels", "kubernetes.io/service-name"]] == "web")
+        #expect(slice[path: ["metadata", "ownerReferences"]]?.arrayValue?.first?["uid"] == "uid-web")
+        #expect(slice["addressType"] == "IPv4")
+        #expect(slice["ports"] == [["name": "http", "port": 8080, "protocol": "TCP"]])
+        let endpoints = slice["endpoints"]?.arrayValue ?? []
+        #expect(endpoints.map { $0["addresses"] } == [["10.244.0.5"], ["10.244.0.6"]])
+        #expect(endpoints.map { $0[path: ["conditions", "ready"]] } == [true, false])
+        #expect(endpoints.first?[path: ["targetRef", "name"]] == "a")
+
+        // The pod goes: so does its endpoint.
+        _ = try await client.delete(KubeVirt.pods.inNamespace("default").named("a"), propagationPolicy: nil, gracePeriodSeconds: nil)
+        try await reconcile("web")
+        #expect(client.object(slicePath.named("web"))?["endpoints"]?.arrayValue?.count == 1)
+    }
+
+    @Test func aServiceWithoutASelectorIsLeftAlone() async throws {
+        client.seed(servicesPath, service("manual", selector: [:]))
+        try await reconcile("manual")
+        #expect(client.object(slicePath.named("manual")) == nil)
+    }
+
+    @Test func theYoungerOfTwoClashingServicesMoves() async throws {
+        client.seed(servicesPath, service("old", clusterIP: "10.96.0.10", created: "2026-12-01T00:00:00Z", nodePort: 30080))
+        client.seed(servicesPath, service("new", clusterIP: "10.96.0.10", created: "2026-12-02T00:00:00Z", nodePort: 30080))
+        try await reconcile("old")
+        #expect(client.object(servicesPath.named("old"))?[path: ["spec", "clusterIP"]] == "10.96.0.10")
+        try await reconcile("new")
+        let moved = try #require(client.object(servicesPath.named("new")))
+        let ip = moved[path: ["spec", "clusterIP"]]?.stringValue ?? ""
+        #expect(ip != "10.96.0.10" && ip.hasPrefix("10.96."))
+        #expect(moved[path: ["spec", "clusterIPs"]] == [.string(ip)])
+        let port = moved[path: ["spec", "ports"]]?.arrayValue?.first?["nodePort"]?.intValue ?? 0
+        #expect(port != 30080 && (30000...32767).contains(Int(port)))
+    }
+}
