@@ -169,7 +169,8 @@ public struct PodNetworkAttacher: NetworkAttacher {
     }
 
     /// The CNI configuration of a NetworkAttachmentDefinition, its `name` taken from the definition when
-    /// the config has none (as Multus does). Errors say which definition and what to fix.
+    /// the config has none (as Multus does) and its `cniVersion` 1.0.0 when it names none. Errors say
+    /// which definition and what to fix.
     func configList(namespace: String, name: String) async throws -> CNINetworkConfigList {
         guard let definition = try await definitions(namespace, name) else {
             throw VirtError(.notFound, "NetworkAttachmentDefinition \(namespace)/\(name) does not exist; create it (apiVersion k8s.cni.cncf.io/v1) or fix the network's multus.networkName")
@@ -184,8 +185,10 @@ public struct PodNetworkAttacher: NetworkAttacher {
         }
         do {
             var value = try JSONValue.parse(Array(text.utf8))
-            if case .object(var members) = value, members["name"] == nil {
-                members["name"] = .string(name)
+            if case .object(var members) = value {
+                if members["name"] == nil { members["name"] = .string(name) }
+                // Admission takes a config without a version, as upstream does; the plugins are given 1.0.0.
+                if members["cniVersion"] == nil { members["cniVersion"] = "1.0.0" }
                 value = .object(members)
             }
             return try CNINetworkConfigList(json: value)
