@@ -39,11 +39,13 @@ e2e: build-debug
 	$(PYTHON) -m pytest -q tests/e2e
 
 ## bench: API create throughput and latency against the raw store, watch delivery latency, then VM start
-## latency against raw QEMU and the per-VM memory overhead, then disk import against curl | qemu-img convert.
+## latency against raw QEMU and the per-VM memory overhead, VM-to-VM throughput against raw QEMU on one bridge,
+## then disk import against curl | qemu-img convert.
 bench: build
 	$(SWIFT) build -c release --product VirtBench
 	.build/release/VirtBench
 	$(PYTHON) bench/vm_bench.py --binary .build/release/swiftvirtd
+	$(PYTHON) bench/net_bench.py --binary .build/release/swiftvirtd
 	$(SWIFT) build -c release --product swiftvirt-importer
 	$(PYTHON) bench/import_bench.py --binary .build/release/swiftvirt-importer
 
