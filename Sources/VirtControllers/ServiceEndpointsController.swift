@@ -31,7 +31,8 @@ public struct ServiceEndpointsController: Reconciler {
 
     public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
         guard let service = serviceCache.get(key), service.metadataDeletionTimestamp == nil else { return .done }
-        if try await settleClashes(service, key: key) { return .done }
+        // A moved Service comes back with its new address; its slice is written either way.
+        _ = try await settleClashes(service, key: key)
         guard let selector = service[path: ["spec", "selector"]]?.objectValue?.compactMapValues(\.stringValue), !selector.isEmpty else { return .done }
         let typed: KubeService = try service.decoded()
         let slice = Self.slice(for: typed, uid: service.metadataUID ?? "", pods: pods.list(namespace: key.namespace), selector: selector)
@@ -127,9 +128,8 @@ public struct ServiceEndpointsController: Reconciler {
             changed[path: ["spec", "ports"]] = .array(ports)
         }
         guard wrote else { return false }
-        logger.info("service \(key): its offered address or node port was taken; moved")
-        // The cluster IP is immutable to users; the controller moves it before anything relies on it.
         _ = try await client.update(Self.services.inNamespace(key.namespace).named(key.name), body: changed)
+        logger.info("service \(key): its offered address or node port was another Service's; moved")
         return true
     }
 

@@ -14,6 +14,10 @@ extension PodWiring {
             /// the kernel does not let into a bridge. A macvlan delivers only frames for its own MAC, so
             /// the pod interface keeps the MAC the guest has.
             case mirror
+            /// A mirror for an ipvlan interface: ipvlan delivers unicast by the addresses on the interface
+            /// (and shares its parent's MAC), so the pod interface keeps its address as well; the ingress
+            /// redirect takes every frame before the pod's own stack sees it.
+            case mirrorKeepingAddress
         }
 
         /// The guest's address on the network, from the pod interface's ADD result.
@@ -77,8 +81,8 @@ extension PodWiring {
         for interface in interfaces {
             let pod = interface.podInterface
             let tap = interface.tap
-            wiring.ipCommands.append("addr flush dev \(pod)")
-            if let mac = interface.podInterfaceMAC {
+            if interface.joint != .mirrorKeepingAddress { wiring.ipCommands.append("addr flush dev \(pod)") }
+            if let mac = interface.podInterfaceMAC, interface.joint != .mirrorKeepingAddress {
                 wiring.ipCommands += ["link set \(pod) down", "link set \(pod) address \(mac)"]
             }
             wiring.ipCommands += ["tuntap add dev \(tap) mode tap"]
@@ -94,7 +98,7 @@ extension PodWiring {
                     "link set \(tap) mtu \(interface.mtu) master \(bridge) up",
                     "link set \(bridge) up",
                 ]
-            case .mirror:
+            case .mirror, .mirrorKeepingAddress:
                 dhcpDevice = tap
                 wiring.ipCommands += ["link set \(tap) mtu \(interface.mtu) up", "link set \(pod) up"]
                 wiring.tcCommands += [

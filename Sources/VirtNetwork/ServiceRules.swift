@@ -122,7 +122,7 @@ public struct ServiceRules: Sendable, Equatable {
             guard type != "ExternalName" else { return nil }
             let clusterIP = service[path: ["spec", "clusterIP"]]?.stringValue.flatMap { IPv4Address($0) }
             let ports: [Port] = (service[path: ["spec", "ports"]]?.arrayValue ?? []).compactMap { port in
-                guard let number = port["port"]?.intValue else { return nil }
+                guard let number = port["port"]?.intValue, (1...65535).contains(number) else { return nil }
                 let transport = (port["protocol"]?.stringValue ?? "TCP").lowercased()
                 let name = port["name"]?.stringValue ?? ""
                 var endpoints: [(address: IPv4Address, port: Int)] = []
@@ -131,14 +131,14 @@ public struct ServiceRules: Sendable, Equatable {
                     let slicePort = (slice["ports"]?.arrayValue ?? []).first {
                         ($0["name"]?.stringValue ?? "") == name && ($0["protocol"]?.stringValue ?? "TCP").lowercased() == transport
                     }?["port"]?.intValue
-                    guard let target = slicePort else { continue }
+                    guard let target = slicePort, (1...65535).contains(target) else { continue }
                     for endpoint in slice["endpoints"]?.arrayValue ?? [] where endpoint[path: ["conditions", "ready"]]?.boolValue != false {
                         for address in (endpoint["addresses"]?.arrayValue ?? []).compactMap({ $0.stringValue.flatMap { IPv4Address($0) } }) {
                             endpoints.append((address, Int(target)))
                         }
                     }
                 }
-                let nodePort = type == "ClusterIP" ? nil : port["nodePort"]?.intValue.map { Int($0) }
+                let nodePort = type == "ClusterIP" ? nil : port["nodePort"]?.intValue.flatMap { (1...65535).contains($0) ? Int($0) : nil }
                 return Port(transport: transport, port: Int(number), nodePort: nodePort, endpoints: endpoints)
             }
             return Entry(service: key, clusterIP: type == "ClusterIP" || type == "NodePort" || type == "LoadBalancer" ? clusterIP : nil, ports: ports)

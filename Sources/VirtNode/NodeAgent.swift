@@ -236,8 +236,13 @@ public final class NodeAgent: Service, Sendable {
         // nmstate policies, one at a time; the node's NodeNetworkState now and every minute.
         let policies = Informer(client: client, path: NodeNetworkPolicyHandler.policies, kind: "NodeNetworkConfigurationPolicy", logger: logger)
         let policyQueue = WorkQueue<ObjectKey>()
+        // A new generation, or a policy made or deleted: status writes (the agent's own among them) are not news.
+        let generations = PolicyGenerations()
         policies.addHandler { event in
-            if let key = event.key { await policyQueue.add(key) }
+            guard let key = event.key else { return }
+            if event.kind == .modified, !generations.changed(key.name, event.object.metadataGeneration) { return }
+            if event.kind == .deleted { generations.forget(key.name) } else { _ = generations.changed(key.name, event.object.metadataGeneration) }
+            await policyQueue.add(key)
         }
         let policyHandler = NodeNetworkPolicyHandler(client: client, policies: policies.cache, nodeName: nodeName, logger: logger)
         let policyController = Controller(name: "node-network-policy", reconciler: policyHandler, queue: policyQueue, informers: [policies],
@@ -284,4 +289,20 @@ public final class NodeAgent: Service, Sendable {
             group.addTask { try await uploader.run() }
         }
     }
+}
+
+/// The generation of each policy last queued.
+final class PolicyGenerations: Sendable {
+    private let seen = Mutex<[String: Int64]>([:])
+
+    /// Records `generation`; true when it differs from the one recorded.
+    func changed(_ name: String, _ generation: Int64?) -> Bool {
+        seen.withLock { seen in
+            let value = generation ?? 0
+            defer { seen[name] = value }
+            return seen[name] != value
+        }
+    }
+
+    func forget(_ name: String) { _ = seen.withLock { $0.removeValue(forKey: name) } }
 }

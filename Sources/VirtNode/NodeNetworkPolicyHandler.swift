@@ -79,11 +79,19 @@ public struct NodeNetworkPolicyHandler: Reconciler {
         let known = outcomes.withLock { $0[name] }
         var outcome: Outcome
         if let known, known.generation == generation {
+            // Enacted by this agent: only what could not be written is left to write (the policy's own
+            // status writes come back here as events).
+            if let existing = try await getIfPresent(Self.enactments.named(enactmentName(name))),
+               existing[path: ["status", "policyGeneration"]]?.intValue == generation, Self.reportedOutcome(existing) == known.outcome {
+                return .done
+            }
             outcome = known.outcome
         } else {
             let existing = try await getIfPresent(Self.enactments.named(enactmentName(name)))
+            // Reported already (by this agent before it restarted): kept, unless the node no longer has it
+            // (`ip` settings do not survive a reboot), which is enacted again.
             if let existing, existing[path: ["status", "policyGeneration"]]?.intValue == generation,
-               let reported = Self.reportedOutcome(existing) {
+               let reported = Self.reportedOutcome(existing), try await stillHolds(reported, desired) {
                 outcomes.withLock { $0[name] = (generation, reported) }
                 return .done
             }
@@ -103,6 +111,13 @@ public struct NodeNetworkPolicyHandler: Reconciler {
     }
 
     // MARK: - Enacting
+
+    /// Whether a reported outcome still describes the node: a failure does (it is not retried until the
+    /// policy changes); a success while the links still match the desired state.
+    func stillHolds(_ outcome: Outcome, _ desiredState: JSONValue) async throws -> Bool {
+        guard outcome.available, let desired = try? NMStateInterface.interfaces(desiredState: desiredState) else { return true }
+        return HostNetworkPlan.differences(desired, now: try await readLinks()).isEmpty
+    }
 
     /// Applies `desiredState`, checks it took and that the API server still answers; puts everything back
     /// when any of that fails.

@@ -212,6 +212,10 @@ func printed(_ result: CNIResult) -> CommandResult {
         let runner = RecordingRunner { _ in CommandResult(exitCode: 0) }
         try await runtime(runner).delete(try Self.list(["bridge", "macvlan"]), attachment, prevResult: nil)
         #expect(runner.summaries == ["bridge DEL"])
+        // After an ADD that gave a result, the plugin did set something up: its DEL is owed.
+        await #expect(throws: VirtError.self) {
+            try await runtime(runner).delete(try Self.list(["bridge", "macvlan"]), attachment, prevResult: CNIResult())
+        }
     }
 
     @Test func anUnreadableResultFailsTheADDAndIsUndone() async throws {

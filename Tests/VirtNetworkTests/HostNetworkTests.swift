@@ -111,6 +111,19 @@ import VirtTestSupport
         #expect(HostNetworkPlan.differences(try desired(Self.bridgePolicy), now: links) == ["br1 does not exist", "veth-a is down", "veth-a has MTU 1500"])
     }
 
+    @Test func enabledWithoutAddressesKeepsThemAndNamesAreChecked() throws {
+        let links = try HostLink.parse(Array(Self.ipOutput.utf8))
+        let keep = try desired(#"{"interfaces": [{"name": "old-br", "type": "linux-bridge", "ipv4": {"enabled": true}}]}"#)
+        #expect(keep[0].ipv4Addresses == nil)
+        #expect(try HostNetworkPlan.apply(keep, to: links).ipCommands == ["link set old-br up"])
+        #expect(HostNetworkPlan.differences(keep, now: links) == [])
+        for bad in [#"{"interfaces": [{"name": "br\nnetns add x", "type": "dummy"}]}"#,
+                    #"{"interfaces": [{"name": "b", "type": "linux-bridge", "bridge": {"port": [{"name": "p q"}]}}]}"#,
+                    #"{"interfaces": [{"name": "b", "type": "bond", "link-aggregation": {"mode": "fast\nnetns add x"}}]}"#] {
+            #expect(throws: VirtError.self) { try desired(bad) }
+        }
+    }
+
     @Test func removingAnAddressIsRolledBack() throws {
         let links = try HostLink.parse(Array(Self.ipOutput.utf8))
         let policy = try desired(#"{"interfaces": [{"name": "old-br", "type": "linux-bridge", "ipv4": {"enabled": false}}]}"#)
@@ -130,9 +143,14 @@ import VirtTestSupport
               {"name": "veth-a", "vlan": {"mode": "trunk", "tag": 5, "trunk-tags": [{"id": 101}, {"id-range": {"min": 200, "max": 299}}]}}]}}]}
             """#), to: links)
         #expect(vlans.ipCommands.contains("link set old-br type bridge vlan_filtering 1"))
+        // veth-a is in old-br already: its VLAN 1 went at the first apply, so it is not deleted again.
         #expect(vlans.bridgeCommands == [
-            "vlan del dev veth-a vid 1", "vlan add dev veth-a vid 101", "vlan add dev veth-a vid 200-299", "vlan add dev veth-a vid 5 pvid untagged",
+            "vlan add dev veth-a vid 101", "vlan add dev veth-a vid 200-299", "vlan add dev veth-a vid 5 pvid untagged",
         ])
+        let joining = try HostNetworkPlan.apply(try desired(#"""
+            {"interfaces": [{"name": "br9", "type": "linux-bridge", "bridge": {"port": [{"name": "veth-a", "vlan": {"mode": "access", "tag": 7}}]}}]}
+            """#), to: links)
+        #expect(joining.bridgeCommands == ["vlan del dev veth-a vid 1", "vlan add dev veth-a vid 7 pvid untagged"])
         #expect(throws: VirtError.self) {
             try HostNetworkPlan.apply(try desired(#"{"interfaces": [{"name": "eth9", "type": "ethernet"}]}"#), to: links)
         }

@@ -140,6 +140,15 @@ import VirtOS
         #expect(wiring.guestAddresses["mv"]?.device == "tap2")
     }
 
+    @Test func anIPVLANInterfaceKeepsItsAddressAndMAC() {
+        let guest = PodWiring.Bridge.Address(address: IPv4Address("192.168.61.10")!, prefixLength: 24)
+        let wiring = PodWiring.bridge([
+            .init(interfaceName: "iv", podInterface: "net1", tap: "tap1", joint: .mirrorKeepingAddress, podInterfaceMAC: "02:00:00:00:00:09", guest: guest),
+        ])
+        #expect(!wiring.ipCommands.contains { $0.hasPrefix("addr flush") || $0.contains(" address ") })
+        #expect(wiring.tcCommands.contains("filter add dev net1 parent ffff: protocol all prio 2 u32 match u32 0 0 action mirred egress redirect dev tap1"))
+    }
+
     @Test func theAddressComesFromTheADDResult() {
         let result = CNIResult(interfaces: [.init(name: "net1", sandbox: "/ns")],
                                ips: [.init(address: "fd00::5/64", interface: 0), .init(address: "10.9.0.5/16", interface: 0)],

@@ -59,10 +59,8 @@ enum ServiceAdmission {
                 causes.append(FieldErrors.invalid("spec.clusterIP", clusterIP, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
             }
         }
-        if let previous = old?[path: ["spec", "clusterIP"]]?.stringValue, !previous.isEmpty,
-           let now = spec.clusterIP, !now.isEmpty, now != previous {
-            causes.append(FieldErrors.invalid("spec.clusterIP", now, "field is immutable"))
-        }
+        // Unlike Kubernetes, a cluster IP may change: the controller moves one offered twice (admission
+        // cannot see the other Services), before anything relies on it.
         if spec.ipFamilies?.contains(where: { $0 != "IPv4" }) == true {
             causes.append(FieldErrors.notSupported("spec.ipFamilies", spec.ipFamilies?.first { $0 != "IPv4" } ?? "", ["IPv4"]))
         }
@@ -113,6 +111,22 @@ enum ServiceAdmission {
 
     static func validateEndpointSlice(_ slice: EndpointSlice, object: JSONValue, old: JSONValue?) -> [VirtError.Cause] {
         let types = ["IPv4", "IPv6", "FQDN"]
-        return types.contains(slice.addressType) ? [] : [FieldErrors.notSupported("addressType", slice.addressType, types)]
+        var causes = types.contains(slice.addressType) ? [] : [FieldErrors.notSupported("addressType", slice.addressType, types)]
+        for (i, port) in (slice.ports ?? []).enumerated() {
+            if let number = port["port"]?.intValue, !(1...65535).contains(number) {
+                causes.append(FieldErrors.invalid("ports[\(i)].port", number: number, "must be between 1 and 65535, inclusive"))
+            }
+            if let proto = port["protocol"]?.stringValue, !protocols.contains(proto) {
+                causes.append(FieldErrors.notSupported("ports[\(i)].protocol", proto, protocols))
+            }
+        }
+        for (i, endpoint) in (slice.endpoints ?? []).enumerated() {
+            for (j, address) in (endpoint["addresses"]?.arrayValue ?? []).enumerated() where slice.addressType == "IPv4" {
+                if address.stringValue.flatMap({ IPv4Address($0) }) == nil {
+                    causes.append(FieldErrors.invalid("endpoints[\(i)].addresses[\(j)]", "must be a valid IPv4 address"))
+                }
+            }
+        }
+        return causes
     }
 }

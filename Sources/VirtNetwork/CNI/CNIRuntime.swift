@@ -95,7 +95,7 @@ public struct CNIRuntime: Sendable {
     /// DEL: runs every plugin in reverse order, each with the ADD result (`prevResult`; when nil, the
     /// cached one if any), all of them even when one fails; then throws the first failure. Safe after a
     /// failed or partial ADD and when repeated: plugins treat DEL of what is not there as success, and a
-    /// plugin that is not installed is passed over.
+    /// plugin that is not installed is passed over when there is no ADD result.
     public func delete(_ list: CNINetworkConfigList, _ attachment: CNIAttachment, prevResult: CNIResult?) async throws {
         let context = Self.context(.delete, list, attachment)
         do { try attachment.validate() } catch { throw error.wrapped(context) }
@@ -116,10 +116,11 @@ public struct CNIRuntime: Sendable {
             do {
                 _ = try await invoke(.delete, plugin, list, attachment, prevResult: sent)
             } catch {
-                // A plugin that is not installed has nothing here it could remove: its ADD never ran (the
-                // usual case: a configuration naming a plugin the node lacks). Failing on it would keep
-                // the attachment, and every later start of the pod, failing for good.
-                if case .pluginNotFound = error { continue }
+                // Without an ADD result, a plugin that is not installed has nothing here it could remove:
+                // its ADD never ran (a configuration naming a plugin the node lacks). Failing on it would
+                // keep the attachment, and every later start of the pod, failing for good. With a result,
+                // the plugin did set something up, and its DEL must wait for it to be installed again.
+                if case .pluginNotFound = error, prevResult == nil { continue }
                 first = first ?? error
             }
         }

@@ -72,19 +72,20 @@ public struct HostNetworkPlan: Sendable, Equatable {
                     guard existing[port.name] != nil || declared.contains(port.name) else {
                         throw VirtError(.invalid, "interface \(name): its port \(port.name) does not exist on this node")
                     }
-                    if existing[port.name]?.master != name {
+                    let joining = existing[port.name]?.master != name
+                    if joining {
                         // A bond's ports must be down to join it.
                         if interface.type == .bond { plan.ipCommands.append("link set \(port.name) down") }
                         plan.ipCommands.append("link set \(port.name) master \(name)")
                     }
                     plan.ipCommands.append("link set \(port.name) up")
                     plan.touched.insert(port.name)
-                    if let vlan = port.vlan { plan.bridgeCommands += Self.vlanLines(port: port.name, vlan) }
+                    if let vlan = port.vlan { plan.bridgeCommands += Self.vlanLines(port: port.name, vlan, joining: joining) }
                 }
             }
-            if let enabled = interface.ipv4Enabled {
+            if let enabled = interface.ipv4Enabled, !enabled || interface.ipv4Addresses != nil {
                 let have = Set(link?.ipv4 ?? [])
-                let want = enabled ? interface.ipv4Addresses : []
+                let want = enabled ? interface.ipv4Addresses ?? [] : []
                 for address in (link?.ipv4 ?? []) where !want.contains(address) {
                     plan.ipCommands.append("addr del \(address) dev \(name)")
                 }
@@ -97,10 +98,11 @@ public struct HostNetworkPlan: Sendable, Equatable {
         return plan
     }
 
-    /// A port's VLAN membership: the default VLAN 1 removed, then its access VLAN (untagged) or its trunk
-    /// VLANs (tagged) and native VLAN.
-    static func vlanLines(port: String, _ vlan: NMStateInterface.PortVLAN) -> [String] {
-        var lines = ["vlan del dev \(port) vid 1"]
+    /// A port's VLAN membership: the default VLAN 1 removed when the port joins now (a port already in the
+    /// bridge lost it at its first apply, and deleting it again fails), then its access VLAN (untagged) or
+    /// its trunk VLANs (tagged) and native VLAN.
+    static func vlanLines(port: String, _ vlan: NMStateInterface.PortVLAN, joining: Bool = true) -> [String] {
+        var lines = joining ? ["vlan del dev \(port) vid 1"] : []
         switch vlan.mode {
         case .access:
             if let tag = vlan.tag { lines.append("vlan add dev \(port) vid \(tag) pvid untagged") }
@@ -172,7 +174,8 @@ public struct HostNetworkPlan: Sendable, Equatable {
             }
             if link.up != (interface.state == .up) { found.append("\(name) is \(link.up ? "up" : "down")") }
             if let mtu = interface.mtu, link.mtu != mtu { found.append("\(name) has MTU \(link.mtu.map(String.init) ?? "none")") }
-            if let enabled = interface.ipv4Enabled, Set(link.ipv4) != Set(enabled ? interface.ipv4Addresses : []) {
+            if let enabled = interface.ipv4Enabled, !enabled || interface.ipv4Addresses != nil,
+               Set(link.ipv4) != Set(enabled ? interface.ipv4Addresses ?? [] : []) {
                 found.append("\(name) has the addresses [\(link.ipv4.map(\.description).joined(separator: ", "))]")
             }
             if let ports = interface.ports {

@@ -1,3 +1,4 @@
+import Foundation
 import VirtAPI
 import VirtError
 
@@ -57,9 +58,10 @@ public struct NMStateInterface: Sendable, Equatable {
     public var mtu: Int?
     /// `mac-address`, lower case with colons.
     public var macAddress: String?
-    /// `ipv4`: nil leaves the addresses as they are; `enabled: false` removes them all.
+    /// `ipv4`: nil leaves the addresses as they are; `enabled: false` removes them all; `enabled: true`
+    /// without `address` (nil here) keeps them, as nmstate does.
     public var ipv4Enabled: Bool?
-    public var ipv4Addresses: [Address]
+    public var ipv4Addresses: [Address]?
     /// linux-bridge `bridge.port` / bond `link-aggregation.port`: nil leaves the ports as they are.
     public var ports: [Port]?
     /// linux-bridge `bridge.options.stp.enabled`.
@@ -74,7 +76,6 @@ public struct NMStateInterface: Sendable, Equatable {
         self.name = name
         self.type = type
         self.state = state
-        self.ipv4Addresses = []
     }
 
     /// Whether any bridge port asks for VLAN filtering.
@@ -109,10 +110,7 @@ public struct NMStateInterface: Sendable, Equatable {
         for key in object.keys.sorted() where !knownKeys.contains(key) {
             throw VirtError(.invalid, "\(path).\(key): Unsupported value: this key is not configured yet; remove it")
         }
-        let name = try string(object["name"], "\(path).name", required: true) ?? ""
-        guard !name.isEmpty, name.utf8.count <= 15, !name.contains("/"), !name.contains(" "), name != ".", name != ".." else {
-            throw VirtError(.invalid, "\(path).name: Invalid value: \"\(name)\": an interface name has 1 to 15 characters, without '/' or spaces")
-        }
+        let name = try interfaceName(object["name"], "\(path).name")
         let typeText = try string(object["type"], "\(path).type", required: true) ?? ""
         guard let type = Kind(rawValue: typeText) else {
             throw VirtError(.invalid, "\(path).type: Unsupported value: \"\(typeText)\": supported values: \(Kind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
@@ -147,12 +145,15 @@ public struct NMStateInterface: Sendable, Equatable {
                 if state == .absent { break }
                 throw VirtError(.invalid, "\(path).vlan: Required value: base-iface and id")
             }
-            interface.vlanBase = try string(vlan["base-iface"], "\(path).vlan.base-iface", required: true)
+            interface.vlanBase = try interfaceName(vlan["base-iface"], "\(path).vlan.base-iface")
             guard let id = vlan["id"]?.intValue, (1...4094).contains(id) else { throw VirtError(.invalid, "\(path).vlan.id: Invalid value: must be from 1 to 4094") }
             interface.vlanID = Int(id)
         case .bond:
             if case .object(let aggregation)? = object["link-aggregation"] {
                 interface.bondMode = try string(aggregation["mode"], "\(path).link-aggregation.mode")
+                if let mode = interface.bondMode, !bondModes.contains(mode) {
+                    throw VirtError(.invalid, "\(path).link-aggregation.mode: Unsupported value: \"\(mode)\": supported values: \(bondModes.map { "\"\($0)\"" }.joined(separator: ", "))")
+                }
                 if let ports = aggregation["port"] {
                     interface.ports = try names(ports, "\(path).link-aggregation.port").map { Port(name: $0, vlan: nil) }
                 }
@@ -178,6 +179,7 @@ public struct NMStateInterface: Sendable, Equatable {
         guard let enabled = ipv4["enabled"]?.boolValue else { throw VirtError(.invalid, "\(path).enabled: Required value: true or false") }
         interface.ipv4Enabled = enabled
         guard case .array(let addresses)? = ipv4["address"] else { return }
+        interface.ipv4Addresses = []
         for (i, entry) in addresses.enumerated() {
             let at = "\(path).address[\(i)]"
             guard case .object(let address) = entry, let ipText = address["ip"]?.stringValue, let ip = IPv4Address(ipText) else {
@@ -186,9 +188,9 @@ public struct NMStateInterface: Sendable, Equatable {
             guard let length = address["prefix-length"]?.intValue, (0...32).contains(length) else {
                 throw VirtError(.invalid, "\(at).prefix-length: Invalid value: must be from 0 to 32")
             }
-            interface.ipv4Addresses.append(Address(ip: ip, prefixLength: Int(length)))
+            interface.ipv4Addresses?.append(Address(ip: ip, prefixLength: Int(length)))
         }
-        if !enabled, !interface.ipv4Addresses.isEmpty {
+        if !enabled, !(interface.ipv4Addresses ?? []).isEmpty {
             throw VirtError(.invalid, "\(path).address: Forbidden: addresses need ipv4.enabled: true")
         }
     }
@@ -208,7 +210,7 @@ public struct NMStateInterface: Sendable, Equatable {
         for (i, item) in items.enumerated() {
             let at = "\(path).port[\(i)]"
             guard case .object(let port) = item else { throw VirtError(.invalid, "\(at): Invalid value: must be an object with a name") }
-            let name = try string(port["name"], "\(at).name", required: true) ?? ""
+            let name = try interfaceName(port["name"], "\(at).name")
             var vlan: PortVLAN?
             if case .object(let settings)? = port["vlan"] {
                 let modeText = try string(settings["mode"], "\(at).vlan.mode") ?? "access"
@@ -246,11 +248,22 @@ public struct NMStateInterface: Sendable, Equatable {
     static func names(_ value: JSONValue, _ path: String) throws(VirtError) -> [String] {
         guard case .array(let items) = value else { throw VirtError(.invalid, "\(path): Invalid value: must be a list of interface names") }
         var names: [String] = []
-        for (i, item) in items.enumerated() {
-            guard let name = item.stringValue, !name.isEmpty else { throw VirtError(.invalid, "\(path)[\(i)]: Invalid value: must be an interface name") }
-            names.append(name)
-        }
+        for (i, item) in items.enumerated() { names.append(try interfaceName(item, "\(path)[\(i)]")) }
         return names
+    }
+
+    /// The bonding modes of the kernel's bonding driver.
+    static let bondModes = ["balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb"]
+
+    /// An interface name: 1 to 15 of letters, digits and `_ . : @ -` (what `ip` takes as one word), not
+    /// `.` or `..`.
+    static func interfaceName(_ value: JSONValue?, _ path: String) throws(VirtError) -> String {
+        let name = try string(value, path, required: true) ?? ""
+        let allowed = name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.:@-".unicodeScalars.contains($0)) }
+        guard !name.isEmpty, name.utf8.count <= 15, allowed, name != ".", name != ".." else {
+            throw VirtError(.invalid, "\(path): Invalid value: \"\(name)\": an interface name has 1 to 15 letters, digits or _ . : @ -")
+        }
+        return name
     }
 
     static func string(_ value: JSONValue?, _ path: String, required: Bool = false) throws(VirtError) -> String? {

@@ -143,9 +143,11 @@ public struct PodNetworkAttacher: NetworkAttacher {
     /// `default`), then each Multus network as net1, net2 ….
     func plannedNetworks(_ vmi: VirtualMachineInstance, sandboxID: String) async throws -> [AttachmentRecord.Attachment] {
         let namespace = vmi.metadata?.namespace ?? "default"
-        let args: [CNIAttachment.Argument] = [
+        var args: [CNIAttachment.Argument] = [
             .init("IgnoreUnknown", "true"), .init("K8S_POD_NAMESPACE", namespace), .init("K8S_POD_INFRA_CONTAINER_ID", sandboxID),
         ]
+        // The sandbox is `<namespace>_<pod>`: plugins that keep pod references (whereabouts) want the name.
+        if sandboxID.hasPrefix(namespace + "_") { args.insert(.init("K8S_POD_NAME", String(sandboxID.dropFirst(namespace.count + 1))), at: 2) }
         var planned: [AttachmentRecord.Attachment] = []
         if let reference = MultusNetworkSelection.defaultNetwork(of: vmi.spec, namespace: namespace) {
             let (nadNamespace, name) = MultusNetworkSelection.split(reference, namespace: namespace)
@@ -300,15 +302,19 @@ public struct PodNetworkAttacher: NetworkAttacher {
                 masquerades.append(PodWiring.Masquerade(interfaceName: binding.interface.name, podInterface: binding.podInterface, tap: binding.tap,
                                                         mtu: mtu, guestNetwork: binding.guestNetwork, ports: binding.ports))
             case .bridge:
-                let mirrored = ["macvlan", "ipvlan"].contains(attachment.configList.plugins.first?.type ?? "")
+                let type = attachment.configList.plugins.first?.type ?? ""
+                let mirrored = type == "macvlan" || type == "ipvlan"
                 let podMAC = podMACs[binding.podInterface]
                 let given = binding.interface.macAddress.flatMap(QEMUCommand.normalizedMAC)
+                if type == "ipvlan", let given, given != podMAC {
+                    throw VirtError(.invalid, "interface \(binding.interface.name): an ipvlan network shares its parent's MAC \(podMAC ?? ""), so the guest cannot have macAddress \(given); remove macAddress")
+                }
                 let newPodMAC: String? = mirrored
                     ? (given != nil && given != podMAC ? given : nil)
                     : QEMUCommand.generatedMACAddress(vmiUID: record.sandboxID, interfaceName: "pod/" + binding.podInterface)
                 bridges.append(PodWiring.Bridge(
                     interfaceName: binding.interface.name, podInterface: binding.podInterface, tap: binding.tap, mtu: mtu,
-                    joint: mirrored ? .mirror : .bridge, podInterfaceMAC: newPodMAC,
+                    joint: type == "ipvlan" ? .mirrorKeepingAddress : mirrored ? .mirror : .bridge, podInterfaceMAC: newPodMAC,
                     guest: PodWiring.Bridge.Address(result: result, podInterface: binding.podInterface, sandbox: record.namespacePath),
                     position: bridges.count))
             }
@@ -384,6 +390,16 @@ public struct PodNetworkAttacher: NetworkAttacher {
         await responder.stopAll(namespacePath: path)
         var failure: (any Error)?
         if let record = try records.read(sandboxID) {
+            // A bridged pod interface wears a derived MAC; a host-device NIC goes back to the node with the
+            // one it came with (its plugin restores the name and namespace only).
+            let restore = record.attachments.compactMap { attachment -> String? in
+                guard let mac = attachment.result?.interface(named: attachment.ifName, inSandbox: record.namespacePath)?.mac else { return nil }
+                return "link set dev \(attachment.ifName) address \(mac)"
+            }
+            if !restore.isEmpty, FileManager.default.fileExists(atPath: path) {
+                _ = try? await NamespacedCommands(namespacePath: path, runner: runner)
+                    .run("ip", ["-force", "-batch", "-"], input: Array((restore.joined(separator: "\n") + "\n").utf8))
+            }
             for index in record.attachments.indices.reversed() {
                 let attachment = record.attachments[index]
                 do {
