@@ -55,11 +55,7 @@ public enum LauncherPod {
 
     /// Five lowercase alphanumerics from the FNV-1a hash of the VMI's UID.
     public static func suffix(uid: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in uid.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
+        var hash = FNV1a.hash64(uid)
         var text = ""
         for _ in 0..<5 {
             text.append(suffixAlphabet[Int(hash % UInt64(suffixAlphabet.count))])

@@ -310,7 +310,7 @@ public struct NodeNetworkPolicyHandler: Reconciler {
         for _ in 0..<5 {
             guard var policy = try await getIfPresent(path) else { return }
             policy["status"] = ["conditions": conditions, "unavailableNodeCountMap": [:], "lastUnavailableNodeCountUpdate": .string(now)]
-            if try await updateStatusUnlessConflict(path, policy) { return }
+            if try await client.updateStatusUnlessConflict(path, body: policy) { return }
         }
     }
 
@@ -341,31 +341,7 @@ public struct NodeNetworkPolicyHandler: Reconciler {
         }
     }
 
-    /// `false` on a conflict (read again and retry).
-    func updateStatusUnlessConflict(_ path: ResourcePath, _ body: JSONValue) async throws -> Bool {
-        do {
-            _ = try await client.updateStatus(path, body: body)
-            return true
-        } catch {
-            if error.code == .conflict { return false }
-            throw error
-        }
-    }
+    func getIfPresent(_ path: ResourcePath) async throws -> JSONValue? { try await client.getIfPresent(path) }
 
-    func getIfPresent(_ path: ResourcePath) async throws -> JSONValue? {
-        do {
-            return try await client.get(path)
-        } catch {
-            if error.code == .notFound { return nil }
-            throw error
-        }
-    }
-
-    func deleteIfPresent(_ path: ResourcePath) async throws {
-        do {
-            _ = try await client.delete(path, propagationPolicy: nil, gracePeriodSeconds: nil)
-        } catch {
-            if error.code != .notFound { throw error }
-        }
-    }
+    func deleteIfPresent(_ path: ResourcePath) async throws { try await client.deleteIfPresent(path) }
 }

@@ -275,25 +275,9 @@ extension VirtualMachineHandler {
         throw VirtError(.conflict, "the status of pod \(pod.metadataNamespace ?? "")/\(pod.metadataName ?? "") kept changing; trying again")
     }
 
-    /// `GET`, `nil` when the object does not exist.
-    func getIfPresent(_ path: ResourcePath) async throws -> JSONValue? {
-        do {
-            return try await client.get(path)
-        } catch {
-            if error.code == .notFound { return nil }
-            throw error
-        }
-    }
+    func getIfPresent(_ path: ResourcePath) async throws -> JSONValue? { try await client.getIfPresent(path) }
 
-    /// `PUT …/status`; `false` on a conflict (read again and retry), `true` when written or the object is gone.
     func updateStatusUnlessConflict(_ path: ResourcePath, body: JSONValue) async throws -> Bool {
-        do {
-            _ = try await client.updateStatus(path, body: body)
-            return true
-        } catch {
-            if error.code == .conflict { return false }
-            if error.code == .notFound { return true }
-            throw error
-        }
+        try await client.updateStatusUnlessConflict(path, body: body)
     }
 }

@@ -1,3 +1,5 @@
+import VirtAPI
+
 /// The names the converter gives QEMU objects, derived from the names in the VMI spec.
 ///
 /// - Devices the user named (disks, interfaces, inputs, the watchdog) get the qdev id `ua-<name>`, as
@@ -33,12 +35,5 @@ enum QEMUNames {
     static func netdevID(_ name: String) -> String { "hostua-\(base(name))" }
 
     /// 64-bit FNV-1a over the UTF-8 bytes of `text`.
-    static func fnv1a64(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return hash
-    }
+    static func fnv1a64(_ text: String) -> UInt64 { FNV1a.hash64(text) }
 }

@@ -109,23 +109,14 @@ public enum ServiceNames {
     /// ones, after a clash). Never the range's network, broadcast or first address.
     public static func clusterIP(namespace: String, name: String, attempt: Int = 0) -> IPv4Address {
         let size = UInt32(1) << UInt32(32 - clusterIPRange.prefixLength)
-        let offset = UInt32(truncatingIfNeeded: hash("\(namespace)/\(name)/\(attempt)")) % (size - 3) + 2
+        let offset = UInt32(truncatingIfNeeded: FNV1a.hash64("\(namespace)/\(name)/\(attempt)")) % (size - 3) + 2
         return IPv4Address(clusterIPRange.network.value + offset)
     }
 
     /// The node port a Service port is offered first (`attempt` > 0: the next ones).
     public static func nodePort(namespace: String, name: String, port: Int, attempt: Int = 0) -> Int {
         let count = UInt64(nodePortRange.count)
-        return nodePortRange.lowerBound + Int(hash("\(namespace)/\(name)/\(port)/\(attempt)") % count)
+        return nodePortRange.lowerBound + Int(FNV1a.hash64("\(namespace)/\(name)/\(port)/\(attempt)") % count)
     }
 
-    /// FNV-1a, 64 bits.
-    static func hash(_ text: String) -> UInt64 {
-        var value: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            value ^= UInt64(byte)
-            value = value &* 0x100_0000_01b3
-        }
-        return value
-    }
 }

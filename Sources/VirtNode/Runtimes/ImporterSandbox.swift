@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import Synchronization
+import VirtAPI
 import VirtOS
 import VirtRuntime
 
@@ -45,12 +46,7 @@ public struct ImporterSandbox: Sendable {
 
     /// The sandbox id of an import into `target`: `import-` and a hash of the path.
     public static func id(forTarget target: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in target.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return "import-" + String(hash, radix: 16)
+        "import-" + String(FNV1a.hash64(target), radix: 16)
     }
 
     /// The spec of a sandbox running `executable arguments` for an import into `target`.
