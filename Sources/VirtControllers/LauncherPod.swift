@@ -150,6 +150,7 @@ public enum LauncherPod {
 
         var container = Container(name: containerName, image: options.image)
         container.resources = try resources(for: spec, options: options)
+        container.ports = containerPorts(spec)
 
         var podSpec = PodSpec(containers: [container])
         podSpec.restartPolicy = "Never"
@@ -180,6 +181,21 @@ public enum LauncherPod {
         var pod = Pod(metadata: metadata, spec: podSpec)
         pod.status = nil
         return pod
+    }
+
+    /// The `compute` container's ports: each interface's `ports` (name, protocol, port), so a Service's
+    /// named `targetPort` finds its number on the pod as it would on any pod.
+    static func containerPorts(_ spec: VirtualMachineInstanceSpec) -> [JSONValue]? {
+        var ports: [JSONValue] = []
+        for interface in spec.domain.devices.interfaces ?? [] {
+            for entry in interface.ports ?? [] {
+                guard let number = entry["port"]?.intValue else { continue }
+                var port: JSONValue = ["containerPort": .int(number), "protocol": .string(entry["protocol"]?.stringValue ?? Interface.defaultPortProtocol)]
+                if let name = entry["name"]?.stringValue, !name.isEmpty { port["name"] = .string(name) }
+                ports.append(port)
+            }
+        }
+        return ports.isEmpty ? nil : ports
     }
 
     /// A DNS label from a name: dots become dashes, at most 63 characters, no dash at either end.

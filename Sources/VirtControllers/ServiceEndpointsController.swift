@@ -55,15 +55,29 @@ public struct ServiceEndpointsController: Reconciler {
         return .done
     }
 
-    /// The slice of `service`: its pods with addresses, in name order.
+    /// The slice of `service`: its pods with addresses, in name order. A named `targetPort` is the number
+    /// of the container port of that name and protocol on the pods (the launcher pod's carry the VMI's
+    /// interface ports); a pod without it, or with another number than the first pod's, is left out.
     static func slice(for service: KubeService, uid: String, pods: [JSONValue], selector: [String: String]) -> JSONValue {
         let name = service.metadata?.name ?? ""
         let namespace = service.metadata?.namespace ?? "default"
-        let picked = pods.filter { pod in
+        var picked = pods.filter { pod in
             let labels = pod.metadataLabels
             return pod.metadataDeletionTimestamp == nil && selector.allSatisfy { labels[$0.key] == $0.value }
                 && !(pod[path: ["status", "podIP"]]?.stringValue ?? "").isEmpty
         }.sorted { ($0.metadataName ?? "") < ($1.metadataName ?? "") }
+        var resolved: [Int: Int] = [:]
+        for (index, port) in (service.spec?.ports ?? []).enumerated() {
+            guard let portName = port.targetPort?.stringValue else { continue }
+            let transport = port.protocol ?? "TCP"
+            let numbers = picked.map { Self.containerPort(named: portName, transport: transport, of: $0) }
+            guard let first = numbers.compactMap({ $0 }).first else {
+                picked = []
+                break
+            }
+            resolved[index] = first
+            picked = zip(picked, numbers).filter { $0.1 == first }.map(\.0)
+        }
         let endpoints: [JSONValue] = picked.map { pod in
             let ready = pod[path: ["status", "phase"]]?.stringValue == "Running"
             var endpoint: JSONValue = [
@@ -74,8 +88,10 @@ public struct ServiceEndpointsController: Reconciler {
             if let node = pod[path: ["spec", "nodeName"]]?.stringValue { endpoint["nodeName"] = .string(node) }
             return endpoint
         }
-        let ports: [JSONValue] = (service.spec?.ports ?? []).map { port in
-            ["name": .string(port.name ?? ""), "port": .int(Int64(port.targetPortNumber)), "protocol": .string(port.protocol ?? "TCP")]
+        let ports: [JSONValue] = (service.spec?.ports ?? []).enumerated().compactMap { index, port in
+            if port.targetPort?.stringValue != nil && resolved[index] == nil { return nil }
+            return ["name": .string(port.name ?? ""), "port": .int(Int64(resolved[index] ?? port.targetPortNumber)),
+                    "protocol": .string(port.protocol ?? "TCP")]
         }
         return [
             "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
@@ -87,6 +103,17 @@ public struct ServiceEndpointsController: Reconciler {
             ],
             "addressType": "IPv4", "endpoints": .array(endpoints), "ports": .array(ports),
         ]
+    }
+
+    /// The number of `pod`'s container port called `name` with protocol `transport`.
+    static func containerPort(named name: String, transport: String, of pod: JSONValue) -> Int? {
+        for container in pod[path: ["spec", "containers"]]?.arrayValue ?? [] {
+            for port in container["ports"]?.arrayValue ?? [] where port["name"]?.stringValue == name
+                && (port["protocol"]?.stringValue ?? "TCP") == transport {
+                if let number = port["containerPort"]?.intValue, (1...65535).contains(number) { return Int(number) }
+            }
+        }
+        return nil
     }
 
     /// Moves this Service's cluster IP or node ports when an older Service has them; true when it wrote.

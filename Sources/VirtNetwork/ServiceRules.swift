@@ -2,7 +2,8 @@ import VirtAPI
 
 /// The node's rules for Services: one nftables table that carries each Service port's cluster IP (and,
 /// for NodePort Services, the node port on every address of the node) to the ready endpoints, picked at
-/// random per connection, and masquerades what it carried so replies come back through the node. A pure
+/// random per connection, and masquerades what it carried so replies come back through the node; a port
+/// with no ready endpoint refuses connections at once. A pure
 /// value rendered from the Services and their endpoints, applied as one `nft -f` transaction that
 /// replaces the whole table (``ServiceRules/ruleset``).
 public struct ServiceRules: Sendable, Equatable {
@@ -62,10 +63,17 @@ public struct ServiceRules: Sendable, Equatable {
     public var ruleset: String {
         var services: [String] = []
         var chains: [String] = []
+        var refused: [String] = []
         for entry in entries.sorted(by: { $0.service < $1.service }) {
-            for port in entry.ports where !port.endpoints.isEmpty {
-                let chain = "svc-\(chains.count)"
+            for port in entry.ports {
                 let comment = "comment \"\(entry.service.replacingOccurrences(of: "\"", with: "")) \(port.port)/\(port.transport)\""
+                guard !port.endpoints.isEmpty else {
+                    // Nothing behind it: refused at once (port unreachable), as a closed port would be.
+                    if let ip = entry.clusterIP { refused.append("ip daddr \(ip) \(port.transport) dport \(port.port) reject \(comment)") }
+                    if let nodePort = port.nodePort { refused.append("fib daddr type local \(port.transport) dport \(nodePort) reject \(comment)") }
+                    continue
+                }
+                let chain = "svc-\(chains.count)"
                 if let ip = entry.clusterIP { services.append("ip daddr \(ip) \(port.transport) dport \(port.port) jump \(chain) \(comment)") }
                 if let nodePort = port.nodePort { services.append("fib daddr type local \(port.transport) dport \(nodePort) jump \(chain) \(comment)") }
                 let target: String
@@ -103,6 +111,15 @@ public struct ServiceRules: Sendable, Equatable {
         ]
         lines += services.map { "        " + $0 }
         lines.append("    }")
+        if !refused.isEmpty {
+            // Filter hooks see them undone by NAT: from pods (forward), from the node (output), to a node port (input).
+            for hook in ["input", "forward", "output"] {
+                lines += ["    chain filter-\(hook) {", "        type filter hook \(hook) priority -10; policy accept;", "        jump no-endpoints", "    }"]
+            }
+            lines.append("    chain no-endpoints {")
+            lines += refused.map { "        " + $0 }
+            lines.append("    }")
+        }
         lines += chains
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"

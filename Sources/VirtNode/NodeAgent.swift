@@ -244,8 +244,14 @@ public final class NodeAgent: Service, Sendable {
             if event.kind == .deleted { generations.forget(key.name) } else { _ = generations.changed(key.name, event.object.metadataGeneration) }
             await policyQueue.add(key)
         }
+        // The node's labels pick the policies (nodeSelector): a change of them weighs every policy again.
+        let thisNode = Informer(client: client, path: KubeVirt.nodes, kind: "Node", fieldSelector: "metadata.name=\(nodeName)", logger: logger)
+        thisNode.addHandler { event in
+            guard event.kind == .modified, event.oldObject?.metadataLabels != event.object.metadataLabels else { return }
+            for key in policies.cache.keys { await policyQueue.add(key) }
+        }
         let policyHandler = NodeNetworkPolicyHandler(client: client, policies: policies.cache, nodeName: nodeName, logger: logger)
-        let policyController = Controller(name: "node-network-policy", reconciler: policyHandler, queue: policyQueue, informers: [policies],
+        let policyController = Controller(name: "node-network-policy", reconciler: policyHandler, queue: policyQueue, informers: [policies, thisNode],
                                           workers: 1, logger: logger)
         let stateLogger = logger
         // Services: the node's nftables table, from the Services and their EndpointSlices.
@@ -265,6 +271,7 @@ public final class NodeAgent: Service, Sendable {
             group.addTask { try await slices.run() }
             group.addTask { try await proxy.run() }
             group.addTask { try await policies.run() }
+            group.addTask { try await thisNode.run() }
             group.addTask { try await policyController.run() }
             group.addTask {
                 while !Task.isCancelled {

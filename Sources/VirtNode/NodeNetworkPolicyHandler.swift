@@ -70,6 +70,9 @@ public struct NodeNetworkPolicyHandler: Reconciler {
         let labels = node.metadataLabels
         let selector = (policy[path: ["spec", "nodeSelector"]]?.objectValue ?? [:]).compactMapValues(\.stringValue)
         guard selector.allSatisfy({ labels[$0.key] == $0.value }) else {
+            // Not this node's (any more): no enactment; the links stay as they are, as nmstate leaves them.
+            // Should the node's labels match again, the policy is enacted afresh.
+            outcomes.withLock { _ = $0.removeValue(forKey: name) }
             try await deleteIfPresent(Self.enactments.named(enactmentName(name)))
             try await writePolicyStatus(name)
             return .done

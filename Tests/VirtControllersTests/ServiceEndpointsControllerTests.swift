@@ -61,6 +61,32 @@ import VirtTestSupport
         #expect(client.object(slicePath.named("web"))?["endpoints"]?.arrayValue?.count == 1)
     }
 
+    @Test func aNamedTargetPortIsTheContainerPortOfThatName() async throws {
+        var named = service("web")
+        named[path: ["spec", "ports"]] = [["name": "http", "port": 80, "targetPort": "web", "protocol": "TCP"]]
+        client.seed(servicesPath, named)
+        func withPorts(_ pod: JSONValue, _ ports: JSONValue) -> JSONValue {
+            var pod = pod
+            pod[path: ["spec", "containers"]] = [["name": "compute", "ports": ports]]
+            return pod
+        }
+        client.seed(KubeVirt.pods.inNamespace("default"), withPorts(pod("a", ip: "10.244.0.5"), [["name": "web", "containerPort": 8081, "protocol": "TCP"]]))
+        client.seed(KubeVirt.pods.inNamespace("default"), withPorts(pod("b", ip: "10.244.0.6"), [["name": "web", "containerPort": 8081]]))
+        client.seed(KubeVirt.pods.inNamespace("default"), withPorts(pod("c", ip: "10.244.0.7"), [["name": "web", "containerPort": 8081, "protocol": "UDP"]]))
+        client.seed(KubeVirt.pods.inNamespace("default"), pod("d", ip: "10.244.0.8"))
+        try await reconcile("web")
+        let slice = try #require(client.object(slicePath.named("web")))
+        #expect(slice["ports"] == [["name": "http", "port": 8081, "protocol": "TCP"]])
+        #expect((slice["endpoints"]?.arrayValue ?? []).map { $0["addresses"] } == [["10.244.0.5"], ["10.244.0.6"]])
+
+        // No pod has the name: no endpoint and no port, so the node refuses the Service's connections.
+        named[path: ["spec", "ports"]] = [["name": "http", "port": 80, "targetPort": "nothing", "protocol": "TCP"]]
+        _ = try await client.update(servicesPath.named("web"), body: named)
+        try await reconcile("web")
+        #expect(client.object(slicePath.named("web"))?["ports"] == [])
+        #expect(client.object(slicePath.named("web"))?["endpoints"] == [])
+    }
+
     @Test func aServiceWithoutASelectorIsLeftAlone() async throws {
         client.seed(servicesPath, service("manual", selector: [:]))
         try await reconcile("manual")

@@ -116,6 +116,21 @@ import VirtReconcile
         #expect(plain.metadata?.annotations?.keys.sorted() == [KubeVirt.domainAnnotation, KubeVirt.defaultContainerAnnotation].sorted())
     }
 
+    @Test func interfacePortsBecomeTheComputeContainersPorts() throws {
+        var vmi = VirtualMachineInstance(metadata: ObjectMeta(name: "web", namespace: "ns"), spec: VirtualMachineInstanceSpec())
+        vmi.metadata?.uid = "11111111-2222-3333-4444-555555555555"
+        vmi.spec.domain.memory = Memory(guest: try Quantity("256Mi"))
+        var interface = Interface(name: "default")
+        interface.masquerade = EmptyObject()
+        interface.ports = [["name": "http", "port": 80], ["port": 53, "protocol": "UDP"]]
+        vmi.spec.domain.devices.interfaces = [interface]
+        vmi.spec.networks = [Network(name: "default", pod: PodNetwork())]
+        let pod = try LauncherPod.build(for: vmi, options: .init())
+        #expect(pod.spec?.containers.first?.ports == [["name": "http", "containerPort": 80, "protocol": "TCP"], ["containerPort": 53, "protocol": "UDP"]])
+        vmi.spec.domain.devices.interfaces?[0].ports = nil
+        #expect(try LauncherPod.build(for: vmi, options: .init()).spec?.containers.first?.ports == nil)
+    }
+
     @Test func overheadFunction() {
         // 256 MiB, 1 vCPU, VGA, KVM: 30 + 8 + 2.56 + 16 → 57 MiB.
         #expect(LauncherOverhead.memory(guestMemory: 256 << 20, vcpus: 1, graphics: true, emulation: false) == 57 << 20)

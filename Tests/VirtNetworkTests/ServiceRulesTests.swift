@@ -41,7 +41,11 @@ import VirtAPI
         #expect(text.contains("meta l4proto tcp dnat to numgen random mod 2 map { 0 : 10.244.0.5 . 8080, 1 : 10.244.0.6 . 8080 }"))
         #expect(text.contains("ip daddr 10.96.0.53 udp dport 53 jump svc-1"))
         #expect(text.contains("meta l4proto udp dnat to 10.244.1.2:5353"))
-        #expect(!text.contains("10.96.0.99"), "a Service without endpoints gets no rule")
+        #expect(!text.contains("ip daddr 10.96.0.99 tcp dport 80 jump"), "a Service without endpoints is carried nowhere")
+        #expect(text.contains("ip daddr 10.96.0.99 tcp dport 80 reject comment \"default/empty 80/tcp\""), "but refused")
+        #expect(text.contains("type filter hook forward priority -10; policy accept;"))
+        let none = ServiceRules(table: "t", entries: ServiceRules.entries(services: [Self.services[0]], slices: Self.slices)).ruleset
+        #expect(!none.contains("no-endpoints"), "no filter chains while every port has endpoints")
         #expect(text.contains("ct mark 0x00005356 masquerade"))
     }
 }

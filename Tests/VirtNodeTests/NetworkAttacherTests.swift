@@ -135,6 +135,27 @@ import VirtNetwork
         #expect(status.arrayValue?[1]["mac"] == "0a:00:00:00:00:02")
     }
 
+    @Test func aResultWithoutMTUTakesTheLinksMTU() throws {
+        let vmi = try vmi(interfaces: [["name": "default", "masquerade": [:]], ["name": "blue", "bridge": [:]]],
+                          networks: [["name": "default", "pod": [:]], ["name": "blue", "multus": ["networkName": "br1"]]])
+        var record = try record()
+        record.attachments[1].result = CNIResult(interfaces: [.init(name: "net1", mac: "0a:00:00:00:00:02", sandbox: "/run/ns/s1")],
+                                                 ips: [.init(address: "192.168.50.10/24", interface: 0)])
+        let links = #"[{"ifname": "lo", "mtu": 65536}, {"ifname": "eth0", "mtu": 1400}, {"ifname": "net1", "mtu": 9000}]"#
+        let mtus = PodNetworkAttacher.linkMTUs(Array(links.utf8), of: ["net1"])
+        #expect(mtus == ["net1": 9000])
+        let bindings = try PodNetworkAttacher.bindings(vmi)
+        let wiring = try PodNetworkAttacher.wiring(bindings, record: record, podMACs: PodNetworkAttacher.podInterfaceMACs(record), podMTUs: mtus)
+        #expect(wiring.guestAddresses["blue"]?.mtu == 9000)
+        #expect(wiring.ipCommands.contains("link set k6t-net1 mtu 9000"))
+        // The result's own MTU wins; neither garbage nor an impossible MTU is taken.
+        #expect(wiring.guestAddresses["default"]?.mtu == 1400)
+        #expect(PodNetworkAttacher.linkMTUs(Array("not json".utf8), of: ["net1"]).isEmpty)
+        #expect(PodNetworkAttacher.linkMTUs(Array(#"[{"ifname": "net1", "mtu": 7}, {"ifname": 3}]"#.utf8), of: ["net1"]).isEmpty)
+        let defaulted = try PodNetworkAttacher.wiring(bindings, record: record, podMACs: PodNetworkAttacher.podInterfaceMACs(record))
+        #expect(defaulted.guestAddresses["blue"]?.mtu == 1500)
+    }
+
     @Test func userModeNetworkingRefusesWhatNeedsThePodNetworkByField() async throws {
         let plain = try vmi(interfaces: [["name": "default", "masquerade": [:]]], networks: [["name": "default", "pod": [:]]])
         let attachment = try await UserModeNetworking().attach(plain, sandboxID: "s")

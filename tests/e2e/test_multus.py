@@ -4,17 +4,19 @@ network namespace this test makes, joined to the node by a veth pair, standing i
 L2 segment). The guest takes its pod interface's MAC and address by DHCP from the agent. A missing
 NetworkAttachmentDefinition or a plugin that fails leaves the VMI waiting with a condition that says why,
 and nothing of a deleted VM's networks is left behind."""
+import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import uuid
 
 import pytest
 
-from test_network import pod_namespaces
+from test_network import Recorder, pod_namespaces
 from test_vms import VMS, run_cluster, serial_log, vm, vmi, wait_for
 
 NADS = "/apis/k8s.cni.cncf.io/v1/namespaces/default/network-attachment-definitions"
@@ -200,6 +202,95 @@ def test_vms_on_a_bridge_network_reach_each_other_and_a_test_host(multus_cluster
     assert remaining == [host.host_side], remaining
     assert allocations == [], allocations
     assert nat == [] and spoof == [], (nat, spoof)  # no masquerade rule, no macspoofchk chain
+    assert pod_namespaces() == []
+
+
+def test_a_vm_on_the_pod_network_and_a_multus_network_uses_both(multus_cluster):
+    """The usual KubeVirt shape: eth0 masqueraded on the pod network (default route, DHCP 10.0.2.2) and a
+    second NIC bridged onto a Linux bridge NAD. The guest configures both by DHCP from the agent; it
+    reaches the node through the pod network and the test host through the bridge, and is reached on
+    each; status.interfaces reports both, each with its pod interface and address."""
+    d = multus_cluster
+    bridge = f"svbr{uuid.uuid4().hex[:6]}"
+    sh("ip", "link", "add", bridge, "type", "bridge")
+    sh("ip", "link", "set", bridge, "up")
+    host = LanHost("d", "192.168.79.1")
+    server = http.server.ThreadingHTTPServer(("0.0.0.0", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Recorder.seen = []
+    try:
+        sh("ip", "link", "set", host.host_side, "master", bridge)
+        create_nad(d, "lan-second", {"cniVersion": "1.0.0", "name": "lan-second", "type": "bridge", "bridge": bridge,
+                                     "ipam": {"type": "static", "addresses": [{"address": "192.168.79.20/24"}]}})
+        manifest = vm("dual")
+        spec = manifest["spec"]["template"]["spec"]
+        spec["domain"]["devices"]["interfaces"] = [{"name": "default", "masquerade": {}}, {"name": "lan", "bridge": {}}]
+        spec["networks"] = [{"name": "default", "pod": {}}, {"name": "lan", "multus": {"networkName": "lan-second"}}]
+        port = server.server_address[1]
+        script = probe_script({"host-counter": "http://192.168.79.1:8000/counter", "node-hello": f"http://10.244.0.1:{port}/from-dual"})
+        for volume in spec["volumes"]:
+            if volume["name"] == "seed":
+                volume["cloudInitNoCloud"]["userData"] = script
+        assert d.request("POST", VMS, manifest).status_code == 201
+        # A second VM on a definition without IPAM: its networkData (cloud-init network-config v2) sets the
+        # bridge NIC's address, found by the MAC the VMI gives it.
+        create_nad(d, "lan-noipam", {"cniVersion": "1.0.0", "name": "lan-noipam", "type": "bridge", "bridge": bridge})
+        other = vm("dual-static")
+        other_spec = other["spec"]["template"]["spec"]
+        other_spec["domain"]["devices"]["interfaces"] = [{"name": "default", "masquerade": {}},
+                                                         {"name": "lan", "bridge": {}, "macAddress": "02:5e:00:00:00:21"}]
+        other_spec["networks"] = [{"name": "default", "pod": {}}, {"name": "lan", "multus": {"networkName": "lan-noipam"}}]
+        for volume in other_spec["volumes"]:
+            if volume["name"] == "seed":
+                volume["cloudInitNoCloud"]["networkData"] = (
+                    "version: 2\nethernets:\n  eth0:\n    dhcp4: true\n"
+                    "  lan:\n    match:\n      macaddress: '02:5e:00:00:00:21'\n    addresses: [192.168.79.21/24]\n")
+        assert d.request("POST", VMS, other).status_code == 201
+
+        wait_for(lambda: "dhcp lease on eth1:" in serial_log(d, "dual"), 240, "the second NIC's DHCP lease")
+        log = serial_log(d, "dual")
+        assert "dhcp lease on eth0: 10.0.2.2/24 router=10.0.2.1" in log, log[-3000:]
+        assert "dhcp lease on eth1: 192.168.79.20/24" in log, log[-3000:]
+        assert "ip[eth1]=192.168.79.20" in log, log[-3000:]
+        wait_for(lambda: "host-counter:" in serial_log(d, "dual") and "node-hello:" in serial_log(d, "dual"), 240,
+                 "the guest to reach the test host and the node")
+        log = serial_log(d, "dual")
+        assert "host-counter: 4242" in log and "node-hello: hello guest" in log, log[-3000:]
+
+        # Both interfaces in status, in spec order, each on its own pod interface.
+        def reported():
+            interfaces = (vmi(d, "dual") or {}).get("status", {}).get("interfaces") or []
+            return len(interfaces) == 2 and all(i.get("ipAddress") for i in interfaces)
+        wait_for(reported, 60, "both interfaces' addresses")
+        interfaces = vmi(d, "dual")["status"]["interfaces"]
+        default, lan = interfaces
+        assert default["name"] == "default" and default["podInterfaceName"] == "eth0", interfaces
+        assert default["ipAddress"].startswith("10.244.0."), interfaces
+        assert lan["name"] == "lan" and lan["podInterfaceName"] == "net1" and lan["ipAddress"] == "192.168.79.20", interfaces
+        assert default["mac"] != lan["mac"], interfaces
+        # The node's request came masqueraded from the pod address, not over the bridge.
+        assert (default["ipAddress"], "/from-dual") in Recorder.seen, Recorder.seen
+
+        # Reached on each: the node on the pod IP (masquerade forwards every port), the test host on the bridge.
+        code = f"import urllib.request; print(urllib.request.urlopen('http://{default['ipAddress']}/counter', timeout=3).read().decode().strip())"
+        assert wait_for(lambda: sh("python3", "-c", code, check=False).stdout.strip().isdigit(), 60, "the node to fetch over the pod network")
+        assert wait_for(lambda: (host.fetch("http://192.168.79.20/counter") or "").isdigit(), 60, "the test host to fetch over the bridge")
+
+        wait_for(lambda: "ip[eth1]=192.168.79.21" in serial_log(d, "dual-static"), 240, "the static second NIC")
+        log = serial_log(d, "dual-static")
+        assert "network iface=eth1 mode=static config=network-config-v2" in log, log[-3000:]
+        assert "dhcp lease on eth0: 10.0.2.2/24" in log, log[-3000:]
+        assert wait_for(lambda: (host.fetch("http://192.168.79.21/counter") or "").isdigit(), 60, "the test host to fetch the static NIC")
+        assert len(bridge_ports(bridge)) == 3, bridge_ports(bridge)  # the test host's veth and one per pod
+    finally:
+        server.shutdown()
+        d.request("DELETE", f"{VMS}/dual")
+        d.request("DELETE", f"{VMS}/dual-static")
+        wait_for(lambda: not d.request("GET", PODS).json()["items"], 90, "the pod to go", fail=False)
+        remaining = bridge_ports(bridge)
+        host.remove()
+        sh("ip", "link", "del", bridge, check=False)
+    assert remaining == [host.host_side], remaining
     assert pod_namespaces() == []
 
 

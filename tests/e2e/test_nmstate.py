@@ -137,6 +137,33 @@ def test_a_policy_for_other_nodes_is_not_applied(nmstate_cluster):
     d.request("DELETE", f"{POLICIES}/{name}")
 
 
+def test_a_node_labelled_later_gets_the_policy_its_labels_now_pick(nmstate_cluster):
+    d = nmstate_cluster
+    name = f"svnl{uuid.uuid4().hex[:6]}"
+    label = "swiftvirt.test/bridges"
+    try:
+        assert d.request("POST", POLICIES, policy(name, [{"name": name, "type": "linux-bridge", "state": "up"}],
+                                                   selector={label: "yes"})).status_code == 201
+        wait_for(lambda: condition(get(d, f"{POLICIES}/{name}"), "Available") is not None, 30, "the policy's status")
+        assert get(d, f"{ENACTMENTS}/node-a.{name}") is None and name not in links()
+
+        # Labelling the node (kubectl label node node-a swiftvirt.test/bridges=yes) makes the policy its own.
+        r = d.request("PATCH", "/api/v1/nodes/node-a", {"metadata": {"labels": {label: "yes"}}}, content_type="application/merge-patch+json")
+        assert r.status_code == 200, r.text
+        enactment = wait_for(lambda: finished(d, name), 60, "the enactment after the label") and finished(d, name)
+        assert condition(enactment, "Available")["status"] == "True", enactment
+        assert name in links("bridge")
+
+        # Taking the label away drops the enactment; the bridge stays (as nmstate leaves it).
+        r = d.request("PATCH", "/api/v1/nodes/node-a", {"metadata": {"labels": {label: None}}}, content_type="application/merge-patch+json")
+        assert r.status_code == 200, r.text
+        wait_for(lambda: get(d, f"{ENACTMENTS}/node-a.{name}") is None, 60, "the enactment to go with the label")
+        assert name in links("bridge")
+    finally:
+        d.request("DELETE", f"{POLICIES}/{name}")
+        sh("ip", "link", "del", name, check=False)
+
+
 def test_a_policy_that_cuts_the_node_off_is_rolled_back():
     # The API server listens on an address of a veth of its own, which the policy takes away.
     device = f"svap{uuid.uuid4().hex[:6]}"

@@ -5,7 +5,9 @@ from the node, to the guest's httpd. The rules follow the VM when it restarts an
 import json
 import os
 import re
+import socket
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -62,7 +64,11 @@ def test_a_node_port_and_a_cluster_ip_reach_the_guest(svc_cluster):
     host = LanHost("s", "192.168.93.1")
     try:
         sh("ip", "addr", "add", "192.168.93.254/24", "dev", host.host_side)
-        assert d.request("POST", VMS, labelled_vm("web")).status_code == 201
+        web = labelled_vm("web")
+        # The guest's httpd port by name: the launcher pod carries it as a container port.
+        web["spec"]["template"]["spec"]["domain"]["devices"]["interfaces"] = [{"name": "default", "masquerade": {}, "ports": [{"name": "http", "port": 80}]}]
+        web["spec"]["template"]["spec"]["networks"] = [{"name": "default", "pod": {}}]
+        assert d.request("POST", VMS, web).status_code == 201
         wait_for(lambda: pod_ip(d, "web"), 180, "the VM's pod address")
         wait_for(lambda: "swiftvirt-guest: ready" in serial_log(d, "web"), 180, "the guest's services")
 
@@ -86,11 +92,13 @@ def test_a_node_port_and_a_cluster_ip_reach_the_guest(svc_cluster):
 
         # The cluster IP, from the node and from another VM.
         cluster = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web-cip"},
-                   "spec": {"selector": {"kubevirt.io/domain": "web"}, "ports": [{"port": 80}]}}
+                   "spec": {"selector": {"kubevirt.io/domain": "web"}, "ports": [{"port": 80, "targetPort": "http"}]}}
         r = d.request("POST", SERVICES, cluster)
         assert r.status_code == 201, r.text
         cluster_ip = r.json()["spec"]["clusterIP"]
-        assert r.json()["spec"]["ports"][0] == {"port": 80, "protocol": "TCP", "targetPort": 80}, r.json()
+        assert r.json()["spec"]["ports"][0] == {"port": 80, "protocol": "TCP", "targetPort": "http"}, r.json()
+        wait_for(lambda: (d.request("GET", f"{SLICES}/web-cip").json().get("ports") or [{}])[0].get("port") == 80, 60,
+                 "the named target port to resolve to the guest's 80")
         wait_for(lambda: cluster_ip in table(), 60, "the cluster IP's rule")
         wait_for(lambda: requests.get(f"http://{cluster_ip}/counter", timeout=3).text.strip().isdigit(), 60, "the cluster IP from the node")
         script = (f"#!/bin/sh\nfor i in $(seq 150); do wget -q -O /tmp/c http://{cluster_ip}/counter && "
@@ -134,3 +142,28 @@ def test_bad_services_are_refused_with_the_field(svc_cluster):
         assert r.status_code == 422, (spec, r.text)
         assert field in [c.get("field") for c in r.json()["details"]["causes"]], (field, r.json())
     assert d.request("GET", f"{SERVICES}/bad").status_code == 404
+
+
+def test_a_service_without_endpoints_refuses_connections(svc_cluster):
+    d = svc_cluster
+    body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "nobody"},
+            "spec": {"type": "NodePort", "selector": {"kubevirt.io/domain": "nowhere"}, "ports": [{"port": 80}]}}
+    r = d.request("POST", SERVICES, body)
+    assert r.status_code == 201, r.text
+    cluster_ip, node_port = r.json()["spec"]["clusterIP"], r.json()["spec"]["ports"][0]["nodePort"]
+    wait_for(lambda: f"ip daddr {cluster_ip} tcp dport 80 reject" in table(), 60, "the refusing rule")
+
+    def refused(address, port):
+        started = time.monotonic()
+        try:
+            socket.create_connection((address, port), timeout=5).close()
+        except ConnectionRefusedError:
+            return time.monotonic() - started < 3
+        except OSError:
+            return False
+        return False
+    # Refused at once, as a closed port is, rather than left to time out.
+    assert refused(cluster_ip, 80)
+    assert refused("127.0.0.1", node_port) or refused(sh("hostname", "-I").stdout.split()[0], node_port)
+    assert d.request("DELETE", f"{SERVICES}/nobody").status_code == 200
+    wait_for(lambda: cluster_ip not in table(), 60, "the rule to go")

@@ -122,10 +122,11 @@ public struct PodNetworkAttacher: NetworkAttacher {
             }
             let commands = NamespacedCommands(namespacePath: path, runner: runner)
             var podMACs = Self.podInterfaceMACs(record)
+            let podMTUs = try await Self.liveMTUs(bindings, record: record, commands)
             for binding in bindings where binding.method == .bridge && podMACs[binding.podInterface] == nil {
                 podMACs[binding.podInterface] = try await Self.liveMAC(of: binding.podInterface, commands)
             }
-            let wiring = try Self.wiring(bindings, record: record, podMACs: podMACs)
+            let wiring = try Self.wiring(bindings, record: record, podMACs: podMACs, podMTUs: podMTUs)
             try await commands.ip(wiring.ipCommands)
             try await commands.sysctl(wiring.sysctls.map { ($0.key, $0.value) })
             try await commands.tc(wiring.tcCommands)
@@ -270,6 +271,30 @@ public struct PodNetworkAttacher: NetworkAttacher {
         return mac
     }
 
+    /// The MTU of each bound pod interface whose ADD result leaves it out (most plugins' results do), read
+    /// from the links: a macvlan or host-device NIC on a network of MTU 9000 or 1450 gives the guest that.
+    static func liveMTUs(_ bindings: [Binding], record: AttachmentRecord, _ commands: NamespacedCommands) async throws -> [String: Int] {
+        let missing = Set(bindings.map(\.podInterface).filter { name in
+            record.attachments.first { $0.ifName == name }?.result?.interface(named: name, inSandbox: record.namespacePath)?.mtu == nil
+        })
+        guard !missing.isEmpty else { return [:] }
+        let result = try await commands.run("ip", ["-j", "link", "show"])
+        guard result.exitCode == 0 else {
+            throw VirtError(.internal, "cannot read the pod's links for their MTU: \(NamespacedCommands.text(result))")
+        }
+        return linkMTUs(result.stdout, of: missing)
+    }
+
+    /// `ifname` → `mtu` of the links named in `names`, from `ip -j link show`; malformed output gives none.
+    static func linkMTUs(_ json: [UInt8], of names: Set<String>) -> [String: Int] {
+        var mtus: [String: Int] = [:]
+        for link in (try? JSONValue.parse(json))?.arrayValue ?? [] {
+            guard let name = link["ifname"]?.stringValue, names.contains(name), let mtu = link["mtu"]?.intValue, (68...65535).contains(mtu) else { continue }
+            mtus[name] = Int(mtu)
+        }
+        return mtus
+    }
+
     /// The guest's MAC of each interface: the VMI's `macAddress`, else (bridge) the pod interface's, else
     /// the generated one.
     static func guestMACs(_ vmi: VirtualMachineInstance, bindings: [Binding], podMACs: [String: String]) -> [String: String] {
@@ -289,14 +314,14 @@ public struct PodNetworkAttacher: NetworkAttacher {
 
     /// The in-pod wiring of `bindings`, from the ADD results in `record`: each interface at its pod
     /// interface's MTU; a bridge interface over a macvlan or ipvlan plugin is mirrored rather than bridged.
-    static func wiring(_ bindings: [Binding], record: AttachmentRecord, podMACs: [String: String]) throws -> PodWiring {
+    static func wiring(_ bindings: [Binding], record: AttachmentRecord, podMACs: [String: String], podMTUs: [String: Int] = [:]) throws -> PodWiring {
         var masquerades: [PodWiring.Masquerade] = []
         var bridges: [PodWiring.Bridge] = []
         for binding in bindings {
             guard let attachment = record.attachments.first(where: { $0.ifName == binding.podInterface }), let result = attachment.result else {
                 throw VirtError(.internal, "interface \(binding.interface.name): the pod interface \(binding.podInterface) was not attached")
             }
-            let mtu = result.interface(named: binding.podInterface, inSandbox: record.namespacePath)?.mtu ?? 1500
+            let mtu = result.interface(named: binding.podInterface, inSandbox: record.namespacePath)?.mtu ?? podMTUs[binding.podInterface] ?? 1500
             switch binding.method {
             case .masquerade:
                 masquerades.append(PodWiring.Masquerade(interfaceName: binding.interface.name, podInterface: binding.podInterface, tap: binding.tap,
@@ -435,7 +460,9 @@ public struct PodNetworkAttacher: NetworkAttacher {
         for binding in bindings where podMACs[binding.podInterface] == nil {
             if let reported = vmi.status?.interfaces?.first(where: { $0.name == binding.interface.name })?.mac { podMACs[binding.podInterface] = reported }
         }
-        let wiring = try Self.wiring(bindings, record: record, podMACs: podMACs)
+        let commands = NamespacedCommands(namespacePath: record.namespacePath, runner: runner)
+        let podMTUs = (try? await Self.liveMTUs(bindings, record: record, commands)) ?? [:]
+        let wiring = try Self.wiring(bindings, record: record, podMACs: podMACs, podMTUs: podMTUs)
         try await serveGuests(vmi, wiring: wiring, guestMACs: Self.guestMACs(vmi, bindings: bindings, podMACs: podMACs), path: record.namespacePath)
     }
 }

@@ -1,9 +1,11 @@
 # netcfg.awk - read a cloud-init network-config (version 1 or 2, YAML) and
-# print shell assignments describing the FIRST interface it configures:
+# print shell assignments describing the first interface it configures:
 #
 #   NET_VERSION=1|2        NET_MODE=dhcp|static|none
 #   NET_IFNAME=<name>      NET_MAC=<mac from match/mac_address>
 #   NET_ADDR=<a.b.c.d/nn>  NET_GW=<a.b.c.d>   NET_DNS='<a.b.c.d ...>'
+#
+#   NET_MORE='ifname|mac|mode|addr|gw ...'   every further interface, "-" for empty
 #
 # Only IPv4 is applied. The YAML reader is small on purpose: block maps,
 # block sequences (indented or not), flow sequences "[a, b]", quoted scalars
@@ -97,8 +99,61 @@ function adddns(a) {
 }
 function clean(v) { gsub(/[^A-Za-z0-9.:\/_ -]/, "", v); return v }
 
+# v2: ethernets.<id> -> ifname mac mode addr gw (dns is collected for all)
+function v2iface(id,    b, j, a, t) {
+    b = "ethernets." id
+    ifname = get(b ".set-name"); if (ifname == "") ifname = id
+    mac = get(b ".match.macaddress")
+    if (get(b ".match.name") != "" && get(b ".set-name") == "") ifname = get(b ".match.name")
+    addr = ""
+    for (j = 0; (b ".addresses[" j "]") in kv; j++) {
+        a = kv[b ".addresses[" j "]"]
+        if (isv4(a)) { addr = a; break }
+    }
+    gw = get(b ".gateway4")
+    for (j = 0; gw == "" && (b ".routes[" j "].to") in kv; j++) {
+        t = kv[b ".routes[" j "].to"]
+        if (t == "default" || t == "0.0.0.0/0") gw = get(b ".routes[" j "].via")
+    }
+    for (j = 0; (b ".nameservers.addresses[" j "]") in kv; j++) adddns(kv[b ".nameservers.addresses[" j "]"])
+    if (istrue(get(b ".dhcp4"))) mode = "dhcp"
+    else if (addr != "") mode = "static"
+    else mode = "none"
+}
+# v1: config[i] of type physical
+function v1iface(i,    b, j, s, st, nm, r, nw, k) {
+    b = "config[" i "]"
+    ifname = get(b ".name"); mac = get(b ".mac_address")
+    mode = "none"; addr = ""; gw = ""
+    for (j = 0; (b ".subnets[" j "].type") in kv; j++) {
+        s = b ".subnets[" j "]"; st = kv[s ".type"]
+        if (st == "dhcp" || st == "dhcp4") { mode = "dhcp"; break }
+        if ((st == "static" || st == "static4") && isv4(get(s ".address"))) {
+            mode = "static"; addr = get(s ".address")
+            if (addr !~ /\//) {
+                nm = get(s ".netmask")
+                addr = addr "/" (nm == "" ? 24 : masklen(nm))
+            }
+            gw = get(s ".gateway")
+            for (r = 0; gw == "" && (s ".routes[" r "].gateway") in kv; r++) {
+                nw = get(s ".routes[" r "].network")
+                if (nw == "0.0.0.0" || nw == "0.0.0.0/0" || nw == "default") gw = get(s ".routes[" r "].gateway")
+            }
+            adddns(get(s ".dns_nameservers"))
+            for (k = 0; (s ".dns_nameservers[" k "]") in kv; k++) adddns(kv[s ".dns_nameservers[" k "]"])
+            break
+        }
+    }
+}
+# remember the interface just read as number n
+function keep(n) {
+    if (addr != "" && addr !~ /\//) addr = addr "/24"
+    f_if[n] = clean(ifname); f_mac[n] = clean(tolower(mac)); f_mode[n] = clean(mode)
+    f_addr[n] = clean(addr); f_gw[n] = clean(gw)
+}
+
 END {
-    mode = ""; ifname = ""; mac = ""; addr = ""; gw = ""; dns = ""; ver = get("version")
+    count = 0; dns = ""; ver = get("version")
     if (ver == "") {
         for (i = 0; i < nkeys; i++) {
             if (order[i] ~ /^ethernets\./) { ver = "2"; break }
@@ -107,29 +162,11 @@ END {
     }
     if (ver == "2") {
         for (i = 0; i < nkeys; i++) {
-            if (order[i] ~ /^ethernets\./) {
-                id = substr(order[i], 11); sub(/[.\[].*$/, "", id)
-                break
-            }
-        }
-        if (id != "") {
-            b = "ethernets." id
-            ifname = get(b ".set-name"); if (ifname == "") ifname = id
-            mac = get(b ".match.macaddress")
-            if (get(b ".match.name") != "" && get(b ".set-name") == "") ifname = get(b ".match.name")
-            for (j = 0; (b ".addresses[" j "]") in kv; j++) {
-                a = kv[b ".addresses[" j "]"]
-                if (isv4(a)) { addr = a; break }
-            }
-            gw = get(b ".gateway4")
-            for (j = 0; gw == "" && (b ".routes[" j "].to") in kv; j++) {
-                t = kv[b ".routes[" j "].to"]
-                if (t == "default" || t == "0.0.0.0/0") gw = get(b ".routes[" j "].via")
-            }
-            for (j = 0; (b ".nameservers.addresses[" j "]") in kv; j++) adddns(kv[b ".nameservers.addresses[" j "]"])
-            if (istrue(get(b ".dhcp4"))) mode = "dhcp"
-            else if (addr != "") mode = "static"
-            else mode = "none"
+            if (order[i] !~ /^ethernets\./) continue
+            id = substr(order[i], 11); sub(/[.\[].*$/, "", id)
+            if (id == "" || (id in seen)) continue
+            seen[id] = 1
+            v2iface(id); keep(count++)
         }
     } else if (ver == "1") {
         for (i = 0; (("config[" i "].type") in kv); i++) {
@@ -138,34 +175,16 @@ END {
                 adddns(get("config[" i "].address"))
                 for (j = 0; ("config[" i "].address[" j "]") in kv; j++) adddns(kv["config[" i "].address[" j "]"])
             }
-            if (t != "physical" || found) continue
-            found = 1
-            b = "config[" i "]"
-            ifname = get(b ".name"); mac = get(b ".mac_address")
-            mode = "none"
-            for (j = 0; (b ".subnets[" j "].type") in kv; j++) {
-                s = b ".subnets[" j "]"; st = kv[s ".type"]
-                if (st == "dhcp" || st == "dhcp4") { mode = "dhcp"; break }
-                if ((st == "static" || st == "static4") && isv4(get(s ".address"))) {
-                    mode = "static"; addr = get(s ".address")
-                    if (addr !~ /\//) {
-                        nm = get(s ".netmask")
-                        addr = addr "/" (nm == "" ? 24 : masklen(nm))
-                    }
-                    gw = get(s ".gateway")
-                    for (r = 0; gw == "" && (s ".routes[" r "].gateway") in kv; r++) {
-                        nw = get(s ".routes[" r "].network")
-                        if (nw == "0.0.0.0" || nw == "0.0.0.0/0" || nw == "default") gw = get(s ".routes[" r "].gateway")
-                    }
-                    adddns(get(s ".dns_nameservers"))
-                    for (k = 0; (s ".dns_nameservers[" k "]") in kv; k++) adddns(kv[s ".dns_nameservers[" k "]"])
-                    break
-                }
-            }
+            if (t == "physical") { v1iface(i); keep(count++) }
         }
     }
-    if (mode == "") mode = "dhcp"
-    if (addr != "" && addr !~ /\//) addr = addr "/24"
+    if (count == 0) { f_if[0] = ""; f_mac[0] = ""; f_mode[0] = "dhcp"; f_addr[0] = ""; f_gw[0] = "" }
     printf "NET_VERSION='%s'\nNET_MODE='%s'\nNET_IFNAME='%s'\nNET_MAC='%s'\nNET_ADDR='%s'\nNET_GW='%s'\nNET_DNS='%s'\n", \
-        clean(ver), clean(mode), clean(ifname), clean(tolower(mac)), clean(addr), clean(gw), clean(dns)
+        clean(ver), f_mode[0], f_if[0], f_mac[0], f_addr[0], f_gw[0], clean(dns)
+    # the other interfaces, one "ifname|mac|mode|addr|gw" word each ("-" for empty)
+    more = ""
+    for (n = 1; n < count; n++)
+        more = more (more == "" ? "" : " ") dash(f_if[n]) "|" dash(f_mac[n]) "|" dash(f_mode[n]) "|" dash(f_addr[n]) "|" dash(f_gw[n])
+    printf "NET_MORE='%s'\n", more
 }
+function dash(v) { gsub(/[ |]/, "", v); return v == "" ? "-" : v }
