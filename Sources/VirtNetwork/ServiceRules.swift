@@ -7,25 +7,40 @@ import VirtAPI
 /// value rendered from the Services and their endpoints, applied as one `nft -f` transaction that
 /// replaces the whole table (``ServiceRules/ruleset``).
 public struct ServiceRules: Sendable, Equatable {
+    /// A ready endpoint of a port.
+    public struct Endpoint: Sendable, Equatable {
+        public var address: IPv4Address
+        public var port: Int
+        /// Whether it runs on this node (the slice's `nodeName`), for the `Local` traffic policies.
+        public var local: Bool
+
+        public init(address: IPv4Address, port: Int, local: Bool = true) {
+            self.address = address
+            self.port = port
+            self.local = local
+        }
+    }
+
     /// One port of one Service.
     public struct Port: Sendable, Equatable {
         /// `tcp`, `udp` or `sctp`.
         public var transport: String
         public var port: Int
         public var nodePort: Int?
-        /// `address:port` of each ready endpoint.
-        public var endpoints: [(address: IPv4Address, port: Int)]
+        public var endpoints: [Endpoint]
+        /// `sessionAffinity: ClientIP`: how long a client stays with the endpoint it was given.
+        public var affinitySeconds: Int?
+        /// `internalTrafficPolicy: Local` (cluster IP) and `externalTrafficPolicy: Local` (node port):
+        /// only this node's endpoints, and a node port's connections keep their source address.
+        public var internalLocal = false
+        public var externalLocal = false
 
-        public init(transport: String, port: Int, nodePort: Int? = nil, endpoints: [(address: IPv4Address, port: Int)]) {
+        public init(transport: String, port: Int, nodePort: Int? = nil, endpoints: [Endpoint], affinitySeconds: Int? = nil) {
             self.transport = transport
             self.port = port
             self.nodePort = nodePort
             self.endpoints = endpoints
-        }
-
-        public static func == (lhs: Port, rhs: Port) -> Bool {
-            lhs.transport == rhs.transport && lhs.port == rhs.port && lhs.nodePort == rhs.nodePort
-                && lhs.endpoints.map { "\($0.address):\($0.port)" } == rhs.endpoints.map { "\($0.address):\($0.port)" }
+            self.affinitySeconds = affinitySeconds
         }
     }
 
@@ -59,42 +74,96 @@ public struct ServiceRules: Sendable, Equatable {
         "swiftvirt_services_" + String(node.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
     }
 
+    /// What the rendering collects: the `services` chain's jumps, the refusals, the chains and sets.
+    private struct Rendering {
+        var services: [String] = []
+        var refused: [String] = []
+        var chains: [String] = []
+        var sets: [String] = []
+
+        /// A chain that carries connections to `endpoints`, marked for masquerading unless `keepSource`;
+        /// with `affinity`, a client that came within that many seconds goes to the endpoint it had.
+        mutating func chain(transport: String, endpoints: [Endpoint], keepSource: Bool, affinity: Int?) -> String {
+            let name = "svc-\(chains.count)"
+            var body = keepSource ? [] : ["ct mark set \(ServiceRules.mark)"]
+            if let affinity {
+                var targets: [String] = []
+                for (i, endpoint) in endpoints.enumerated() {
+                    let set = "\(name)-client-\(i)"
+                    sets.append("    set \(set) {\n        type ipv4_addr; flags dynamic,timeout; timeout \(affinity)s;\n    }")
+                    body.append("ip saddr @\(set) goto \(name)-to-\(i)")
+                    targets.append("""
+                            chain \(name)-to-\(i) {
+                                update @\(set) { ip saddr }
+                                meta l4proto \(transport) dnat to \(endpoint.address):\(endpoint.port)
+                            }
+                        """)
+                }
+                if endpoints.count == 1 {
+                    body.append("goto \(name)-to-0")
+                } else {
+                    let map = endpoints.indices.map { "\($0) : goto \(name)-to-\($0)" }.joined(separator: ", ")
+                    body.append("numgen random mod \(endpoints.count) vmap { \(map) }")
+                }
+                chains.append("    chain \(name) {\n" + body.map { "        " + $0 }.joined(separator: "\n") + "\n    }")
+                chains += targets
+                return name
+            }
+            let target: String
+            if endpoints.count == 1, let only = endpoints.first {
+                target = "\(only.address):\(only.port)"
+            } else {
+                let map = endpoints.enumerated().map { "\($0.offset) : \($0.element.address) . \($0.element.port)" }.joined(separator: ", ")
+                target = "numgen random mod \(endpoints.count) map { \(map) }"
+            }
+            body.append("meta l4proto \(transport) dnat to \(target)")
+            chains.append("    chain \(name) {\n" + body.map { "        " + $0 }.joined(separator: "\n") + "\n    }")
+            return name
+        }
+
+        /// The cluster IP's or node port's match (`what`) carried to `endpoints`, or refused without any.
+        mutating func route(_ what: String, _ comment: String, transport: String, endpoints: [Endpoint], keepSource: Bool, affinity: Int?,
+                            shared: inout String?) {
+            guard !endpoints.isEmpty else {
+                refused.append("\(what) reject \(comment)")
+                return
+            }
+            let chain = shared ?? chain(transport: transport, endpoints: endpoints, keepSource: keepSource, affinity: affinity)
+            if !keepSource { shared = chain }
+            services.append("\(what) jump \(chain) \(comment)")
+        }
+    }
+
     /// The ruleset: the table made if missing, deleted, and made again with every rule, in one transaction.
     public var ruleset: String {
-        var services: [String] = []
-        var chains: [String] = []
-        var refused: [String] = []
+        var rendering = Rendering()
         for entry in entries.sorted(by: { $0.service < $1.service }) {
             for port in entry.ports {
                 let comment = "comment \"\(entry.service.replacingOccurrences(of: "\"", with: "")) \(port.port)/\(port.transport)\""
-                guard !port.endpoints.isEmpty else {
-                    // Nothing behind it: refused at once (port unreachable), as a closed port would be.
-                    if let ip = entry.clusterIP { refused.append("ip daddr \(ip) \(port.transport) dport \(port.port) reject \(comment)") }
-                    if let nodePort = port.nodePort { refused.append("fib daddr type local \(port.transport) dport \(nodePort) reject \(comment)") }
-                    continue
+                let local = port.endpoints.filter(\.local)
+                // One chain serves the cluster IP and the node port when both take every endpoint.
+                var shared: String?
+                if let ip = entry.clusterIP {
+                    rendering.route("ip daddr \(ip) \(port.transport) dport \(port.port)", comment, transport: port.transport,
+                                    endpoints: port.internalLocal ? local : port.endpoints, keepSource: false, affinity: port.affinitySeconds,
+                                    shared: &shared)
+                    if port.internalLocal { shared = nil }
                 }
-                let chain = "svc-\(chains.count)"
-                if let ip = entry.clusterIP { services.append("ip daddr \(ip) \(port.transport) dport \(port.port) jump \(chain) \(comment)") }
-                if let nodePort = port.nodePort { services.append("fib daddr type local \(port.transport) dport \(nodePort) jump \(chain) \(comment)") }
-                let target: String
-                if port.endpoints.count == 1, let only = port.endpoints.first {
-                    target = "\(only.address):\(only.port)"
-                } else {
-                    let map = port.endpoints.enumerated().map { "\($0.offset) : \($0.element.address) . \($0.element.port)" }.joined(separator: ", ")
-                    target = "numgen random mod \(port.endpoints.count) map { \(map) }"
+                if let nodePort = port.nodePort {
+                    var own: String? = port.externalLocal ? nil : shared
+                    rendering.route("fib daddr type local \(port.transport) dport \(nodePort)", comment, transport: port.transport,
+                                    endpoints: port.externalLocal ? local : port.endpoints, keepSource: port.externalLocal,
+                                    affinity: port.affinitySeconds, shared: &own)
                 }
-                chains.append("""
-                        chain \(chain) {
-                            ct mark set \(Self.mark)
-                            meta l4proto \(port.transport) dnat to \(target)
-                        }
-                    """)
             }
         }
         var lines = [
             "table ip \(table)",
             "delete table ip \(table)",
             "table ip \(table) {",
+        ]
+        lines += rendering.sets
+        lines += [
             "    chain prerouting {",
             "        type nat hook prerouting priority -100; policy accept;",
             "        jump services",
@@ -109,24 +178,26 @@ public struct ServiceRules: Sendable, Equatable {
             "    }",
             "    chain services {",
         ]
-        lines += services.map { "        " + $0 }
+        lines += rendering.services.map { "        " + $0 }
         lines.append("    }")
-        if !refused.isEmpty {
-            // Filter hooks see them undone by NAT: from pods (forward), from the node (output), to a node port (input).
+        if !rendering.refused.isEmpty {
+            // Nothing behind them: refused at once (port unreachable), as a closed port would be. The filter
+            // hooks see them undone by NAT: from pods (forward), from the node (output), to a node port (input).
             for hook in ["input", "forward", "output"] {
                 lines += ["    chain filter-\(hook) {", "        type filter hook \(hook) priority -10; policy accept;", "        jump no-endpoints", "    }"]
             }
             lines.append("    chain no-endpoints {")
-            lines += refused.map { "        " + $0 }
+            lines += rendering.refused.map { "        " + $0 }
             lines.append("    }")
         }
-        lines += chains
+        lines += rendering.chains
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The entries of `services` (Service objects) with the ready endpoints of their EndpointSlices.
-    public static func entries(services: [JSONValue], slices: [JSONValue]) -> [Entry] {
+    /// The entries of `services` (Service objects) with the ready endpoints of their EndpointSlices;
+    /// an endpoint is local when its `nodeName` is `node` (or it names no node).
+    public static func entries(services: [JSONValue], slices: [JSONValue], node: String? = nil) -> [Entry] {
         var byService: [String: [JSONValue]] = [:]
         for slice in slices {
             guard let name = slice.labelValue("kubernetes.io/service-name") else { continue }
@@ -138,11 +209,16 @@ public struct ServiceRules: Sendable, Equatable {
             let type = service[path: ["spec", "type"]]?.stringValue ?? "ClusterIP"
             guard type != "ExternalName" else { return nil }
             let clusterIP = service[path: ["spec", "clusterIP"]]?.stringValue.flatMap { IPv4Address($0) }
+            var affinity: Int?
+            if service[path: ["spec", "sessionAffinity"]]?.stringValue == "ClientIP" {
+                let seconds = service[path: ["spec", "sessionAffinityConfig", "clientIP", "timeoutSeconds"]]?.intValue ?? Int64(ServiceNames.defaultAffinitySeconds)
+                affinity = Int(min(max(seconds, 1), 86400))
+            }
             let ports: [Port] = (service[path: ["spec", "ports"]]?.arrayValue ?? []).compactMap { port in
                 guard let number = port["port"]?.intValue, (1...65535).contains(number) else { return nil }
                 let transport = (port["protocol"]?.stringValue ?? "TCP").lowercased()
                 let name = port["name"]?.stringValue ?? ""
-                var endpoints: [(address: IPv4Address, port: Int)] = []
+                var endpoints: [Endpoint] = []
                 for slice in byService[key] ?? [] {
                     // The slice's port of the same name (and protocol) says where the endpoints listen.
                     let slicePort = (slice["ports"]?.arrayValue ?? []).first {
@@ -150,13 +226,18 @@ public struct ServiceRules: Sendable, Equatable {
                     }?["port"]?.intValue
                     guard let target = slicePort, (1...65535).contains(target) else { continue }
                     for endpoint in slice["endpoints"]?.arrayValue ?? [] where endpoint[path: ["conditions", "ready"]]?.boolValue != false {
+                        let endpointNode = endpoint["nodeName"]?.stringValue
+                        let local = node == nil || endpointNode == nil || endpointNode == node
                         for address in (endpoint["addresses"]?.arrayValue ?? []).compactMap({ $0.stringValue.flatMap { IPv4Address($0) } }) {
-                            endpoints.append((address, Int(target)))
+                            endpoints.append(Endpoint(address: address, port: Int(target), local: local))
                         }
                     }
                 }
                 let nodePort = type == "ClusterIP" ? nil : port["nodePort"]?.intValue.flatMap { (1...65535).contains($0) ? Int($0) : nil }
-                return Port(transport: transport, port: Int(number), nodePort: nodePort, endpoints: endpoints)
+                var entry = Port(transport: transport, port: Int(number), nodePort: nodePort, endpoints: endpoints, affinitySeconds: affinity)
+                entry.internalLocal = service[path: ["spec", "internalTrafficPolicy"]]?.stringValue == "Local"
+                entry.externalLocal = nodePort != nil && service[path: ["spec", "externalTrafficPolicy"]]?.stringValue == "Local"
+                return entry
             }
             return Entry(service: key, clusterIP: type == "ClusterIP" || type == "NodePort" || type == "LoadBalancer" ? clusterIP : nil, ports: ports)
         }

@@ -118,32 +118,44 @@ public struct NodeNetworkPolicyHandler: Reconciler {
     /// Whether a reported outcome still describes the node: a failure does (it is not retried until the
     /// policy changes); a success while the links still match the desired state.
     func stillHolds(_ outcome: Outcome, _ desiredState: JSONValue) async throws -> Bool {
-        guard outcome.available, let desired = try? NMStateInterface.interfaces(desiredState: desiredState) else { return true }
-        return HostNetworkPlan.differences(desired, now: try await readLinks()).isEmpty
+        guard outcome.available, let desired = try? NMStateInterface.interfaces(desiredState: desiredState),
+              let routes = try? NMStateRoute.routes(desiredState: desiredState) else { return true }
+        guard HostNetworkPlan.differences(desired, now: try await readLinks()).isEmpty else { return false }
+        return HostNetworkPlan.routeDifferences(routes, now: try await readRoutes()).isEmpty
     }
 
     /// Applies `desiredState`, checks it took and that the API server still answers; puts everything back
     /// when any of that fails.
     func enact(_ desiredState: JSONValue, policy: String) async -> Outcome {
         let desired: [NMStateInterface]
+        let desiredRoutes: [NMStateRoute]
         do {
             desired = try NMStateInterface.interfaces(desiredState: desiredState)
+            desiredRoutes = try NMStateRoute.routes(desiredState: desiredState)
         } catch {
             return Outcome(available: false, message: error.message)
         }
         let snapshot: [HostLink]
+        let routeSnapshot: [HostRoute]
         let plan: HostNetworkPlan
         do {
             snapshot = try await readLinks()
+            routeSnapshot = try await readRoutes()
             plan = try HostNetworkPlan.apply(desired, to: snapshot)
         } catch {
             return Outcome(available: false, message: (error as? VirtError)?.message ?? "\(error)")
         }
         var failure: String?
+        var routeUndo: [String] = []
         do {
             try await batch("ip", plan.ipCommands)
             try await batch("bridge", plan.bridgeCommands)
+            // Routes once their interfaces are there, against the routes as the link changes left them.
+            let routes = HostNetworkPlan.routes(desiredRoutes, current: try await readRoutes())
+            routeUndo = routes.undo
+            try await batch("ip", routes.apply)
             let differences = HostNetworkPlan.differences(desired, now: try await readLinks())
+                + HostNetworkPlan.routeDifferences(desiredRoutes, now: try await readRoutes())
             if !differences.isEmpty { failure = "the node did not take the desired state: " + differences.joined(separator: "; ") }
         } catch {
             failure = (error as? VirtError)?.message ?? "\(error)"
@@ -152,17 +164,24 @@ public struct NodeNetworkPolicyHandler: Reconciler {
             failure = "the node lost the API server after the change (\(lost))"
         }
         guard let failure else { return Outcome(available: true, message: "successfully reconciled") }
-        let undone = await rollBack(to: snapshot, touched: plan.touched)
+        let undone = await rollBack(to: snapshot, routes: routeSnapshot, routeUndo: routeUndo, touched: plan.touched)
         return Outcome(available: false, message: "\(failure); \(undone)")
     }
 
-    /// Puts the touched interfaces back as they were; says how that went.
-    func rollBack(to snapshot: [HostLink], touched: Set<String>) async -> String {
+    /// Puts the routes and the touched interfaces back as they were; says how that went.
+    func rollBack(to snapshot: [HostLink], routes routeSnapshot: [HostRoute], routeUndo: [String], touched: Set<String>) async -> String {
         do {
-            let lines = HostNetworkPlan.rollback(to: snapshot, touched: touched, now: try await readLinks())
-            if !lines.isEmpty { _ = try await runner.run("ip", ["-force", "-batch", "-"], environment: nil, input: Array((lines.joined(separator: "\n") + "\n").utf8)) }
+            // `-force` goes on past a line that fails (a route that was never added).
+            func force(_ lines: [String]) async throws {
+                if !lines.isEmpty { _ = try await runner.run("ip", ["-force", "-batch", "-"], environment: nil, input: Array((lines.joined(separator: "\n") + "\n").utf8)) }
+            }
+            try await force(routeUndo)
+            try await force(HostNetworkPlan.rollback(to: snapshot, touched: touched, now: try await readLinks()))
+            let lost = HostNetworkPlan.lostRoutes(snapshot: routeSnapshot, now: try await readRoutes(), touched: touched)
+            try await force(lost)
             let left = HostNetworkPlan.rollback(to: snapshot, touched: touched, now: try await readLinks())
                 .filter { !$0.hasSuffix(" up") && !$0.hasSuffix(" down") }
+                + HostNetworkPlan.lostRoutes(snapshot: routeSnapshot, now: try await readRoutes(), touched: touched)
             return left.isEmpty ? "rolled back to the previous state" : "rolled back, except: \(left.joined(separator: "; "))"
         } catch {
             return "and the rollback failed: \((error as? VirtError)?.message ?? "\(error)")"
@@ -231,6 +250,12 @@ public struct NodeNetworkPolicyHandler: Reconciler {
         let result = try await runner.run("ip", ["-j", "-d", "addr", "show"], environment: nil, input: nil)
         guard result.exitCode == 0 else { throw VirtError(.internal, "ip -j -d addr show failed: \(NamespacedCommands.text(result))") }
         return try HostLink.parse(result.stdout)
+    }
+
+    func readRoutes() async throws -> [HostRoute] {
+        let result = try await runner.run("ip", ["-j", "-4", "route", "show", "table", "all"], environment: nil, input: nil)
+        guard result.exitCode == 0 else { throw VirtError(.internal, "ip -j -4 route show table all failed: \(NamespacedCommands.text(result))") }
+        return try HostRoute.parse(result.stdout)
     }
 
     // MARK: - Reporting
@@ -319,7 +344,8 @@ public struct NodeNetworkPolicyHandler: Reconciler {
 
     /// The NodeNetworkState named as the node: its interfaces now.
     public func writeState() async throws {
-        let current = HostLink.currentState(try await readLinks())
+        var current = HostLink.currentState(try await readLinks())
+        current["routes"] = HostRoute.currentState(try await readRoutes())
         let path = Self.states.named(nodeName)
         var object = try await getIfPresent(path)
         if object == nil {

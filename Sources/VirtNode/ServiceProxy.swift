@@ -18,6 +18,7 @@ public struct ServiceProxy: Reconciler {
     let services: ObjectCache
     let slices: ObjectCache
     let table: String
+    let nodeName: String
     let runner: any CommandRunner
     let logger: Logger
     private let applied = Applied()
@@ -30,12 +31,13 @@ public struct ServiceProxy: Reconciler {
         self.services = services
         self.slices = slices
         self.table = ServiceRules.tableName(node: nodeName)
+        self.nodeName = nodeName
         self.runner = runner
         self.logger = logger
     }
 
     public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
-        let rules = ServiceRules(table: table, entries: ServiceRules.entries(services: services.list(), slices: slices.list()))
+        let rules = ServiceRules(table: table, entries: ServiceRules.entries(services: services.list(), slices: slices.list(), node: nodeName))
         let ruleset = rules.ruleset
         if applied.ruleset.withLock({ $0 }) == ruleset { return .done }
         let result = try await runner.run("nft", ["-f", "-"], environment: nil, input: Array(ruleset.utf8))

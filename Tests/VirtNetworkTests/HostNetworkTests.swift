@@ -51,7 +51,7 @@ import VirtTestSupport
             (#"{"interfaces": [{"name": "v", "type": "vlan", "vlan": {"base-iface": "eth0", "id": 5000}}]}"#, "spec.desiredState.interfaces[0].vlan.id"),
             (#"{"interfaces": [{"name": "b", "type": "linux-bridge", "bridge": {"port": [{"name": "p", "vlan": {"mode": "trunk"}}]}}]}"#,
              "spec.desiredState.interfaces[0].bridge.port[0].vlan.trunk-tags"),
-            (#"{"routes": {"config": []}, "interfaces": []}"#, "spec.desiredState.routes"),
+            (#"{"dns-resolver": {"config": {}}, "interfaces": []}"#, "spec.desiredState.dns-resolver"),
             (#"{"interfaces": [{"name": "x", "type": "dummy", "ipv6": {"enabled": true}}]}"#, "spec.desiredState.interfaces[0].ipv6"),
         ]
         for (text, prefix) in cases {
@@ -178,6 +178,82 @@ import VirtTestSupport
         }
     }
 
+    static let routeOutput = #"""
+    [{"dst":"default","gateway":"192.0.2.1","dev":"eth0","flags":[]},
+     {"dst":"10.244.0.0/24","dev":"swiftvirt0","protocol":"kernel","scope":"link","prefsrc":"10.244.0.1","flags":[]},
+     {"dst":"198.51.100.0/24","gateway":"192.168.90.254","dev":"br1","protocol":"static","metric":150,"flags":[]},
+     {"dst":"203.0.113.0/24","gateway":"192.168.90.254","dev":"br1","table":"100","flags":[]},
+     {"type":"local","dst":"10.244.0.1","dev":"swiftvirt0","table":"local","protocol":"kernel","scope":"host","flags":[]},
+     {"type":"broadcast","dst":"10.244.0.255","dev":"swiftvirt0","table":"local","protocol":"kernel","scope":"link","flags":[]}]
+    """#
+
+    static let routePolicy = #"""
+    {"interfaces": [{"name": "br1", "type": "linux-bridge", "state": "up"}],
+     "routes": {"config": [
+       {"destination": "192.0.2.128/25", "next-hop-address": "192.168.90.254", "next-hop-interface": "br1", "metric": 50},
+       {"destination": "198.51.100.0/24", "next-hop-address": "192.168.90.254", "next-hop-interface": "br1"},
+       {"destination": "203.0.113.0/24", "table-id": 100, "state": "absent"},
+       {"destination": "0.0.0.0/0", "next-hop-address": "192.168.90.1", "next-hop-interface": "br1", "table-id": 200}
+     ]}}
+    """#
+
+    @Test func routesAreAddedRemovedAndUndone() throws {
+        let state = try JSONValue.parse(Array(Self.routePolicy.utf8))
+        let routes = try NMStateRoute.routes(desiredState: state)
+        #expect(try NMStateInterface.interfaces(desiredState: state).map(\.name) == ["br1"])
+        #expect(routes.count == 4 && routes[2].absent && routes[3].table == 200)
+        let current = try HostRoute.parse(Array(Self.routeOutput.utf8))
+        #expect(current.count == 4, "local and broadcast routes are not the node's routes to configure")
+        #expect(current[3].table == 100 && current[2].metric == 150 && current[0].destination.prefixLength == 0)
+
+        let plan = HostNetworkPlan.routes(routes, current: current)
+        // The second route is there already (any metric); the third is deleted as the node has it.
+        #expect(plan.apply == [
+            "route add 192.0.2.128/25 via 192.168.90.254 dev br1 metric 50",
+            "route del 203.0.113.0/24 via 192.168.90.254 dev br1 table 100",
+            "route add default via 192.168.90.1 dev br1 table 200",
+        ])
+        #expect(plan.undo == [
+            "route del default via 192.168.90.1 dev br1 table 200",
+            "route add 203.0.113.0/24 via 192.168.90.254 dev br1 table 100",
+            "route del 192.0.2.128/25 via 192.168.90.254 dev br1 metric 50",
+        ])
+        #expect(HostNetworkPlan.routeDifferences(routes, now: current) == [
+            "route 192.0.2.128/25 via 192.168.90.254 dev br1 metric 50 is missing",
+            "route 203.0.113.0/24 table 100 still exists",
+            "route default via 192.168.90.1 dev br1 table 200 is missing",
+        ])
+        // A route that went with an interface the policy touched comes back; the kernel's do by themselves.
+        let lost = HostNetworkPlan.lostRoutes(snapshot: current, now: [current[0]], touched: ["br1", "swiftvirt0"])
+        #expect(lost == ["route add 198.51.100.0/24 via 192.168.90.254 dev br1 metric 150", "route add 203.0.113.0/24 via 192.168.90.254 dev br1 table 100"])
+        let shown = HostRoute.currentState(current)
+        #expect(shown["running"]?.arrayValue?.count == 4 && shown["config"]?.arrayValue?.count == 3)
+    }
+
+    @Test func routeErrorsNameTheField() throws {
+        let cases: [(String, String)] = [
+            (#"{"routes": {"config": [{"next-hop-interface": "br1"}]}}"#, "spec.desiredState.routes.config[0].destination: Required value"),
+            (#"{"routes": {"config": [{"destination": "10.1.2.3/24", "next-hop-interface": "br1"}]}}"#, "routes.config[0].destination: Invalid value"),
+            (#"{"routes": {"config": [{"destination": "2001:db8::/64", "next-hop-interface": "br1"}]}}"#, "IPv6 routes are not configured yet"),
+            (#"{"routes": {"config": [{"destination": "10.1.0.0/16"}]}}"#, "routes.config[0].next-hop-interface: Required value"),
+            (#"{"routes": {"config": [{"destination": "10.1.0.0/16", "next-hop-interface": "br1", "next-hop-address": "x"}]}}"#, "next-hop-address: Invalid value"),
+            (#"{"routes": {"config": [{"destination": "10.1.0.0/16", "next-hop-interface": "br1", "table-id": 255}]}}"#, "table-id: Invalid value"),
+            (#"{"routes": {"config": [{"destination": "10.1.0.0/16", "next-hop-interface": "br1", "weight": 3}]}}"#, "routes.config[0].weight: Unsupported value"),
+            (#"{"routes": {"config": [{"destination": "10.1.0.0/16", "next-hop-interface": "br1\nlink del eth0"}]}}"#, "next-hop-interface: Invalid value"),
+            (#"{"routes": {"running": []}}"#, "routes.running: Unsupported value"),
+            (#"{"dns-resolver": {}}"#, "spec.desiredState.dns-resolver: Unsupported value"),
+        ]
+        for (text, words) in cases {
+            #expect {
+                let state = try JSONValue.parse(Array(text.utf8))
+                _ = try NMStateInterface.interfaces(desiredState: state)
+                _ = try NMStateRoute.routes(desiredState: state)
+            } throws: { error in
+                ((error as? VirtError)?.message ?? "").contains(words)
+            }
+        }
+    }
+
     @Test func theReadersNeverTrap() throws {
         var fuzzer = Fuzzer(seed: 0x6E_5747_E5)
         let links = try HostLink.parse(Array(Self.ipOutput.utf8))
@@ -189,6 +265,12 @@ import VirtTestSupport
                 _ = try? HostNetworkPlan.apply(interfaces, to: links)
                 _ = HostNetworkPlan.differences(interfaces, now: links)
             }
+            if let routes = try? NMStateRoute.routes(desiredState: value) {
+                _ = HostNetworkPlan.routes(routes, current: (try? HostRoute.parse(Array(Self.routeOutput.utf8))) ?? [])
+            }
+            _ = try? HostRoute.parse(value.serializedBytes())
+            _ = try? HostRoute.parse(fuzzer.mutate(Array(Self.routeOutput.utf8)))
+            _ = try? NMStateRoute.routes(desiredState: try? JSONValue.parse(fuzzer.mutate(Array(Self.routePolicy.utf8))))
             _ = try? HostLink.parse(value.serializedBytes())
             _ = try? HostLink.parse(fuzzer.mutate(Array(Self.ipOutput.utf8)))
             _ = try? NMStateInterface.interfaces(desiredState: try? JSONValue.parse(fuzzer.mutate(Array(Self.bridgePolicy.utf8))))

@@ -48,4 +48,45 @@ import VirtAPI
         #expect(!none.contains("no-endpoints"), "no filter chains while every port has endpoints")
         #expect(text.contains("ct mark 0x00005356 masquerade"))
     }
+
+    @Test func clientIPAffinityKeepsAClientOnItsEndpoint() {
+        var web = Self.services[0]
+        web[path: ["spec", "sessionAffinity"]] = "ClientIP"
+        web[path: ["spec", "sessionAffinityConfig"]] = ["clientIP": ["timeoutSeconds": 600]]
+        let entries = ServiceRules.entries(services: [web], slices: Self.slices)
+        #expect(entries.first?.ports.first?.affinitySeconds == 600)
+        let text = ServiceRules(table: "t", entries: entries).ruleset
+        #expect(text.contains("set svc-0-client-0 {\n        type ipv4_addr; flags dynamic,timeout; timeout 600s;\n    }"))
+        #expect(text.contains("ip saddr @svc-0-client-1 goto svc-0-to-1"))
+        #expect(text.contains("numgen random mod 2 vmap { 0 : goto svc-0-to-0, 1 : goto svc-0-to-1 }"))
+        #expect(text.contains("    chain svc-0-to-1 {\n        update @svc-0-client-1 { ip saddr }\n        meta l4proto tcp dnat to 10.244.0.6:8080\n    }"))
+        // The remembered clients are looked up before a new endpoint is drawn.
+        let lookup = text.range(of: "ip saddr @svc-0-client-0")!.lowerBound
+        #expect(lookup < text.range(of: "numgen random mod 2 vmap")!.lowerBound)
+        #expect(ServiceRules.entries(services: Self.services, slices: Self.slices).allSatisfy { $0.ports.allSatisfy { $0.affinitySeconds == nil } })
+    }
+
+    @Test func localTrafficPoliciesTakeThisNodesEndpointsOnly() {
+        var web = Self.services[0]
+        web[path: ["spec", "externalTrafficPolicy"]] = "Local"
+        var slice = Self.slices[0]
+        slice["endpoints"] = [["addresses": ["10.244.0.5"], "nodeName": "node-a"], ["addresses": ["10.244.1.5"], "nodeName": "node-b"]]
+        let text = ServiceRules(table: "t", entries: ServiceRules.entries(services: [web], slices: [slice], node: "node-a")).ruleset
+        // The cluster IP reaches both, masqueraded; the node port only node-a's, keeping the client's address.
+        #expect(text.contains("ip daddr 10.96.0.10 tcp dport 80 jump svc-0"))
+        #expect(text.contains("numgen random mod 2 map { 0 : 10.244.0.5 . 8080, 1 : 10.244.1.5 . 8080 }"))
+        #expect(text.contains("fib daddr type local tcp dport 30080 jump svc-1"))
+        #expect(text.contains("    chain svc-1 {\n        meta l4proto tcp dnat to 10.244.0.5:8080\n    }"))
+
+        // No local endpoint: the node port refuses, the cluster IP still carries.
+        let elsewhere = ServiceRules(table: "t", entries: ServiceRules.entries(services: [web], slices: [slice], node: "node-c")).ruleset
+        #expect(elsewhere.contains("fib daddr type local tcp dport 30080 reject"))
+        #expect(elsewhere.contains("ip daddr 10.96.0.10 tcp dport 80 jump svc-0"))
+
+        var inward = Self.services[0]
+        inward[path: ["spec", "internalTrafficPolicy"]] = "Local"
+        let inside = ServiceRules(table: "t", entries: ServiceRules.entries(services: [inward], slices: [slice], node: "node-b")).ruleset
+        #expect(inside.contains("    chain svc-0 {\n        ct mark set 0x00005356\n        meta l4proto tcp dnat to 10.244.1.5:8080\n    }"))
+        #expect(inside.contains("fib daddr type local tcp dport 30080 jump svc-1"), "the node port takes every endpoint, in a chain of its own")
+    }
 }

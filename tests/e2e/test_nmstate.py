@@ -66,11 +66,15 @@ def test_a_policy_makes_a_bridge_that_a_vm_and_a_test_host_share(nmstate_cluster
         # Applied with kubectl, as a user would.
         path = os.path.join(tmp_path, "nncp.yaml")
         with open(path, "w") as f:
-            yaml.safe_dump(policy(name, [
+            body = policy(name, [
                 {"name": bridge, "type": "linux-bridge", "state": "up",
                  "ipv4": {"enabled": True, "address": [{"ip": "192.168.91.254", "prefix-length": 24}]},
                  "bridge": {"options": {"stp": {"enabled": False}}, "port": [{"name": host.host_side}]}},
-            ], selector={"kubernetes.io/hostname": "node-a"}), f)
+            ], selector={"kubernetes.io/hostname": "node-a"})
+            # A static route through the test host, as policies for a storage or migration network have.
+            body["spec"]["desiredState"]["routes"] = {"config": [
+                {"destination": "192.168.191.0/24", "next-hop-address": "192.168.91.1", "next-hop-interface": bridge, "metric": 150}]}
+            yaml.safe_dump(body, f)
         d.kubectl("apply", "-f", path)
         wait_for(lambda: finished(d, name), 60, "the policy's enactment")
         enactment = finished(d, name)
@@ -87,6 +91,8 @@ def test_a_policy_makes_a_bridge_that_a_vm_and_a_test_host_share(nmstate_cluster
         master = json.loads(sh("ip", "-j", "link", "show", host.host_side).stdout)[0].get("master")
         assert master == bridge
         assert "192.168.91.254/24" in sh("ip", "-o", "addr", "show", "dev", bridge).stdout
+        route = sh("ip", "-o", "route", "show", "192.168.191.0/24").stdout
+        assert f"via 192.168.91.1 dev {bridge}" in route and "metric 150" in route, route
 
         def state_shows_bridge():
             state = get(d, f"{STATES}/node-a")
@@ -95,6 +101,9 @@ def test_a_policy_makes_a_bridge_that_a_vm_and_a_test_host_share(nmstate_cluster
             return entry and entry["type"] == "linux-bridge" and {"name": host.host_side} in entry["bridge"]["port"] and \
                 {"ip": "192.168.91.254", "prefix-length": 24} in entry["ipv4"]["address"]
         wait_for(state_shows_bridge, 90, "the NodeNetworkState to show the bridge")
+        running = get(d, f"{STATES}/node-a")["status"]["currentState"]["routes"]["running"]
+        assert {"destination": "192.168.191.0/24", "next-hop-address": "192.168.91.1", "next-hop-interface": bridge, "metric": 150,
+                "table-id": 254} in running, running
         assert host.ping("192.168.91.254")
 
         # A VM bridged onto it reaches the test host and the node's address, and the test host the VM.
@@ -109,13 +118,15 @@ def test_a_policy_makes_a_bridge_that_a_vm_and_a_test_host_share(nmstate_cluster
 
         # A new generation removes the bridge again; the test host's veth is free.
         body = get(d, f"{POLICIES}/{name}")
-        body["spec"]["desiredState"] = {"interfaces": [{"name": bridge, "type": "linux-bridge", "state": "absent"}]}
+        body["spec"]["desiredState"] = {"interfaces": [{"name": bridge, "type": "linux-bridge", "state": "absent"}],
+                                        "routes": {"config": [{"destination": "192.168.191.0/24", "state": "absent"}]}}
         assert d.request("PUT", f"{POLICIES}/{name}", body).status_code == 200
         generation = get(d, f"{POLICIES}/{name}")["metadata"]["generation"]
         wait_for(lambda: finished(d, name, generation), 60, "the second generation's enactment")
         assert condition(finished(d, name, generation), "Available")["status"] == "True", finished(d, name, generation)["status"]
         assert bridge not in links()
         assert json.loads(sh("ip", "-j", "link", "show", host.host_side).stdout)[0].get("master") is None
+        assert sh("ip", "-o", "route", "show", "192.168.191.0/24").stdout == ""
 
         # Deleting the policy deletes its enactment.
         assert d.request("DELETE", f"{POLICIES}/{name}").status_code == 200
@@ -204,6 +215,22 @@ def test_a_policy_that_cuts_the_node_off_is_rolled_back():
         else:
             assert "rolled back" in failing["message"], failing
             assert bridge not in links(), "the bridge the failed policy made is gone"
+
+        # A route the kernel refuses (its next hop is on none of the bridge's subnets): rolled back, the
+        # bridge made for it and the route added before it included.
+        bridge = f"svnr{uuid.uuid4().hex[:6]}"
+        body = policy("route-refused", [{"name": bridge, "type": "linux-bridge", "state": "up",
+                                         "ipv4": {"enabled": True, "address": [{"ip": "192.168.92.254", "prefix-length": 24}]}}])
+        body["spec"]["desiredState"]["routes"] = {"config": [
+            {"destination": "192.168.192.0/24", "next-hop-address": "192.168.92.1", "next-hop-interface": bridge},
+            {"destination": "192.168.193.0/24", "next-hop-address": "172.31.255.1", "next-hop-interface": bridge}]}
+        assert d.request("POST", POLICIES, body).status_code == 201
+        wait_for(lambda: finished(d, "route-refused"), 60, "the route policy's enactment")
+        failing = condition(finished(d, "route-refused"), "Failing")
+        assert failing["status"] == "True" and "route add 192.168.193.0/24" in failing["message"], failing
+        assert "rolled back to the previous state" in failing["message"], failing
+        assert bridge not in links()
+        assert sh("ip", "-o", "route", "show", "192.168.192.0/24").stdout == ""
     finally:
         for _ in cluster:
             pass

@@ -167,3 +167,69 @@ def test_a_service_without_endpoints_refuses_connections(svc_cluster):
     assert refused("127.0.0.1", node_port) or refused(sh("hostname", "-I").stdout.split()[0], node_port)
     assert d.request("DELETE", f"{SERVICES}/nobody").status_code == 200
     wait_for(lambda: cluster_ip not in table(), 60, "the rule to go")
+
+
+WHO_CGI = ("#!/bin/sh\nmkdir -p /www/cgi-bin\n"
+           "printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho \"$(hostname) $REMOTE_ADDR\"\\n' > /www/cgi-bin/who\n"
+           "chmod +x /www/cgi-bin/who\necho who-ready\n")
+
+
+def test_client_ip_affinity_and_the_local_traffic_policy(svc_cluster):
+    """Two VMs behind one Service: with sessionAffinity ClientIP a client keeps getting the same one; with
+    externalTrafficPolicy Local the node port keeps the client's own address (the guest's CGI says which
+    address it saw)."""
+    d = svc_cluster
+    host = LanHost("a", "192.168.94.1")
+    try:
+        sh("ip", "addr", "add", "192.168.94.254/24", "dev", host.host_side)
+        for name in ["pair-a", "pair-b"]:
+            manifest = labelled_vm(name, WHO_CGI)
+            manifest["spec"]["template"]["metadata"]["labels"]["app"] = "pair"
+            assert d.request("POST", VMS, manifest).status_code == 201
+        for name in ["pair-a", "pair-b"]:
+            wait_for(lambda: "who-ready" in serial_log(d, name), 180, f"{name}'s CGI")
+        body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "pair"},
+                "spec": {"type": "NodePort", "selector": {"app": "pair"}, "sessionAffinity": "ClientIP", "externalTrafficPolicy": "Local",
+                         "ports": [{"port": 80}]}}
+        r = d.request("POST", SERVICES, body)
+        assert r.status_code == 201, r.text
+        spec = r.json()["spec"]
+        assert spec["sessionAffinityConfig"] == {"clientIP": {"timeoutSeconds": 10800}}, spec
+        cluster_ip, node_port = spec["clusterIP"], spec["ports"][0]["nodePort"]
+        wait_for(lambda: len(slice_addresses(d, "pair")) == 2, 120, "both pods in the slice")
+        wait_for(lambda: "@svc-0-client-1" in table(), 60, "the affinity rules")
+
+        def who(url):
+            try:
+                return requests.get(url, timeout=3).text.split()
+            except requests.RequestException:
+                return None
+        # From the node, ten times: one guest answers every time (without affinity, both would, nearly surely).
+        wait_for(lambda: who(f"http://{cluster_ip}/cgi-bin/who"), 60, "the cluster IP")
+        answers = {who(f"http://{cluster_ip}/cgi-bin/who")[0] for _ in range(10)}
+        assert len(answers) == 1 and answers <= {"pair-a", "pair-b"}, answers
+
+        # From the test host to the node port: the guest sees the test host's address, not the node's.
+        def from_host():
+            text = host.fetch(f"http://192.168.94.254:{node_port}/cgi-bin/who")
+            return text.split() if text else None
+        wait_for(from_host, 60, "the node port from the test host")
+        # busybox httpd writes an IPv4 peer as [::ffff:a.b.c.d].
+        seen = lambda: from_host()[1].removeprefix("[::ffff:").rstrip("]")
+        assert seen() == "192.168.94.1", from_host()
+        # With the Cluster policy the node masquerades it (the endpoint may be on another node).
+        r = d.request("PATCH", f"{SERVICES}/pair", {"spec": {"externalTrafficPolicy": "Cluster"}}, content_type="application/merge-patch+json")
+        assert r.status_code == 200, r.text
+        assert wait_for(lambda: seen() != "192.168.94.1", 60, "the node port to masquerade")
+
+        # Bad affinity settings are refused by field.
+        bad = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "bad-affinity"},
+               "spec": {"selector": {"app": "pair"}, "sessionAffinity": "ClientIP",
+                        "sessionAffinityConfig": {"clientIP": {"timeoutSeconds": 0}}, "ports": [{"port": 80}]}}
+        r = d.request("POST", SERVICES, bad)
+        assert r.status_code == 422 and "spec.sessionAffinityConfig.clientIP.timeoutSeconds" in r.text, r.text
+        bad["spec"] = {"selector": {"app": "pair"}, "sessionAffinity": "Sticky", "ports": [{"port": 80}]}
+        r = d.request("POST", SERVICES, bad)
+        assert r.status_code == 422 and "spec.sessionAffinity" in r.text, r.text
+    finally:
+        host.remove()

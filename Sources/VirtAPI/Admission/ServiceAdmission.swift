@@ -59,6 +59,27 @@ enum ServiceAdmission {
                 causes.append(FieldErrors.invalid("spec.clusterIP", clusterIP, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
             }
         }
+        let affinity = spec.sessionAffinity ?? "None"
+        if !["None", "ClientIP"].contains(affinity) {
+            causes.append(FieldErrors.notSupported("spec.sessionAffinity", affinity, ["ClientIP", "None"]))
+        }
+        let timeout = spec.sessionAffinityConfig?[path: ["clientIP", "timeoutSeconds"]]
+        if affinity == "ClientIP", let timeout, !timeout.isNull {
+            let field = "spec.sessionAffinityConfig.clientIP.timeoutSeconds"
+            if let seconds = timeout.intValue {
+                if !(1...86400).contains(seconds) { causes.append(FieldErrors.invalid(field, number: seconds, "must be greater than 0 and less than 86400")) }
+            } else {
+                causes.append(FieldErrors.invalid(field, "must be a number of seconds, greater than 0 and less than 86400"))
+            }
+        } else if affinity == "None", let config = spec.sessionAffinityConfig, !config.isNull {
+            causes.append(FieldErrors.invalid("spec.sessionAffinityConfig", "must not be set when spec.sessionAffinity is None; set sessionAffinity: ClientIP"))
+        }
+        for (field, value) in [("spec.externalTrafficPolicy", spec.externalTrafficPolicy), ("spec.internalTrafficPolicy", spec.internalTrafficPolicy)] {
+            if let value, !["Cluster", "Local"].contains(value) { causes.append(FieldErrors.notSupported(field, value, ["Cluster", "Local"])) }
+        }
+        if type == "ClusterIP", let external = spec.externalTrafficPolicy {
+            causes.append(FieldErrors.invalid("spec.externalTrafficPolicy", external, "may only be set when `type` is 'NodePort' or 'LoadBalancer'"))
+        }
         // Unlike Kubernetes, a cluster IP may change: the controller moves one offered twice (admission
         // cannot see the other Services), before anything relies on it.
         if spec.ipFamilies?.contains(where: { $0 != "IPv4" }) == true {
@@ -83,6 +104,9 @@ enum ServiceAdmission {
             return
         }
         if spec["sessionAffinity"] == nil { spec["sessionAffinity"] = "None" }
+        if spec["sessionAffinity"]?.stringValue == "ClientIP", spec[path: ["sessionAffinityConfig", "clientIP", "timeoutSeconds"]] == nil {
+            spec[path: ["sessionAffinityConfig", "clientIP", "timeoutSeconds"]] = .int(Int64(ServiceNames.defaultAffinitySeconds))
+        }
         if spec["ipFamilies"] == nil { spec["ipFamilies"] = ["IPv4"] }
         if spec["ipFamilyPolicy"] == nil { spec["ipFamilyPolicy"] = "SingleStack" }
         if spec["internalTrafficPolicy"] == nil { spec["internalTrafficPolicy"] = "Cluster" }

@@ -99,6 +99,8 @@ public enum ServiceNames {
     public static let clusterIPRange = IPv4CIDR(containing: IPv4Address(0x0a60_0000), prefixLength: 16)
     /// The node ports' range, as Kubernetes' default.
     public static let nodePortRange = 30000...32767
+    /// `sessionAffinity: ClientIP`'s timeout when none is given: three hours, as Kubernetes'.
+    public static let defaultAffinitySeconds = 10800
     /// On an EndpointSlice: the Service it belongs to.
     public static let serviceNameLabel = "kubernetes.io/service-name"
     /// On an EndpointSlice: who keeps it.

@@ -85,10 +85,13 @@ public struct NMStateInterface: Sendable, Equatable {
     public static func interfaces(desiredState: JSONValue?, field: String = "spec.desiredState") throws(VirtError) -> [NMStateInterface] {
         guard let desiredState, !desiredState.isNull else { throw VirtError(.invalid, "\(field): Required value: the nmstate document (interfaces)") }
         guard case .object(let top) = desiredState else { throw VirtError(.invalid, "\(field): Invalid value: must be an object with an interfaces list") }
-        for key in top.keys.sorted() where !["interfaces"].contains(key) {
-            throw VirtError(.invalid, "\(field).\(key): Unsupported value: only interfaces are configured yet (no routes, dns-resolver or ovn); remove \(key)")
+        for key in top.keys.sorted() where !["interfaces", "routes"].contains(key) {
+            throw VirtError(.invalid, "\(field).\(key): Unsupported value: only interfaces and routes are configured yet (no dns-resolver or ovn); remove \(key)")
         }
-        guard let list = top["interfaces"] else { throw VirtError(.invalid, "\(field).interfaces: Required value: the interfaces to configure") }
+        guard let list = top["interfaces"] else {
+            if top["routes"] != nil { return [] }
+            throw VirtError(.invalid, "\(field).interfaces: Required value: the interfaces to configure")
+        }
         guard case .array(let items) = list else { throw VirtError(.invalid, "\(field).interfaces: Invalid value: must be a list") }
         var found: [NMStateInterface] = []
         var seen: Set<String> = []
