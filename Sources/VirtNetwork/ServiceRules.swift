@@ -85,7 +85,9 @@ public struct ServiceRules: Sendable, Equatable {
         /// with `affinity`, a client that came within that many seconds goes to the endpoint it had.
         mutating func chain(transport: String, endpoints: [Endpoint], keepSource: Bool, affinity: Int?) -> String {
             let name = "svc-\(chains.count)"
-            var body = keepSource ? [] : ["ct mark set \(ServiceRules.mark)"]
+            // A client on the node itself (127.0.0.1 among them) is masqueraded even so: the endpoint could
+            // not answer a loopback address.
+            var body = keepSource ? ["fib saddr type local ct mark set \(ServiceRules.mark)"] : ["ct mark set \(ServiceRules.mark)"]
             if let affinity {
                 var targets: [String] = []
                 for (i, endpoint) in endpoints.enumerated() {
@@ -134,6 +136,10 @@ public struct ServiceRules: Sendable, Equatable {
         }
     }
 
+    /// The sysctl that lets a connection to a node port on 127.0.0.1, once DNAT'ed, leave by `bridge`
+    /// (the kernel drops a loopback source on any other device without it).
+    public static func localnetSysctl(bridge: String) -> String { "net/ipv4/conf/\(bridge)/route_localnet" }
+
     /// The ruleset: the table made if missing, deleted, and made again with every rule, in one transaction.
     public var ruleset: String {
         var rendering = Rendering()
@@ -180,10 +186,17 @@ public struct ServiceRules: Sendable, Equatable {
         ]
         lines += rendering.services.map { "        " + $0 }
         lines.append("    }")
+        // A node port on 127.0.0.1 needs `route_localnet` on the pod bridge (``ServiceRules/localnetSysctl``),
+        // which would let pods reach the node's loopback services too: only what this table carried there
+        // (DNAT) may come from outside to 127.0.0.0/8.
+        lines += ["    chain filter-input {", "        type filter hook input priority -10; policy accept;",
+                  "        iifname != \"lo\" ip daddr 127.0.0.0/8 ct state new,invalid ct status & dnat == 0 drop"]
+        if !rendering.refused.isEmpty { lines.append("        jump no-endpoints") }
+        lines.append("    }")
         if !rendering.refused.isEmpty {
             // Nothing behind them: refused at once (port unreachable), as a closed port would be. The filter
             // hooks see them undone by NAT: from pods (forward), from the node (output), to a node port (input).
-            for hook in ["input", "forward", "output"] {
+            for hook in ["forward", "output"] {
                 lines += ["    chain filter-\(hook) {", "        type filter hook \(hook) priority -10; policy accept;", "        jump no-endpoints", "    }"]
             }
             lines.append("    chain no-endpoints {")

@@ -264,7 +264,8 @@ public final class NodeAgent: Service, Sendable {
         }
         await proxyQueue.add(ServiceProxy.key)
         let proxy = Controller(name: "service-proxy",
-                               reconciler: ServiceProxy(services: services.cache, slices: slices.cache, nodeName: nodeName, logger: logger),
+                               reconciler: ServiceProxy(services: services.cache, slices: slices.cache, nodeName: nodeName,
+                                                        bridge: configuration.podNetwork?.bridge, logger: logger),
                                queue: proxyQueue, informers: [services, slices], workers: 1, logger: logger)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await services.run() }

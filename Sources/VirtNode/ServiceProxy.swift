@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Synchronization
 import VirtAPI
@@ -19,6 +20,8 @@ public struct ServiceProxy: Reconciler {
     let slices: ObjectCache
     let table: String
     let nodeName: String
+    /// The pod bridge, where node ports on 127.0.0.1 go out (nil: no pod network).
+    let bridge: String?
     let runner: any CommandRunner
     let logger: Logger
     private let applied = Applied()
@@ -27,7 +30,9 @@ public struct ServiceProxy: Reconciler {
         let ruleset = Mutex<String?>(nil)
     }
 
-    public init(services: ObjectCache, slices: ObjectCache, nodeName: String, runner: any CommandRunner = ProcessRunner(), logger: Logger) {
+    public init(services: ObjectCache, slices: ObjectCache, nodeName: String, bridge: String? = nil, runner: any CommandRunner = ProcessRunner(),
+                logger: Logger) {
+        self.bridge = bridge
         self.services = services
         self.slices = slices
         self.table = ServiceRules.tableName(node: nodeName)
@@ -39,6 +44,7 @@ public struct ServiceProxy: Reconciler {
     public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
         let rules = ServiceRules(table: table, entries: ServiceRules.entries(services: services.list(), slices: slices.list(), node: nodeName))
         let ruleset = rules.ruleset
+        allowLoopbackNodePorts()
         if applied.ruleset.withLock({ $0 }) == ruleset { return .done }
         let result = try await runner.run("nft", ["-f", "-"], environment: nil, input: Array(ruleset.utf8))
         guard result.exitCode == 0 else {
@@ -47,5 +53,18 @@ public struct ServiceProxy: Reconciler {
         applied.ruleset.withLock { $0 = ruleset }
         logger.debug("services: \(rules.entries.count) in table \(table)")
         return .done
+    }
+
+    /// `route_localnet` on the pod bridge, once the bridge exists (its first pod makes it; the pod's
+    /// EndpointSlice brings the next reconcile).
+    func allowLoopbackNodePorts() {
+        guard let bridge else { return }
+        let path = "/proc/sys/" + ServiceRules.localnetSysctl(bridge: bridge)
+        guard let now = try? String(contentsOfFile: path, encoding: .utf8), now.trimmingCharacters(in: .whitespacesAndNewlines) != "1" else { return }
+        do {
+            try "1\n".write(toFile: path, atomically: false, encoding: .utf8)
+        } catch {
+            logger.warning("cannot set \(path) (node ports on 127.0.0.1 will not answer): \(error)")
+        }
     }
 }

@@ -76,7 +76,11 @@ import VirtAPI
         #expect(text.contains("ip daddr 10.96.0.10 tcp dport 80 jump svc-0"))
         #expect(text.contains("numgen random mod 2 map { 0 : 10.244.0.5 . 8080, 1 : 10.244.1.5 . 8080 }"))
         #expect(text.contains("fib daddr type local tcp dport 30080 jump svc-1"))
-        #expect(text.contains("    chain svc-1 {\n        meta l4proto tcp dnat to 10.244.0.5:8080\n    }"))
+        #expect(text.contains("    chain svc-1 {\n        fib saddr type local ct mark set 0x00005356\n        meta l4proto tcp dnat to 10.244.0.5:8080\n    }"),
+                "only a client on the node itself is masqueraded")
+        #expect(text.contains("iifname != \"lo\" ip daddr 127.0.0.0/8 ct state new,invalid ct status & dnat == 0 drop"),
+                "route_localnet lets nothing but node ports reach the loopback")
+        #expect(ServiceRules.localnetSysctl(bridge: "swiftvirt0") == "net/ipv4/conf/swiftvirt0/route_localnet")
 
         // No local endpoint: the node port refuses, the cluster IP still carries.
         let elsewhere = ServiceRules(table: "t", entries: ServiceRules.entries(services: [web], slices: [slice], node: "node-c")).ruleset

@@ -87,8 +87,9 @@ def test_a_node_port_and_a_cluster_ip_reach_the_guest(svc_cluster):
         wait_for(lambda: slice_addresses(d, "web-np") == [pod_ip(d, "web")], 60, "the EndpointSlice to hold the pod")
         assert "web-np" in d.kubectl("get", "svc").stdout
 
-        # From the test host, to the node's address on its segment.
+        # From the test host, to the node's address on its segment; and on the node, on 127.0.0.1.
         wait_for(lambda: (host.fetch(f"http://192.168.93.254:{node_port}/counter") or "").isdigit(), 60, "the node port from the test host")
+        assert requests.get(f"http://127.0.0.1:{node_port}/counter", timeout=5).text.strip().isdigit()
 
         # The cluster IP, from the node and from another VM.
         cluster = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web-cip"},
@@ -217,6 +218,8 @@ def test_client_ip_affinity_and_the_local_traffic_policy(svc_cluster):
         # busybox httpd writes an IPv4 peer as [::ffff:a.b.c.d].
         seen = lambda: from_host()[1].removeprefix("[::ffff:").rstrip("]")
         assert seen() == "192.168.94.1", from_host()
+        # From the node itself (127.0.0.1 too) it is masqueraded even so: the guest could not answer 127.0.0.1.
+        assert who(f"http://127.0.0.1:{node_port}/cgi-bin/who")[0] in {"pair-a", "pair-b"}
         # With the Cluster policy the node masquerades it (the endpoint may be on another node).
         r = d.request("PATCH", f"{SERVICES}/pair", {"spec": {"externalTrafficPolicy": "Cluster"}}, content_type="application/merge-patch+json")
         assert r.status_code == 200, r.text
