@@ -35,49 +35,76 @@ public struct ServiceEndpointsController: Reconciler {
         _ = try await settleClashes(service, key: key)
         guard let selector = service[path: ["spec", "selector"]]?.objectValue?.compactMapValues(\.stringValue), !selector.isEmpty else { return .done }
         let typed: KubeService = try service.decoded()
-        let slice = Self.slice(for: typed, uid: service.metadataUID ?? "", pods: pods.list(namespace: key.namespace), selector: selector)
-        let path = Self.slices.inNamespace(key.namespace).named(key.name)
-        let existing: JSONValue?
-        do {
-            existing = try await client.get(path)
-        } catch {
-            guard error.code == .notFound else { throw error }
-            existing = nil
+        let wanted = Self.slices(for: typed, uid: service.metadataUID ?? "", pods: pods.list(namespace: key.namespace), selector: selector)
+        let collection = Self.slices.inNamespace(key.namespace)
+        for slice in wanted {
+            guard let name = slice.metadataName else { continue }
+            let path = collection.named(name)
+            if var existing = try await client.getIfPresent(path) {
+                guard existing["endpoints"] != slice["endpoints"] || existing["ports"] != slice["ports"] else { continue }
+                existing["endpoints"] = slice["endpoints"]
+                existing["ports"] = slice["ports"]
+                _ = try await client.update(path, body: existing)
+            } else {
+                _ = try await client.create(collection, body: slice)
+            }
         }
-        if var existing {
-            guard existing["endpoints"] != slice["endpoints"] || existing["ports"] != slice["ports"] else { return .done }
-            existing["endpoints"] = slice["endpoints"]
-            existing["ports"] = slice["ports"]
-            _ = try await client.update(path, body: existing)
-        } else {
-            _ = try await client.create(Self.slices.inNamespace(key.namespace), body: slice)
+        // Slices of ours for port mappings no pod has any more (the first one always stays).
+        let names = Set(wanted.compactMap(\.metadataName))
+        let ours = try await client.list(collection, labelSelector: "\(ServiceNames.serviceNameLabel)=\(key.name),\(ServiceNames.managedByLabel)=\(ServiceNames.managedBy)",
+                                         fieldSelector: nil)
+        for slice in ours["items"]?.arrayValue ?? [] {
+            if let name = slice.metadataName, !names.contains(name) { try await client.deleteIfPresent(collection.named(name)) }
         }
         return .done
     }
 
-    /// The slice of `service`: its pods with addresses, in name order. A named `targetPort` is the number
-    /// of the container port of that name and protocol on the pods (the launcher pod's carry the VMI's
-    /// interface ports); a pod without it, or with another number than the first pod's, is left out.
-    static func slice(for service: KubeService, uid: String, pods: [JSONValue], selector: [String: String]) -> JSONValue {
+    /// The slices of `service`, one per port mapping as Kubernetes keeps them: pods that resolve the
+    /// Service's named target ports alike share one, and a pod without a name's port is in a slice
+    /// without that port. The first (named as the Service) holds the pods that resolve the most ports; the
+    /// others are `<service>-<hash of their ports>`.
+    static func slices(for service: KubeService, uid: String, pods: [JSONValue], selector: [String: String]) -> [JSONValue] {
         let name = service.metadata?.name ?? ""
-        let namespace = service.metadata?.namespace ?? "default"
-        var picked = pods.filter { pod in
+        let ports = service.spec?.ports ?? []
+        let picked = Self.picked(pods, selector: selector)
+        // Each pod's number for each named port (nil: the pod has no such port).
+        func mapping(_ pod: JSONValue) -> [Int?] {
+            ports.map { port in
+                guard let portName = port.targetPort?.stringValue else { return port.targetPortNumber }
+                return Self.containerPort(named: portName, transport: port.protocol ?? "TCP", of: pod)
+            }
+        }
+        var groups: [[Int?]: [JSONValue]] = [:]
+        var order: [[Int?]] = []
+        for pod in picked {
+            let key = mapping(pod)
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(pod)
+        }
+        // The Service's own slice first: its mapping resolves the most ports (the numeric ones when no pod resolves a name).
+        let numeric = ports.map { $0.targetPort?.stringValue == nil ? $0.targetPortNumber : nil }
+        let first = order.max { $0.compactMap { $0 }.count < $1.compactMap { $0 }.count } ?? numeric
+        var result = [slice(for: service, uid: uid, name: name, pods: groups[first] ?? [], numbers: first)]
+        for key in order where key != first {
+            let suffix = String(FNV1a.hash64(key.map { $0.map(String.init) ?? "-" }.joined(separator: ",")) & 0xffff_ffff, radix: 16)
+            result.append(slice(for: service, uid: uid, name: "\(name)-\(suffix)", pods: groups[key] ?? [], numbers: key))
+        }
+        return result
+    }
+
+    /// The pods a selector picks that have an address, in name order.
+    static func picked(_ pods: [JSONValue], selector: [String: String]) -> [JSONValue] {
+        pods.filter { pod in
             let labels = pod.metadataLabels
             return pod.metadataDeletionTimestamp == nil && selector.allSatisfy { labels[$0.key] == $0.value }
                 && !(pod[path: ["status", "podIP"]]?.stringValue ?? "").isEmpty
         }.sorted { ($0.metadataName ?? "") < ($1.metadataName ?? "") }
-        var resolved: [Int: Int] = [:]
-        for (index, port) in (service.spec?.ports ?? []).enumerated() {
-            guard let portName = port.targetPort?.stringValue else { continue }
-            let transport = port.protocol ?? "TCP"
-            let numbers = picked.map { Self.containerPort(named: portName, transport: transport, of: $0) }
-            guard let first = numbers.compactMap({ $0 }).first else {
-                picked = []
-                break
-            }
-            resolved[index] = first
-            picked = zip(picked, numbers).filter { $0.1 == first }.map(\.0)
-        }
+    }
+
+    /// One slice: `pods` with the port `numbers` (nil: the port is left out, as for pods without that name).
+    static func slice(for service: KubeService, uid: String, name: String, pods picked: [JSONValue], numbers: [Int?]) -> JSONValue {
+        let serviceName = service.metadata?.name ?? ""
+        let namespace = service.metadata?.namespace ?? "default"
         let endpoints: [JSONValue] = picked.map { pod in
             let ready = pod[path: ["status", "phase"]]?.stringValue == "Running"
             var endpoint: JSONValue = [
@@ -88,17 +115,16 @@ public struct ServiceEndpointsController: Reconciler {
             if let node = pod[path: ["spec", "nodeName"]]?.stringValue { endpoint["nodeName"] = .string(node) }
             return endpoint
         }
-        let ports: [JSONValue] = (service.spec?.ports ?? []).enumerated().compactMap { index, port in
-            if port.targetPort?.stringValue != nil && resolved[index] == nil { return nil }
-            return ["name": .string(port.name ?? ""), "port": .int(Int64(resolved[index] ?? port.targetPortNumber)),
-                    "protocol": .string(port.protocol ?? "TCP")]
+        let ports: [JSONValue] = zip(service.spec?.ports ?? [], numbers).compactMap { port, number in
+            guard let number else { return nil }
+            return ["name": .string(port.name ?? ""), "port": .int(Int64(number)), "protocol": .string(port.protocol ?? "TCP")]
         }
         return [
             "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
             "metadata": [
                 "name": .string(name), "namespace": .string(namespace),
-                "labels": [ServiceNames.serviceNameLabel: .string(name), ServiceNames.managedByLabel: .string(ServiceNames.managedBy)],
-                "ownerReferences": [["apiVersion": "v1", "kind": "Service", "name": .string(name), "uid": .string(uid), "controller": true,
+                "labels": [ServiceNames.serviceNameLabel: .string(serviceName), ServiceNames.managedByLabel: .string(ServiceNames.managedBy)],
+                "ownerReferences": [["apiVersion": "v1", "kind": "Service", "name": .string(serviceName), "uid": .string(uid), "controller": true,
                                      "blockOwnerDeletion": true]],
             ],
             "addressType": "IPv4", "endpoints": .array(endpoints), "ports": .array(ports),

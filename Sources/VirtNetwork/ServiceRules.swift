@@ -62,10 +62,13 @@ public struct ServiceRules: Sendable, Equatable {
 
     public var table: String
     public var entries: [Entry]
+    /// The node's pod bridge: connections from its pods count as the node's own for the Local policies.
+    public var podBridge: String?
 
-    public init(table: String, entries: [Entry]) {
+    public init(table: String, entries: [Entry], podBridge: String? = nil) {
         self.table = table
         self.entries = entries
+        self.podBridge = podBridge
     }
 
     /// The table name for a node: `swiftvirt_services_<node>`, other characters than letters and digits
@@ -81,13 +84,19 @@ public struct ServiceRules: Sendable, Equatable {
         var chains: [String] = []
         var sets: [String] = []
 
-        /// A chain that carries connections to `endpoints`, marked for masquerading unless `keepSource`;
-        /// with `affinity`, a client that came within that many seconds goes to the endpoint it had.
-        mutating func chain(transport: String, endpoints: [Endpoint], keepSource: Bool, affinity: Int?) -> String {
+        /// A chain that carries connections to `endpoints` (none: drops them), marked for masquerading
+        /// when `masquerade`, after the `first` lines; with `affinity`, a client that came within that many
+        /// seconds goes to the endpoint it had.
+        mutating func chain(transport: String, endpoints: [Endpoint], masquerade: Bool, affinity: Int?, first: [String] = []) -> String {
             let name = "svc-\(chains.count)"
-            // A client on the node itself (127.0.0.1 among them) is masqueraded even so: the endpoint could
-            // not answer a loopback address.
-            var body = keepSource ? ["fib saddr type local ct mark set \(ServiceRules.mark)"] : ["ct mark set \(ServiceRules.mark)"]
+            var body = (masquerade ? ["ct mark set \(ServiceRules.mark)"] : []) + first
+            func append(_ body: [String]) {
+                chains.append("    chain \(name) {\n" + body.map { "        " + $0 }.joined(separator: "\n") + "\n    }")
+            }
+            if endpoints.isEmpty {
+                append(body + ["drop"])
+                return name
+            }
             if let affinity {
                 var targets: [String] = []
                 for (i, endpoint) in endpoints.enumerated() {
@@ -107,7 +116,7 @@ public struct ServiceRules: Sendable, Equatable {
                     let map = endpoints.indices.map { "\($0) : goto \(name)-to-\($0)" }.joined(separator: ", ")
                     body.append("numgen random mod \(endpoints.count) vmap { \(map) }")
                 }
-                chains.append("    chain \(name) {\n" + body.map { "        " + $0 }.joined(separator: "\n") + "\n    }")
+                append(body)
                 chains += targets
                 return name
             }
@@ -118,21 +127,8 @@ public struct ServiceRules: Sendable, Equatable {
                 let map = endpoints.enumerated().map { "\($0.offset) : \($0.element.address) . \($0.element.port)" }.joined(separator: ", ")
                 target = "numgen random mod \(endpoints.count) map { \(map) }"
             }
-            body.append("meta l4proto \(transport) dnat to \(target)")
-            chains.append("    chain \(name) {\n" + body.map { "        " + $0 }.joined(separator: "\n") + "\n    }")
+            append(body + ["meta l4proto \(transport) dnat to \(target)"])
             return name
-        }
-
-        /// The cluster IP's or node port's match (`what`) carried to `endpoints`, or refused without any.
-        mutating func route(_ what: String, _ comment: String, transport: String, endpoints: [Endpoint], keepSource: Bool, affinity: Int?,
-                            shared: inout String?) {
-            guard !endpoints.isEmpty else {
-                refused.append("\(what) reject \(comment)")
-                return
-            }
-            let chain = shared ?? chain(transport: transport, endpoints: endpoints, keepSource: keepSource, affinity: affinity)
-            if !keepSource { shared = chain }
-            services.append("\(what) jump \(chain) \(comment)")
         }
     }
 
@@ -147,19 +143,42 @@ public struct ServiceRules: Sendable, Equatable {
             for port in entry.ports {
                 let comment = "comment \"\(entry.service.replacingOccurrences(of: "\"", with: "")) \(port.port)/\(port.transport)\""
                 let local = port.endpoints.filter(\.local)
-                // One chain serves the cluster IP and the node port when both take every endpoint.
-                var shared: String?
+                // Every endpoint, masqueraded: the cluster IP's chain and the node port's, unless a Local
+                // policy narrows one of them.
+                var everyEndpoint: String?
+                func cluster() -> String {
+                    if let everyEndpoint { return everyEndpoint }
+                    let name = rendering.chain(transport: port.transport, endpoints: port.endpoints, masquerade: true, affinity: port.affinitySeconds)
+                    everyEndpoint = name
+                    return name
+                }
+                var matches: [String] = []
+                if let ip = entry.clusterIP { matches.append("ip daddr \(ip) \(port.transport) dport \(port.port)") }
+                if let nodePort = port.nodePort { matches.append("fib daddr type local \(port.transport) dport \(nodePort)") }
+                guard !port.endpoints.isEmpty else {
+                    // Nothing behind it: refused at once (port unreachable), as a closed port would be.
+                    rendering.refused += matches.map { "\($0) reject \(comment)" }
+                    continue
+                }
                 if let ip = entry.clusterIP {
-                    rendering.route("ip daddr \(ip) \(port.transport) dport \(port.port)", comment, transport: port.transport,
-                                    endpoints: port.internalLocal ? local : port.endpoints, keepSource: false, affinity: port.affinitySeconds,
-                                    shared: &shared)
-                    if port.internalLocal { shared = nil }
+                    let chain = port.internalLocal
+                        ? rendering.chain(transport: port.transport, endpoints: local, masquerade: true, affinity: port.affinitySeconds)
+                        : cluster()
+                    rendering.services.append("ip daddr \(ip) \(port.transport) dport \(port.port) jump \(chain) \(comment)")
                 }
                 if let nodePort = port.nodePort {
-                    var own: String? = port.externalLocal ? nil : shared
-                    rendering.route("fib daddr type local \(port.transport) dport \(nodePort)", comment, transport: port.transport,
-                                    endpoints: port.externalLocal ? local : port.endpoints, keepSource: port.externalLocal,
-                                    affinity: port.affinitySeconds, shared: &own)
+                    let chain: String
+                    if port.externalLocal {
+                        // The node itself and this node's pods go to any endpoint, masqueraded (a local
+                        // endpoint could not answer them otherwise); clients from outside to this node's
+                        // endpoints only, keeping their address, and are dropped when there is none.
+                        let via = cluster()
+                        let first = ["fib saddr type local goto \(via)"] + (podBridge.map { ["iifname \"\($0)\" goto \(via)"] } ?? [])
+                        chain = rendering.chain(transport: port.transport, endpoints: local, masquerade: false, affinity: port.affinitySeconds, first: first)
+                    } else {
+                        chain = cluster()
+                    }
+                    rendering.services.append("fib daddr type local \(port.transport) dport \(nodePort) jump \(chain) \(comment)")
                 }
             }
         }
@@ -209,7 +228,7 @@ public struct ServiceRules: Sendable, Equatable {
     }
 
     /// The entries of `services` (Service objects) with the ready endpoints of their EndpointSlices;
-    /// an endpoint is local when its `nodeName` is `node` (or it names no node).
+    /// an endpoint is local when its `nodeName` is `node` (every one, without a `node`).
     public static func entries(services: [JSONValue], slices: [JSONValue], node: String? = nil) -> [Entry] {
         var byService: [String: [JSONValue]] = [:]
         for slice in slices {
@@ -239,8 +258,7 @@ public struct ServiceRules: Sendable, Equatable {
                     }?["port"]?.intValue
                     guard let target = slicePort, (1...65535).contains(target) else { continue }
                     for endpoint in slice["endpoints"]?.arrayValue ?? [] where endpoint[path: ["conditions", "ready"]]?.boolValue != false {
-                        let endpointNode = endpoint["nodeName"]?.stringValue
-                        let local = node == nil || endpointNode == nil || endpointNode == node
+                        let local = node == nil || endpoint["nodeName"]?.stringValue == node
                         for address in (endpoint["addresses"]?.arrayValue ?? []).compactMap({ $0.stringValue.flatMap { IPv4Address($0) } }) {
                             endpoints.append(Endpoint(address: address, port: Int(target), local: local))
                         }

@@ -42,15 +42,20 @@ public struct ServiceProxy: Reconciler {
     }
 
     public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
-        let rules = ServiceRules(table: table, entries: ServiceRules.entries(services: services.list(), slices: slices.list(), node: nodeName))
+        let rules = ServiceRules(table: table, entries: ServiceRules.entries(services: services.list(), slices: slices.list(), node: nodeName),
+                                 podBridge: bridge)
         let ruleset = rules.ruleset
-        allowLoopbackNodePorts()
-        if applied.ruleset.withLock({ $0 }) == ruleset { return .done }
+        if applied.ruleset.withLock({ $0 }) == ruleset {
+            allowLoopbackNodePorts()
+            return .done
+        }
         let result = try await runner.run("nft", ["-f", "-"], environment: nil, input: Array(ruleset.utf8))
         guard result.exitCode == 0 else {
             throw VirtError(.internal, "nft -f failed for the Services' table \(table): \(NamespacedCommands.text(result))")
         }
         applied.ruleset.withLock { $0 = ruleset }
+        // Only with the table's guard in place (it drops what else would reach the loopback).
+        allowLoopbackNodePorts()
         logger.debug("services: \(rules.entries.count) in table \(table)")
         return .done
     }

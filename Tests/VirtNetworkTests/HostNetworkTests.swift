@@ -156,6 +156,58 @@ import VirtTestSupport
         }
     }
 
+    @Test func aVLANOfAnotherIDOrABondOfAnotherModeIsMadeAgain() throws {
+        let links = [
+            HostLink(name: "eth1", kind: nil, master: "bond0"), HostLink(name: "eth2", kind: nil, master: "bond0"),
+            HostLink(name: "bond0", kind: "bond", ipv4: [.init(ip: IPv4Address("10.9.0.1")!, prefixLength: 24)], bondMode: "balance-rr"),
+            HostLink(name: "eth1.10", kind: "vlan", ipv4: [.init(ip: IPv4Address("10.10.0.1")!, prefixLength: 24)], vlanBase: "eth1", vlanID: 10),
+        ]
+        let wanted = try desired(#"""
+            {"interfaces": [
+              {"name": "bond0", "type": "bond", "link-aggregation": {"mode": "active-backup"},
+               "ipv4": {"enabled": true, "address": [{"ip": "10.9.0.1", "prefix-length": 24}]}},
+              {"name": "eth1.10", "type": "vlan", "vlan": {"base-iface": "eth1", "id": 20}}
+            ]}
+            """#)
+        #expect(HostNetworkPlan.differences(wanted, now: links) == ["bond0 has bond mode balance-rr", "eth1.10 has VLAN id 10"])
+        let plan = try HostNetworkPlan.apply(wanted, to: links)
+        #expect(Array(plan.ipCommands.prefix(4)) == [
+            "link del bond0", "link del eth1.10", "link add bond0 type bond mode active-backup", "link add link eth1 name eth1.10 type vlan id 20",
+        ])
+        // The bond takes its ports back (the policy does not list them) and its address; the vlan keeps
+        // the address the policy does not mention.
+        #expect(plan.ipCommands.contains("link set eth1 master bond0") && plan.ipCommands.contains("link set eth2 master bond0"))
+        #expect(plan.ipCommands.contains("addr add 10.9.0.1/24 dev bond0"))
+        #expect(plan.ipCommands.contains("addr add 10.10.0.1/24 dev eth1.10"))
+        #expect(plan.ipCommands.contains("link set eth1.10 mtu 1500"))
+        #expect(plan.touched.isSuperset(of: ["bond0", "eth1.10", "eth1", "eth2"]))
+
+        // Rolled back: both are made again as they were, with their ports and addresses.
+        var now = links
+        now[2].bondMode = "active-backup"
+        now[2].ipv4 = []
+        now[3].vlanID = 20
+        now[3].ipv4 = []
+        let back = HostNetworkPlan.rollback(to: links, touched: plan.touched, now: now)
+        #expect(Array(back.prefix(4)) == [
+            "link del bond0", "link del eth1.10", "link add bond0 type bond mode balance-rr", "link add link eth1 name eth1.10 type vlan id 10",
+        ])
+        #expect(back.contains("link set eth1 master bond0") && back.contains("addr add 10.10.0.1/24 dev eth1.10"))
+        #expect(HostNetworkPlan.rollback(to: links, touched: plan.touched, now: links).allSatisfy { $0.hasSuffix(" up") })
+
+        // A bond with a vlan on it, or in a bridge, is not made again behind the policy's back.
+        var stacked = links
+        stacked.append(HostLink(name: "bond0.5", kind: "vlan", vlanBase: "bond0", vlanID: 5))
+        stacked[2].master = "br0"
+        #expect {
+            try HostNetworkPlan.apply(wanted, to: stacked)
+        } throws: { error in
+            let message = (error as? VirtError)?.message ?? ""
+            return message.contains("interface bond0: the kernel cannot change its bond mode in place")
+                && message.contains("the vlan bond0.5 on it and its membership of br0")
+        }
+    }
+
     // MARK: - Fuzzing
 
     /// Random JSON of the shapes the readers look at, mixed with the seeds' values.

@@ -70,27 +70,40 @@ import VirtAPI
         var web = Self.services[0]
         web[path: ["spec", "externalTrafficPolicy"]] = "Local"
         var slice = Self.slices[0]
-        slice["endpoints"] = [["addresses": ["10.244.0.5"], "nodeName": "node-a"], ["addresses": ["10.244.1.5"], "nodeName": "node-b"]]
-        let text = ServiceRules(table: "t", entries: ServiceRules.entries(services: [web], slices: [slice], node: "node-a")).ruleset
-        // The cluster IP reaches both, masqueraded; the node port only node-a's, keeping the client's address.
+        slice["endpoints"] = [["addresses": ["10.244.0.5"], "nodeName": "node-a"], ["addresses": ["10.244.1.5"], "nodeName": "node-b"],
+                              ["addresses": ["192.0.2.9"]]]
+        func rules(_ service: JSONValue, node: String) -> String {
+            ServiceRules(table: "t", entries: ServiceRules.entries(services: [service], slices: [slice], node: node), podBridge: "swiftvirt0").ruleset
+        }
+        let text = rules(web, node: "node-a")
+        // The cluster IP reaches every endpoint, masqueraded; the node port from outside only node-a's,
+        // keeping the client's address; the node and its pods go by the cluster chain. An endpoint that
+        // names no node is nobody's local one.
         #expect(text.contains("ip daddr 10.96.0.10 tcp dport 80 jump svc-0"))
-        #expect(text.contains("numgen random mod 2 map { 0 : 10.244.0.5 . 8080, 1 : 10.244.1.5 . 8080 }"))
+        #expect(text.contains("numgen random mod 3 map { 0 : 10.244.0.5 . 8080, 1 : 10.244.1.5 . 8080, 2 : 192.0.2.9 . 8080 }"))
         #expect(text.contains("fib daddr type local tcp dport 30080 jump svc-1"))
-        #expect(text.contains("    chain svc-1 {\n        fib saddr type local ct mark set 0x00005356\n        meta l4proto tcp dnat to 10.244.0.5:8080\n    }"),
-                "only a client on the node itself is masqueraded")
+        #expect(text.contains("""
+                chain svc-1 {
+                    fib saddr type local goto svc-0
+                    iifname "swiftvirt0" goto svc-0
+                    meta l4proto tcp dnat to 10.244.0.5:8080
+                }
+            """))
         #expect(text.contains("iifname != \"lo\" ip daddr 127.0.0.0/8 ct state new,invalid ct status & dnat == 0 drop"),
                 "route_localnet lets nothing but node ports reach the loopback")
         #expect(ServiceRules.localnetSysctl(bridge: "swiftvirt0") == "net/ipv4/conf/swiftvirt0/route_localnet")
 
-        // No local endpoint: the node port refuses, the cluster IP still carries.
-        let elsewhere = ServiceRules(table: "t", entries: ServiceRules.entries(services: [web], slices: [slice], node: "node-c")).ruleset
-        #expect(elsewhere.contains("fib daddr type local tcp dport 30080 reject"))
+        // No local endpoint: outside clients of the node port are dropped (as upstream), the cluster IP still carries.
+        let elsewhere = rules(web, node: "node-c")
+        #expect(elsewhere.contains("    chain svc-1 {\n        fib saddr type local goto svc-0\n        iifname \"swiftvirt0\" goto svc-0\n        drop\n    }"))
         #expect(elsewhere.contains("ip daddr 10.96.0.10 tcp dport 80 jump svc-0"))
+        #expect(!elsewhere.contains("reject"))
 
         var inward = Self.services[0]
         inward[path: ["spec", "internalTrafficPolicy"]] = "Local"
-        let inside = ServiceRules(table: "t", entries: ServiceRules.entries(services: [inward], slices: [slice], node: "node-b")).ruleset
+        let inside = rules(inward, node: "node-b")
         #expect(inside.contains("    chain svc-0 {\n        ct mark set 0x00005356\n        meta l4proto tcp dnat to 10.244.1.5:8080\n    }"))
         #expect(inside.contains("fib daddr type local tcp dport 30080 jump svc-1"), "the node port takes every endpoint, in a chain of its own")
+        #expect(rules(inward, node: "node-c").contains("    chain svc-0 {\n        ct mark set 0x00005356\n        drop\n    }"))
     }
 }

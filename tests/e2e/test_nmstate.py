@@ -217,12 +217,12 @@ def test_a_policy_that_cuts_the_node_off_is_rolled_back():
             assert bridge not in links(), "the bridge the failed policy made is gone"
 
         # A route the kernel refuses (its next hop is on none of the bridge's subnets): rolled back, the
-        # bridge made for it and the route added before it included.
+        # bridge made for it and the route added before it (on a link the node had already) included.
         bridge = f"svnr{uuid.uuid4().hex[:6]}"
         body = policy("route-refused", [{"name": bridge, "type": "linux-bridge", "state": "up",
                                          "ipv4": {"enabled": True, "address": [{"ip": "192.168.92.254", "prefix-length": 24}]}}])
         body["spec"]["desiredState"]["routes"] = {"config": [
-            {"destination": "192.168.192.0/24", "next-hop-address": "192.168.92.1", "next-hop-interface": bridge},
+            {"destination": "192.168.192.0/24", "next-hop-interface": device},
             {"destination": "192.168.193.0/24", "next-hop-address": "172.31.255.1", "next-hop-interface": bridge}]}
         assert d.request("POST", POLICIES, body).status_code == 201
         wait_for(lambda: finished(d, "route-refused"), 60, "the route policy's enactment")

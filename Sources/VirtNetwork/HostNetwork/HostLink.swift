@@ -20,9 +20,12 @@ public struct HostLink: Sendable, Equatable {
     /// vlan links: the base interface (`link`) and the VLAN id.
     public var vlanBase: String?
     public var vlanID: Int?
+    /// bond links: the bonding mode (`balance-rr`, `active-backup` …).
+    public var bondMode: String?
 
     public init(name: String, kind: String? = nil, linkType: String? = "ether", mac: String? = nil, mtu: Int? = 1500, up: Bool = true,
-                master: String? = nil, ipv4: [NMStateInterface.Address] = [], vlanBase: String? = nil, vlanID: Int? = nil) {
+                master: String? = nil, ipv4: [NMStateInterface.Address] = [], vlanBase: String? = nil, vlanID: Int? = nil, bondMode: String? = nil) {
+        self.bondMode = bondMode
         self.name = name
         self.kind = kind
         self.linkType = linkType
@@ -62,6 +65,7 @@ public struct HostLink: Sendable, Equatable {
                 link.vlanBase = item["link"]?.stringValue
                 link.vlanID = info?[path: ["info_data", "id"]]?.intValue.map { Int(clamping: $0) }
             }
+            if link.kind == "bond" { link.bondMode = info?[path: ["info_data", "mode"]]?.stringValue }
             links.append(link)
         }
         return links
@@ -95,6 +99,11 @@ public struct HostLink: Sendable, Equatable {
         ]
         if kind == "bridge" { object["bridge"] = ["port": .array(ports.map { ["name": .string($0)] })] }
         if kind == "vlan", let vlanBase, let vlanID { object["vlan"] = ["base-iface": .string(vlanBase), "id": .int(Int64(vlanID))] }
+        if kind == "bond" {
+            var aggregation: [String: JSONValue] = ["port": .array(ports.map { .string($0) })]
+            if let bondMode { aggregation["mode"] = .string(bondMode) }
+            object["link-aggregation"] = .object(aggregation)
+        }
         return .object(object)
     }
 

@@ -17,10 +17,42 @@ public struct HostNetworkPlan: Sendable, Equatable {
 
     /// The lines that take `current` to `desired`, in the policy's order, with bridges and bonds made
     /// before their ports join. Errors name the interface that cannot be had.
-    public static func apply(_ desired: [NMStateInterface], to current: [HostLink]) throws(VirtError) -> HostNetworkPlan {
+    public static func apply(_ desired: [NMStateInterface], to links: [HostLink]) throws(VirtError) -> HostNetworkPlan {
         var plan = HostNetworkPlan()
-        let existing = Dictionary(current.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let declared = Set(desired.map(\.name))
+        // A vlan with another id or base, a bond with another mode: the kernel changes neither in place
+        // (a bond's mode only without ports), so they are deleted and made again like new ones.
+        let remade = Set(desired.filter { interface in
+            links.first { $0.name == interface.name }.map { Self.mustRemake($0, as: interface) } ?? false
+        }.map(\.name))
+        for name in remade.sorted() {
+            // What would go with it unsaid is refused: vlans on top of it and the bridge or bond it is a port of.
+            let onTop = links.filter { $0.vlanBase == name }.map(\.name).sorted()
+            let master = links.first { $0.name == name }?.master
+            if !onTop.isEmpty || master != nil {
+                let what = (onTop.map { "the vlan \($0) on it" } + (master.map { ["its membership of \($0)"] } ?? [])).joined(separator: " and ")
+                throw VirtError(.invalid, "interface \(name): the kernel cannot change its \(desired.first { $0.name == name }?.type == .vlan ? "VLAN id or base" : "bond mode") in place, and making it again would lose \(what); take those off it in this policy first")
+            }
+            plan.ipCommands.append("link del \(name)")
+        }
+        let current = Self.without(remade, links)
+        let existing = Dictionary(current.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        // Made again, an interface keeps what the policy does not restate: its ports (a bond), its MTU,
+        // MAC and addresses.
+        let desired = desired.map { interface in
+            guard remade.contains(interface.name), let old = links.first(where: { $0.name == interface.name }) else { return interface }
+            var interface = interface
+            if interface.type == .bond, interface.ports == nil {
+                interface.ports = links.filter { $0.master == interface.name }.map { NMStateInterface.Port(name: $0.name, vlan: nil) }
+            }
+            if interface.mtu == nil { interface.mtu = old.mtu }
+            if interface.macAddress == nil, interface.type == .bond { interface.macAddress = old.mac }
+            if interface.ipv4Enabled == nil || (interface.ipv4Enabled == true && interface.ipv4Addresses == nil) {
+                interface.ipv4Enabled = true
+                interface.ipv4Addresses = old.ipv4
+            }
+            return interface
+        }
         // Made first, so ports and vlans can refer to them whatever the policy's order.
         for interface in desired where interface.state != .absent && existing[interface.name] == nil {
             switch interface.type {
@@ -98,6 +130,31 @@ public struct HostNetworkPlan: Sendable, Equatable {
         return plan
     }
 
+    /// Whether `link` cannot become `interface` in place: a vlan of another id or base, a bond of another mode.
+    static func mustRemake(_ link: HostLink, as interface: NMStateInterface) -> Bool {
+        guard interface.state != .absent else { return false }
+        switch interface.type {
+        case .vlan:
+            guard link.kind == "vlan" else { return false }
+            return (interface.vlanID.map { $0 != link.vlanID } ?? false) || (interface.vlanBase.map { $0 != link.vlanBase } ?? false)
+        case .bond:
+            guard link.kind == "bond", let mode = interface.bondMode, let now = link.bondMode else { return false }
+            return mode != now
+        default:
+            return false
+        }
+    }
+
+    /// `links` as they are once the `names` are deleted: without them, and their ports without a controller.
+    static func without(_ names: Set<String>, _ links: [HostLink]) -> [HostLink] {
+        guard !names.isEmpty else { return links }
+        return links.filter { !names.contains($0.name) }.map { link in
+            var link = link
+            if let master = link.master, names.contains(master) { link.master = nil }
+            return link
+        }
+    }
+
     /// A port's VLAN membership: the default VLAN 1 removed when the port joins now (a port already in the
     /// bridge lost it at its first apply, and deleting it again fails), then its access VLAN (untagged) or
     /// its trunk VLANs (tagged) and native VLAN.
@@ -119,17 +176,25 @@ public struct HostNetworkPlan: Sendable, Equatable {
     /// made is removed, what it removed (bridges, dummies) is made again, and each interface gets its
     /// controller, MTU, MAC, addresses and up/down state back. Meant for `ip -force -batch`, which goes on
     /// past a failing line.
-    public static func rollback(to snapshot: [HostLink], touched: Set<String>, now: [HostLink]) -> [String] {
+    public static func rollback(to snapshot: [HostLink], touched: Set<String>, now links: [HostLink]) -> [String] {
         let before = Dictionary(snapshot.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let after = Dictionary(now.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var lines: [String] = []
         let names = touched.sorted()
+        // A vlan or bond the apply made again differently is deleted and made as it was.
+        let remade = Set(names.filter { name in
+            guard let was = before[name], let now = links.first(where: { $0.name == name }), was.kind == now.kind else { return false }
+            return (was.kind == "vlan" && (was.vlanID != now.vlanID || was.vlanBase != now.vlanBase))
+                || (was.kind == "bond" && was.bondMode != nil && now.bondMode != nil && was.bondMode != now.bondMode)
+        })
+        for name in remade.sorted() { lines.append("link del \(name)") }
+        let after = Dictionary(Self.without(remade, links).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         // What the apply took away that can be made again.
         for name in names where before[name] != nil && after[name] == nil {
             guard let link = before[name] else { continue }
             switch link.kind {
             case "bridge"?: lines.append("link add \(name) type bridge")
             case "dummy"?: lines.append("link add \(name) type dummy")
+            case "bond"?: lines.append("link add \(name) type bond mode \(link.bondMode ?? "balance-rr")")
             case "vlan"?:
                 if let base = link.vlanBase, let id = link.vlanID { lines.append("link add link \(base) name \(name) type vlan id \(id)") }
             default: break
@@ -173,6 +238,8 @@ public struct HostNetworkPlan: Sendable, Equatable {
                 continue
             }
             if link.up != (interface.state == .up) { found.append("\(name) is \(link.up ? "up" : "down")") }
+            if interface.type == .vlan, let id = interface.vlanID, link.vlanID != id { found.append("\(name) has VLAN id \(link.vlanID.map(String.init) ?? "none")") }
+            if interface.type == .bond, let mode = interface.bondMode, let now = link.bondMode, now != mode { found.append("\(name) has bond mode \(now)") }
             if let mtu = interface.mtu, link.mtu != mtu { found.append("\(name) has MTU \(link.mtu.map(String.init) ?? "none")") }
             if let enabled = interface.ipv4Enabled, !enabled || interface.ipv4Addresses != nil,
                Set(link.ipv4) != Set(enabled ? interface.ipv4Addresses ?? [] : []) {

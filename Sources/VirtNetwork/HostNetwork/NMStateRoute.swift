@@ -173,6 +173,11 @@ public struct HostRoute: Sendable, Equatable {
         return routes
     }
 
+    /// Whether both are the same route, however it was made (a route added back is `boot`).
+    public func sameRoute(as other: HostRoute) -> Bool {
+        destination == other.destination && gateway == other.gateway && device == other.device && metric == other.metric && table == other.table
+    }
+
     /// The `ip route` arguments that make this route again.
     public var ipArguments: String {
         var words = [destination.prefixLength == 0 ? "default" : destination.description]
@@ -225,7 +230,7 @@ extension HostNetworkPlan {
     /// the addresses.
     public static func lostRoutes(snapshot: [HostRoute], now: [HostRoute], touched: Set<String>) -> [String] {
         snapshot.filter { route in
-            route.proto != "kernel" && route.table != 255 && route.device.map(touched.contains) == true && !now.contains(route)
+            route.proto != "kernel" && route.table != 255 && route.device.map(touched.contains) == true && !now.contains { $0.sameRoute(as: route) }
         }.map { "route add \($0.ipArguments)" }
     }
 
