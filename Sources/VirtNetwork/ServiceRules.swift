@@ -83,15 +83,21 @@ public struct ServiceRules: Sendable, Equatable {
         var refused: [String] = []
         var chains: [String] = []
         var sets: [String] = []
+        var chainNames: [String] = []
+        var setNames: [String] = []
 
         /// A chain that carries connections to `endpoints` (none: drops them), marked for masquerading
         /// when `masquerade`, after the `first` lines; with `affinity`, a client that came within that many
         /// seconds goes to the endpoint it had.
-        mutating func chain(transport: String, endpoints: [Endpoint], masquerade: Bool, affinity: Int?, first: [String] = []) -> String {
+        /// The sets are named from `identity` (the Service port) and the endpoint, so a client stays with
+        /// its endpoint across changes to other Services and endpoints.
+        mutating func chain(transport: String, endpoints: [Endpoint], masquerade: Bool, affinity: Int?, identity: String = "",
+                            first: [String] = []) -> String {
             let name = "svc-\(chains.count)"
             var body = (masquerade ? ["ct mark set \(ServiceRules.mark)"] : []) + first
             func append(_ body: [String]) {
                 chains.append("    chain \(name) {\n" + body.map { "        " + $0 }.joined(separator: "\n") + "\n    }")
+                chainNames.append(name)
             }
             if endpoints.isEmpty {
                 append(body + ["drop"])
@@ -100,9 +106,14 @@ public struct ServiceRules: Sendable, Equatable {
             if let affinity {
                 var targets: [String] = []
                 for (i, endpoint) in endpoints.enumerated() {
-                    let set = "\(name)-client-\(i)"
-                    sets.append("    set \(set) {\n        type ipv4_addr; flags dynamic,timeout; timeout \(affinity)s;\n    }")
+                    let hash = FNV1a.hash64("\(identity) \(endpoint.address):\(endpoint.port) \(affinity)")
+                    let set = "client-" + String(String(hash, radix: 16).suffix(12))
+                    if !setNames.contains(set) {
+                        setNames.append(set)
+                        sets.append("    set \(set) {\n        type ipv4_addr; flags dynamic,timeout; timeout \(affinity)s;\n    }")
+                    }
                     body.append("ip saddr @\(set) goto \(name)-to-\(i)")
+                    chainNames.append("\(name)-to-\(i)")
                     targets.append("""
                             chain \(name)-to-\(i) {
                                 update @\(set) { ip saddr }
@@ -138,17 +149,37 @@ public struct ServiceRules: Sendable, Equatable {
 
     /// The ruleset: the table made if missing, deleted, and made again with every rule, in one transaction.
     public var ruleset: String {
+        let rendered = render()
+        return "table ip \(table)\ndelete table ip \(table)\n" + rendered.text
+    }
+
+    /// The ruleset that takes the table from `previous` (what was applied last) to this, in one
+    /// transaction, without deleting the table: its rules are flushed and written again, chains and sets
+    /// no longer used are deleted, and the affinity sets that stay keep their clients.
+    public func ruleset(after previous: ServiceRules) -> String {
+        let before = previous.render()
+        let now = render()
+        var lines = ["table ip \(table)", "flush table ip \(table)"]
+        lines += before.chains.filter { !now.chains.contains($0) }.map { "delete chain ip \(table) \($0)" }
+        lines += before.sets.filter { !now.sets.contains($0) }.map { "delete set ip \(table) \($0)" }
+        return lines.joined(separator: "\n") + "\n" + now.text
+    }
+
+    /// The `table … { … }` block, and the names of its chains and sets.
+    func render() -> (text: String, chains: [String], sets: [String]) {
         var rendering = Rendering()
         for entry in entries.sorted(by: { $0.service < $1.service }) {
             for port in entry.ports {
                 let comment = "comment \"\(entry.service.replacingOccurrences(of: "\"", with: "")) \(port.port)/\(port.transport)\""
                 let local = port.endpoints.filter(\.local)
+                let identity = "\(entry.service) \(port.port)/\(port.transport)"
                 // Every endpoint, masqueraded: the cluster IP's chain and the node port's, unless a Local
                 // policy narrows one of them.
                 var everyEndpoint: String?
                 func cluster() -> String {
                     if let everyEndpoint { return everyEndpoint }
-                    let name = rendering.chain(transport: port.transport, endpoints: port.endpoints, masquerade: true, affinity: port.affinitySeconds)
+                    let name = rendering.chain(transport: port.transport, endpoints: port.endpoints, masquerade: true, affinity: port.affinitySeconds,
+                                               identity: identity)
                     everyEndpoint = name
                     return name
                 }
@@ -162,7 +193,7 @@ public struct ServiceRules: Sendable, Equatable {
                 }
                 if let ip = entry.clusterIP {
                     let chain = port.internalLocal
-                        ? rendering.chain(transport: port.transport, endpoints: local, masquerade: true, affinity: port.affinitySeconds)
+                        ? rendering.chain(transport: port.transport, endpoints: local, masquerade: true, affinity: port.affinitySeconds, identity: identity)
                         : cluster()
                     rendering.services.append("ip daddr \(ip) \(port.transport) dport \(port.port) jump \(chain) \(comment)")
                 }
@@ -174,7 +205,8 @@ public struct ServiceRules: Sendable, Equatable {
                         // endpoints only, keeping their address, and are dropped when there is none.
                         let via = cluster()
                         let first = ["fib saddr type local goto \(via)"] + (podBridge.map { ["iifname \"\($0)\" goto \(via)"] } ?? [])
-                        chain = rendering.chain(transport: port.transport, endpoints: local, masquerade: false, affinity: port.affinitySeconds, first: first)
+                        chain = rendering.chain(transport: port.transport, endpoints: local, masquerade: false, affinity: port.affinitySeconds,
+                                                identity: identity, first: first)
                     } else {
                         chain = cluster()
                     }
@@ -182,11 +214,8 @@ public struct ServiceRules: Sendable, Equatable {
                 }
             }
         }
-        var lines = [
-            "table ip \(table)",
-            "delete table ip \(table)",
-            "table ip \(table) {",
-        ]
+        var lines = ["table ip \(table) {"]
+        var chainNames = ["prerouting", "output", "postrouting", "services", "filter-input"]
         lines += rendering.sets
         lines += [
             "    chain prerouting {",
@@ -221,10 +250,11 @@ public struct ServiceRules: Sendable, Equatable {
             lines.append("    chain no-endpoints {")
             lines += rendering.refused.map { "        " + $0 }
             lines.append("    }")
+            chainNames += ["filter-forward", "filter-output", "no-endpoints"]
         }
         lines += rendering.chains
         lines.append("}")
-        return lines.joined(separator: "\n") + "\n"
+        return (lines.joined(separator: "\n") + "\n", chainNames + rendering.chainNames, rendering.setNames)
     }
 
     /// The entries of `services` (Service objects) with the ready endpoints of their EndpointSlices;

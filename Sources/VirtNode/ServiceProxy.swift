@@ -28,6 +28,8 @@ public struct ServiceProxy: Reconciler {
 
     final class Applied: Sendable {
         let ruleset = Mutex<String?>(nil)
+        /// The rules last applied, which the next change is written against.
+        let rules = Mutex<ServiceRules?>(nil)
     }
 
     public init(services: ObjectCache, slices: ObjectCache, nodeName: String, bridge: String? = nil, runner: any CommandRunner = ProcessRunner(),
@@ -49,11 +51,18 @@ public struct ServiceProxy: Reconciler {
             allowLoopbackNodePorts()
             return .done
         }
-        let result = try await runner.run("nft", ["-f", "-"], environment: nil, input: Array(ruleset.utf8))
+        // After the first apply of this agent, the table is changed rather than replaced, so the clients
+        // of affinity sets that stay are kept; the first replaces whatever an earlier agent left.
+        let previous = applied.rules.withLock { $0 }
+        let transaction = previous.map { rules.ruleset(after: $0) } ?? ruleset
+        let result = try await runner.run("nft", ["-f", "-"], environment: nil, input: Array(transaction.utf8))
         guard result.exitCode == 0 else {
+            // The next try replaces the table, whatever this one left.
+            applied.rules.withLock { $0 = nil }
             throw VirtError(.internal, "nft -f failed for the Services' table \(table): \(NamespacedCommands.text(result))")
         }
         applied.ruleset.withLock { $0 = ruleset }
+        applied.rules.withLock { $0 = rules }
         // Only with the table's guard in place (it drops what else would reach the loopback).
         allowLoopbackNodePorts()
         logger.debug("services: \(rules.entries.count) in table \(table)")

@@ -49,21 +49,38 @@ import VirtAPI
         #expect(text.contains("ct mark 0x00005356 masquerade"))
     }
 
-    @Test func clientIPAffinityKeepsAClientOnItsEndpoint() {
+    @Test func clientIPAffinityKeepsAClientOnItsEndpoint() throws {
         var web = Self.services[0]
         web[path: ["spec", "sessionAffinity"]] = "ClientIP"
         web[path: ["spec", "sessionAffinityConfig"]] = ["clientIP": ["timeoutSeconds": 600]]
         let entries = ServiceRules.entries(services: [web], slices: Self.slices)
         #expect(entries.first?.ports.first?.affinitySeconds == 600)
-        let text = ServiceRules(table: "t", entries: entries).ruleset
-        #expect(text.contains("set svc-0-client-0 {\n        type ipv4_addr; flags dynamic,timeout; timeout 600s;\n    }"))
-        #expect(text.contains("ip saddr @svc-0-client-1 goto svc-0-to-1"))
+        let rules = ServiceRules(table: "t", entries: entries)
+        let text = rules.ruleset
+        let sets = rules.render().sets
+        #expect(sets.count == 2 && sets.allSatisfy { $0.hasPrefix("client-") })
+        #expect(text.contains("set \(sets[0]) {\n        type ipv4_addr; flags dynamic,timeout; timeout 600s;\n    }"))
+        #expect(text.contains("ip saddr @\(sets[1]) goto svc-0-to-1"))
         #expect(text.contains("numgen random mod 2 vmap { 0 : goto svc-0-to-0, 1 : goto svc-0-to-1 }"))
-        #expect(text.contains("    chain svc-0-to-1 {\n        update @svc-0-client-1 { ip saddr }\n        meta l4proto tcp dnat to 10.244.0.6:8080\n    }"))
+        #expect(text.contains("    chain svc-0-to-1 {\n        update @\(sets[1]) { ip saddr }\n        meta l4proto tcp dnat to 10.244.0.6:8080\n    }"))
         // The remembered clients are looked up before a new endpoint is drawn.
-        let lookup = text.range(of: "ip saddr @svc-0-client-0")!.lowerBound
-        #expect(lookup < text.range(of: "numgen random mod 2 vmap")!.lowerBound)
+        let lookup = try #require(text.range(of: "ip saddr @\(sets[0])"))
+        #expect(lookup.lowerBound < text.range(of: "numgen random mod 2 vmap")!.lowerBound)
         #expect(ServiceRules.entries(services: Self.services, slices: Self.slices).allSatisfy { $0.ports.allSatisfy { $0.affinitySeconds == nil } })
+
+        // Another Service comes, one endpoint goes: the table is changed, not replaced; the set of the
+        // endpoint that stays keeps its name (and its clients), the other's is deleted.
+        var slice = Self.slices[0]
+        slice["endpoints"] = [["addresses": ["10.244.0.5"], "conditions": ["ready": true]]]
+        let next = ServiceRules(table: "t", entries: ServiceRules.entries(services: [web, Self.services[1]], slices: [slice, Self.slices[1]]))
+        let change = next.ruleset(after: rules)
+        #expect(change.hasPrefix("table ip t\nflush table ip t\n"))
+        #expect(!change.contains("delete table"))
+        let kept = next.render().sets
+        #expect(kept.count == 1 && sets.contains(kept[0]))
+        #expect(change.contains("delete set ip t \(sets.first { $0 != kept[0] }!)"))
+        #expect(change.contains("delete chain ip t svc-0-to-1"))
+        #expect(!change.contains("delete chain ip t svc-0\n"))
     }
 
     @Test func localTrafficPoliciesTakeThisNodesEndpointsOnly() {
