@@ -16,8 +16,8 @@ public struct NetworkNamespaces: Sendable {
     }
 
     /// Creates a new network namespace pinned at `path` (its directory is created if missing) with `lo`
-    /// up: `touch PATH`, `unshare --net=PATH true` (util-linux bind-mounts the new namespace on the
-    /// file), `nsenter --net=PATH ip link set lo up`. Refuses a path that already exists; on failure
+    /// up: the file made, then `unshare --net=PATH ip link set lo up` (util-linux bind-mounts the new
+    /// namespace on the file and runs `ip` in it). Refuses a path that already exists; on failure
     /// nothing is left at `path`.
     public func create(at path: String) async throws {
         guard path.hasPrefix("/") else { throw VirtError(.invalid, "network namespace path \"\(path)\" must be absolute") }
@@ -31,9 +31,11 @@ public struct NetworkNamespaces: Sendable {
             throw VirtError(.internal, "cannot create network namespace \(path): cannot create \(directory): \(error.localizedDescription)")
         }
         do {
-            try await checked("cannot create network namespace \(path)", "touch", [path])
-            try await checked("cannot create network namespace \(path)", "unshare", ["--net=\(path)", "true"])
-            try await NamespacedCommands(namespacePath: path, runner: runner).ip(["link set lo up"])
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw VirtError(.internal, "cannot create network namespace \(path): cannot create the file to pin it on")
+            }
+            // One process: unshare makes the namespace, pins it on the file and runs ip inside it.
+            try await checked("cannot create network namespace \(path)", "unshare", ["--net=\(path)", "ip", "link", "set", "lo", "up"])
         } catch {
             try? await remove(at: path)
             throw error

@@ -263,10 +263,13 @@ public final class NodeAgent: Service, Sendable {
             informer.addHandler { _ in await proxyQueue.add(ServiceProxy.key) }
         }
         await proxyQueue.add(ServiceProxy.key)
-        let proxy = Controller(name: "service-proxy",
-                               reconciler: ServiceProxy(services: services.cache, slices: slices.cache, nodeName: nodeName,
-                                                        bridge: configuration.podNetwork?.bridge, logger: logger),
-                               queue: proxyQueue, informers: [services, slices], workers: 1, logger: logger)
+        let serviceProxy = ServiceProxy(services: services.cache, slices: slices.cache, nodeName: nodeName,
+                                        bridge: configuration.podNetwork?.bridge, logger: logger)
+        let proxy = Controller(name: "service-proxy", reconciler: serviceProxy, queue: proxyQueue, informers: [services, slices],
+                               workers: 1, logger: logger)
+        // The node's Service rules go with the agent: left behind, a later cluster's Services (offered the
+        // same addresses by name) would be carried to pods that are gone.
+        defer { serviceProxy.removeTable() }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await services.run() }
             group.addTask { try await slices.run() }

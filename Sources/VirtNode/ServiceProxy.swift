@@ -69,6 +69,23 @@ public struct ServiceProxy: Reconciler {
         return .done
     }
 
+    /// Deletes the node's table, when the agent stops (synchronously: the agent's tasks are cancelled by then).
+    public func removeTable() {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nft")
+        process.arguments = ["delete", "table", "ip", table]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+            process.waitUntilExit()
+        } catch {
+            logger.warning("cannot delete the Services' table \(table): \(error)")
+        }
+        applied.ruleset.withLock { $0 = nil }
+        applied.rules.withLock { $0 = nil }
+    }
+
     /// `route_localnet` on the pod bridge, once the bridge exists (its first pod makes it; the pod's
     /// EndpointSlice brings the next reconcile).
     func allowLoopbackNodePorts() {

@@ -28,13 +28,20 @@ extension VirtualMachineHandler {
         let stateDirectory = runtimes.pods.stateDirectory(of: id)
         let prepared: [PreparedDisk]
         let network: NetworkAttachment
+        // How long each step took, for the log line that says QEMU runs.
+        let preparing = ContinuousClock.now
+        var disksTook = Duration.zero
+        var networkTook = Duration.zero
         do {
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
             let secrets = try await referencedSecrets(vmi: launchVMI, namespace: key.namespace ?? "default")
             let claims = try await referencedClaims(vmi: launchVMI, namespace: key.namespace ?? "default")
             prepared = try await runtimes.volumes.prepare(launchVMI, stateDirectory: stateDirectory, secrets: secrets, claims: claims)
+            disksTook = ContinuousClock.now - preparing
             // Last: the attacher leaves nothing behind when it fails, and a later failure's teardown detaches.
+            // (Wired while the disks are made, it took as long in all: the two compete for the same cores.)
             network = try await runtimes.networks.attach(launchVMI, sandboxID: id)
+            networkTook = ContinuousClock.now - preparing - disksTook
         } catch {
             try? await finalized
             try state.move(to: .idle)
@@ -67,7 +74,7 @@ extension VirtualMachineHandler {
             registry.update(uid) { $0.session = monitor }
             let status = try await monitor.queryStatus()
             registry.update(uid) { $0.runState = status.status }
-            logger.info("\(key): QEMU \(status.status) after \(ContinuousClock.now - started) (\(configuration.accelerator.rawValue))")
+            logger.info("\(key): QEMU \(status.status) after \(ContinuousClock.now - started) (\(configuration.accelerator.rawValue)); secrets and disks took \(disksTook), the network \(networkTook)")
             try state.move(to: status.running ? .running : .paused)
         } catch {
             let output = runtimes.pods.errorOutput(of: id)
@@ -218,3 +225,4 @@ struct StartFailure: Sendable, Equatable {
         return StartFailure(reason: "Error", message: "\(message); QEMU said: \(said)")
     }
 }
+
