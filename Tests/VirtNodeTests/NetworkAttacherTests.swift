@@ -141,17 +141,20 @@ import VirtNetwork
         var record = try record()
         record.attachments[1].result = CNIResult(interfaces: [.init(name: "net1", mac: "0a:00:00:00:00:02", sandbox: "/run/ns/s1")],
                                                  ips: [.init(address: "192.168.50.10/24", interface: 0)])
-        let links = #"[{"ifname": "lo", "mtu": 65536}, {"ifname": "eth0", "mtu": 1400}, {"ifname": "net1", "mtu": 9000}]"#
-        let mtus = PodNetworkAttacher.linkMTUs(Array(links.utf8), of: ["net1"])
-        #expect(mtus == ["net1": 9000])
+        let links = #"[{"ifname": "lo", "mtu": 65536}, {"ifname": "eth0", "mtu": 1400}, {"ifname": "net1", "mtu": 9000, "address": "0A:00:00:00:00:09"}]"#
+        let facts = PodNetworkAttacher.linkFacts(Array(links.utf8))
+        #expect(facts.mtus == ["eth0": 1400, "net1": 9000], "loopback's 65536 is no MTU a guest can take")
+        #expect(facts.macs == ["net1": "0a:00:00:00:00:09"])
+        let mtus = ["net1": 9000]
         let bindings = try PodNetworkAttacher.bindings(vmi)
         let wiring = try PodNetworkAttacher.wiring(bindings, record: record, podMACs: PodNetworkAttacher.podInterfaceMACs(record), podMTUs: mtus)
         #expect(wiring.guestAddresses["blue"]?.mtu == 9000)
         #expect(wiring.ipCommands.contains("link set k6t-net1 mtu 9000"))
         // The result's own MTU wins; neither garbage nor an impossible MTU is taken.
         #expect(wiring.guestAddresses["default"]?.mtu == 1400)
-        #expect(PodNetworkAttacher.linkMTUs(Array("not json".utf8), of: ["net1"]).isEmpty)
-        #expect(PodNetworkAttacher.linkMTUs(Array(#"[{"ifname": "net1", "mtu": 7}, {"ifname": 3}]"#.utf8), of: ["net1"]).isEmpty)
+        #expect(PodNetworkAttacher.linkFacts(Array("not json".utf8)).mtus.isEmpty)
+        let bad = PodNetworkAttacher.linkFacts(Array(#"[{"ifname": "net1", "mtu": 7, "address": "zz"}, {"ifname": 3}]"#.utf8))
+        #expect(bad.mtus.isEmpty && bad.macs.isEmpty)
         let defaulted = try PodNetworkAttacher.wiring(bindings, record: record, podMACs: PodNetworkAttacher.podInterfaceMACs(record))
         #expect(defaulted.guestAddresses["blue"]?.mtu == 1500)
     }

@@ -110,9 +110,6 @@ public struct NMStateRoute: Sendable, Equatable {
             && (nextHopInterface == nil || route.device == nextHopInterface)
             && (metric == nil || route.metric == metric)
     }
-
-    /// The route as nmstate shows it (`routes.running[]`).
-    public var description: String { ipArguments }
 }
 
 /// One IPv4 route of the node as `ip -j -4 route show table all` reports it (unicast routes only).

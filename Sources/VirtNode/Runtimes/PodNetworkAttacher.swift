@@ -136,11 +136,14 @@ public struct PodNetworkAttacher: NetworkAttacher {
             }
             try await loaded
             var podMACs = Self.podInterfaceMACs(record)
-            let podMTUs = try await Self.liveMTUs(bindings, record: record, commands)
+            let live = try await Self.liveLinks(bindings, record: record, podMACs: podMACs, commands)
             for binding in bindings where binding.method == .bridge && podMACs[binding.podInterface] == nil {
-                podMACs[binding.podInterface] = try await Self.liveMAC(of: binding.podInterface, commands)
+                guard let mac = live.macs[binding.podInterface] else {
+                    throw VirtError(.internal, "the pod interface \(binding.podInterface) has no MAC address to give the guest (neither its plugin's result nor the link has one)")
+                }
+                podMACs[binding.podInterface] = mac
             }
-            let wiring = try Self.wiring(bindings, record: record, podMACs: podMACs, podMTUs: podMTUs)
+            let wiring = try Self.wiring(bindings, record: record, podMACs: podMACs, podMTUs: live.mtus)
             try await commands.ip(wiring.ipCommands)
             try await commands.sysctl(wiring.sysctls.map { ($0.key, $0.value) })
             try await commands.tc(wiring.tcCommands)
@@ -321,40 +324,37 @@ public struct PodNetworkAttacher: NetworkAttacher {
         return macs
     }
 
-    /// A pod interface's MAC read from the link (a plugin whose result leaves it out, as host-device's can).
-    static func liveMAC(of device: String, _ commands: NamespacedCommands) async throws -> String {
-        let result = try await commands.run("ip", ["-j", "link", "show", "dev", device])
-        let mac = (try? JSONValue.parse(result.stdout))?.arrayValue?.first?["address"]?.stringValue.flatMap(QEMUCommand.normalizedMAC)
-        guard result.exitCode == 0, let mac else {
-            throw VirtError(.internal, "the pod interface \(device) has no MAC address to give the guest: \(NamespacedCommands.text(result))")
-        }
-        return mac
-    }
-
-    /// The MTU of each bound pod interface whose ADD result leaves it out (most plugins' results do), read
-    /// from the links: a macvlan or host-device NIC on a network of MTU 9000 or 1450 gives the guest that.
-    static func liveMTUs(_ bindings: [Binding], record: AttachmentRecord, _ commands: NamespacedCommands) async throws -> [String: Int] {
-        // The pod network's veths are the bridge plugin's default 1500 (its config names no MTU): not read.
-        let missing = Set(bindings.map(\.podInterface).filter { name in
+    /// What the ADD results leave out of the bound pod interfaces, read from the links in one `ip -j link
+    /// show`: the MTU (most plugins' results have none; a macvlan or host-device NIC on a network of MTU
+    /// 9000 or 1450 gives the guest that) and, for a bridge binding, the MAC (host-device's result can
+    /// lack it). The pod network's veths are the bridge plugin's default 1500 (its config names no MTU)
+    /// and are not read; nothing missing, nothing is run.
+    static func liveLinks(_ bindings: [Binding], record: AttachmentRecord, podMACs: [String: String],
+                          _ commands: NamespacedCommands) async throws -> (mtus: [String: Int], macs: [String: String]) {
+        let noMTU = Set(bindings.map(\.podInterface).filter { name in
             guard let attachment = record.attachments.first(where: { $0.ifName == name }), attachment.network != NetworkNames.podNetwork else { return false }
             return attachment.result?.interface(named: name, inSandbox: record.namespacePath)?.mtu == nil
         })
-        guard !missing.isEmpty else { return [:] }
+        let noMAC = Set(bindings.filter { $0.method == .bridge && podMACs[$0.podInterface] == nil }.map(\.podInterface))
+        guard !noMTU.isEmpty || !noMAC.isEmpty else { return ([:], [:]) }
         let result = try await commands.run("ip", ["-j", "link", "show"])
         guard result.exitCode == 0 else {
-            throw VirtError(.internal, "cannot read the pod's links for their MTU: \(NamespacedCommands.text(result))")
+            throw VirtError(.internal, "cannot read the pod's links: \(NamespacedCommands.text(result))")
         }
-        return linkMTUs(result.stdout, of: missing)
+        let links = linkFacts(result.stdout)
+        return (links.mtus.filter { noMTU.contains($0.key) }, links.macs.filter { noMAC.contains($0.key) })
     }
 
-    /// `ifname` → `mtu` of the links named in `names`, from `ip -j link show`; malformed output gives none.
-    static func linkMTUs(_ json: [UInt8], of names: Set<String>) -> [String: Int] {
+    /// `ifname` → `mtu` and → MAC of the links of `ip -j link show`; malformed output or values give none.
+    static func linkFacts(_ json: [UInt8]) -> (mtus: [String: Int], macs: [String: String]) {
         var mtus: [String: Int] = [:]
+        var macs: [String: String] = [:]
         for link in (try? JSONValue.parse(json))?.arrayValue ?? [] {
-            guard let name = link["ifname"]?.stringValue, names.contains(name), let mtu = link["mtu"]?.intValue, (68...65535).contains(mtu) else { continue }
-            mtus[name] = Int(mtu)
+            guard let name = link["ifname"]?.stringValue else { continue }
+            if let mtu = link["mtu"]?.intValue, (68...65535).contains(mtu) { mtus[name] = Int(mtu) }
+            if let mac = link["address"]?.stringValue.flatMap(QEMUCommand.normalizedMAC) { macs[name] = mac }
         }
-        return mtus
+        return (mtus, macs)
     }
 
     /// The guest's MAC of each interface: the VMI's `macAddress`, else (bridge) the pod interface's, else
@@ -523,7 +523,7 @@ public struct PodNetworkAttacher: NetworkAttacher {
             if let reported = vmi.status?.interfaces?.first(where: { $0.name == binding.interface.name })?.mac { podMACs[binding.podInterface] = reported }
         }
         let commands = NamespacedCommands(namespacePath: record.namespacePath, runner: runner)
-        let podMTUs = (try? await Self.liveMTUs(bindings, record: record, commands)) ?? [:]
+        let podMTUs = (try? await Self.liveLinks(bindings, record: record, podMACs: podMACs, commands))?.mtus ?? [:]
         let wiring = try Self.wiring(bindings, record: record, podMACs: podMACs, podMTUs: podMTUs)
         try await serveGuests(vmi, wiring: wiring, guestMACs: Self.guestMACs(vmi, bindings: bindings, podMACs: podMACs), path: record.namespacePath)
     }
