@@ -27,7 +27,6 @@ public struct ServiceProxy: Reconciler {
     private let applied = Applied()
 
     final class Applied: Sendable {
-        let ruleset = Mutex<String?>(nil)
         /// The rules last applied, which the next change is written against.
         let rules = Mutex<ServiceRules?>(nil)
     }
@@ -47,13 +46,13 @@ public struct ServiceProxy: Reconciler {
         let rules = ServiceRules(table: table, entries: ServiceRules.entries(services: services.list(), slices: slices.list(), node: nodeName),
                                  podBridge: bridge)
         let ruleset = rules.ruleset
-        if applied.ruleset.withLock({ $0 }) == ruleset {
+        let previous = applied.rules.withLock { $0 }
+        if previous?.ruleset == ruleset {
             allowLoopbackNodePorts()
             return .done
         }
         // After the first apply of this agent, the table is changed rather than replaced, so the clients
         // of affinity sets that stay are kept; the first replaces whatever an earlier agent left.
-        let previous = applied.rules.withLock { $0 }
         let transaction = previous.map { rules.ruleset(after: $0) } ?? ruleset
         let result = try await runner.run("nft", ["-f", "-"], environment: nil, input: Array(transaction.utf8))
         guard result.exitCode == 0 else {
@@ -61,7 +60,6 @@ public struct ServiceProxy: Reconciler {
             applied.rules.withLock { $0 = nil }
             throw VirtError(.internal, "nft -f failed for the Services' table \(table): \(NamespacedCommands.text(result))")
         }
-        applied.ruleset.withLock { $0 = ruleset }
         applied.rules.withLock { $0 = rules }
         // Only with the table's guard in place (it drops what else would reach the loopback).
         allowLoopbackNodePorts()
@@ -82,7 +80,6 @@ public struct ServiceProxy: Reconciler {
         } catch {
             logger.warning("cannot delete the Services' table \(table): \(error)")
         }
-        applied.ruleset.withLock { $0 = nil }
         applied.rules.withLock { $0 = nil }
     }
 
